@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building and testing Wisp needs, and nothing when it is already there:
+# Debian packages (BPF toolchain, test peers, the browser for plugin tests) and npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev pkg-config make g++
+  nginx-light wrk curl python3 iproute2 chromium
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "wisp: missing Debian packages: ${missing[*]}; run as root (or apt-get install them)" >&2
+    exit 1
+  fi
+  echo "wisp: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.wisp-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi

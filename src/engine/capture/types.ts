@@ -1,0 +1,67 @@
+/**
+ * The contract between the kernel tracer (bpf/ + the N-API addon + the event decoder) and the
+ * HTTP layer. Everything here is plain JS data: the HTTP layer never sees raw struct bytes.
+ *
+ * A connection is identified by `connKey`, unique for the life of the engine even when a
+ * process reuses a file descriptor: the tracer derives it from (tgid, fd, a per-connection
+ * generation assigned in the kernel), never from (tgid, fd) alone.
+ */
+
+/** 1 = client (we saw connect, or it sent the first request), 2 = server (accept), 0 = unknown. */
+export type TraceRole = 0 | 1 | 2;
+
+/** Bytes the traced process wrote (egress) or read (ingress). */
+export type Direction = 'egress' | 'ingress';
+
+export interface ConnOpenEvent {
+  readonly kind: 'open';
+  readonly connKey: string;
+  readonly pid: number;
+  readonly fd: number;
+  /** Monotonic-clock ns converted to wall-clock ns (CLOCK_REALTIME epoch) by the decoder. */
+  readonly tsNs: bigint;
+  readonly role: TraceRole;
+  readonly family: 4 | 6;
+  readonly localAddr: string;
+  readonly localPort: number;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+}
+
+export interface DataEvent {
+  readonly kind: 'data';
+  readonly connKey: string;
+  readonly pid: number;
+  readonly fd: number;
+  readonly direction: Direction;
+  /** Wall-clock ns of the syscall's exit (when the bytes were really read or written). */
+  readonly tsNs: bigint;
+  /** Stream offset, in this direction, of the first byte of the whole syscall's data. */
+  readonly pos: bigint;
+  /** The true byte count of the syscall (its return value). */
+  readonly size: number;
+  /** Offset of `data` within the syscall's bytes (non-zero for the 2nd.. chunk of a big message). */
+  readonly chunkOffset: number;
+  /** The captured bytes; may be shorter than `size` (chunk cap, or bytes the kernel gave up on). */
+  readonly data: Uint8Array;
+}
+
+export interface ConnCloseEvent {
+  readonly kind: 'close';
+  readonly connKey: string;
+  readonly pid: number;
+  readonly fd: number;
+  readonly tsNs: bigint;
+  /** Total bytes written / read on this connection as counted in the kernel. */
+  readonly egressBytes: bigint;
+  readonly ingressBytes: bigint;
+}
+
+export type CaptureEvent = ConnOpenEvent | DataEvent | ConnCloseEvent;
+
+/** Counters kept in the kernel and in the addon; every lost event is counted by reason. */
+export interface CaptureStats {
+  readonly events: number;
+  readonly bytes: number;
+  readonly drops: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,9 @@
+import type { TableSchema } from '../store/types.js';
+
+/**
+ * What the planner knows about tables: their schemas, never the store's internals.
+ */
+export interface Catalog {
+  table(name: string): TableSchema | undefined;
+  tables(): readonly TableSchema[];
+}

@@ -1,0 +1,35 @@
+/** 1-based line and column in the script text, as editors show them. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Start inclusive, end exclusive. */
+export interface Span {
+  readonly start: Position;
+  readonly end: Position;
+}
+
+/**
+ * An error or warning about a script. The API, the CLI and the Grafana editor all render this
+ * same object, so `code` is stable (e.g. `PXL_SYNTAX`, `PXL_UNKNOWN_COLUMN`) and `span` points at
+ * the offending token.
+ */
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly code: string;
+  readonly message: string;
+  readonly span?: Span;
+  readonly hints: readonly string[];
+}
+
+/** Thrown by the compiler and the executor; carries the diagnostic to report. */
+export class PxlError extends Error {
+  readonly diagnostic: Diagnostic;
+
+  constructor(code: string, message: string, span?: Span, hints: readonly string[] = []) {
+    super(span ? `${span.start.line}:${span.start.column}: ${message}` : message);
+    this.name = 'PxlError';
+    this.diagnostic = { severity: 'error', code, message, span, hints };
+  }
+}
