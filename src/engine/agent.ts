@@ -1,0 +1,121 @@
+import { Tracer, type TracerOptions } from './capture/tracer.js';
+import type { CaptureEvent, CaptureStats } from './capture/types.js';
+import { HttpStitcher, type StitcherOptions } from './http/stitcher.js';
+import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
+import { HostMetadata } from './meta/host.js';
+import { ProcessMetadata } from './meta/process.js';
+import type { MetadataView } from './meta/types.js';
+import type { MetricsSnapshot } from './api/metrics.js';
+import { Store } from './store/store.js';
+import type { Table } from './store/table.js';
+
+/** Everything a node agent is configured with; every field has a default. */
+export interface AgentOptions {
+  readonly tracer?: TracerOptions;
+  readonly stitcher?: Omit<StitcherOptions, 'processes'>;
+  /** Byte budget of `http_events`. */
+  readonly budgetBytes?: number;
+  /** How often idle connections and stale reorder holes are flushed. Default 100 ms. */
+  readonly flushIntervalMs?: number;
+}
+
+/** Receives rows as they are stitched, before or without any query. */
+export type RowsListener = (rows: readonly HttpEventRow[]) => void;
+
+/**
+ * One node's pipeline: kernel tracer → HTTP stitcher → `http_events` in the store. The API and
+ * `wisp tail` read from it; nothing here knows about queries.
+ */
+export class Agent {
+  readonly store = new Store();
+  readonly metadata: MetadataView;
+  readonly table: Table;
+  private readonly tracer: Tracer;
+  private readonly stitcher: HttpStitcher;
+  private readonly listeners: RowsListener[] = [];
+  private readonly flushTimer: NodeJS.Timeout;
+  private rowErrors = 0;
+  private lastCapture: CaptureStats = { events: 0, bytes: 0, drops: {} };
+  private closed = false;
+
+  private constructor(tracer: Tracer, opts: AgentOptions) {
+    const processes = new ProcessMetadata();
+    this.metadata = new HostMetadata({ processes });
+    this.stitcher = new HttpStitcher({ ...opts.stitcher, processes });
+    this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
+    this.tracer = tracer;
+    tracer.onEvents((events) => this.ingest(events));
+    this.flushTimer = setInterval(() => this.deliver(this.stitcher.flushIdle(BigInt(Date.now()) * 1_000_000n)), opts.flushIntervalMs ?? 100);
+  }
+
+  /**
+   * Loads and attaches capture and starts filling `http_events`. Throws the tracer's error
+   * (which says what is missing: privileges, tracefs, BTF) with nothing left attached.
+   */
+  static start(opts: AgentOptions = {}): Agent {
+    return new Agent(Tracer.open(opts.tracer), opts);
+  }
+
+  /** Adds a listener for freshly stitched rows (used by `wisp tail`). */
+  onRows(cb: RowsListener): void {
+    this.listeners.push(cb);
+  }
+
+  private ingest(events: CaptureEvent[]): void {
+    this.deliver(this.stitcher.push(events));
+  }
+
+  private deliver(rows: HttpEventRow[]): void {
+    if (rows.length === 0) return;
+    try {
+      this.table.append(rows);
+    } catch (e) {
+      // A row the schema rejects is a stitcher bug; count it rather than stop capturing.
+      this.rowErrors += rows.length;
+      console.error(`wisp: dropped ${rows.length} rows: ${(e as Error).message}`);
+      return;
+    }
+    for (const cb of this.listeners) cb(rows);
+  }
+
+  /** Whether capture is attached, and how many programs. */
+  captureState(): { running: boolean; programs: number } {
+    const programs = this.closed ? 0 : this.tracer.attachedPrograms();
+    return { running: programs > 0, programs };
+  }
+
+  /** Totals for /metrics and /readyz. */
+  snapshot(): MetricsSnapshot {
+    const capture = this.closed ? this.lastCapture : this.tracer.stats();
+    const http = this.stitcher.stats();
+    const httpDrops: Record<string, number> = {
+      unpaired_responses: http.unpairedResponses,
+      dropped_exchanges: http.droppedExchanges,
+      died_mid_exchange: http.diedMidExchange,
+      unanswered_requests: http.unansweredRequests,
+      evictions: http.evictions,
+      queue_overflows: http.queueOverflows,
+      wrong_direction: http.wrongDirection,
+      parse_errors: http.parseErrors,
+      resyncs: http.resyncs,
+      oversized_headers: http.oversizedHeaders,
+      invalid_chunks: http.invalidChunks,
+      gaps: http.gaps,
+      reorder_overflows: http.reorderOverflows,
+      rejected_rows: this.rowErrors,
+    };
+    const tables: Record<string, { rows: number; bytes: number; droppedRows: number }> = {};
+    for (const [name, t] of Object.entries(this.store.stats())) tables[name] = { rows: t.rows, bytes: t.bytes, droppedRows: t.droppedRows };
+    return { captureEvents: capture.events, captureDrops: capture.drops, httpRows: http.rows, httpDrops, tables };
+  }
+
+  /** Detaches capture and stops the timers; the store stays readable. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flushTimer);
+    this.tracer.drain();
+    this.lastCapture = this.tracer.stats();
+    this.tracer.close();
+  }
+}

@@ -1,0 +1,88 @@
+import type { MetadataView } from '../meta/types.js';
+import { compile, languageSchema } from '../pxl/compile.js';
+import { execute, resultToJson } from '../pxl/exec/execute.js';
+import type { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { MetricsSnapshot } from './metrics.js';
+import type { QueryFrame } from './options.js';
+import type { QueryBackend } from './server.js';
+
+/** What the local backend reads: the node agent satisfies it. */
+export interface LocalSource {
+  readonly store: Store;
+  readonly metadata: MetadataView;
+  captureState(): { running: boolean; programs: number };
+  snapshot(): MetricsSnapshot;
+}
+
+/** Result limits per output table. */
+export interface ResultLimits {
+  readonly maxRows?: number;
+  readonly maxBytes?: number;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** Answers queries from this node's own store. */
+export class LocalBackend implements QueryBackend {
+  constructor(
+    private readonly source: LocalSource,
+    private readonly limits: ResultLimits = {},
+  ) {}
+
+  async query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse> {
+    const t0 = performance.now();
+    const { program, warnings } = compile(req.script, frame, this.source.store);
+    const compileMs = performance.now() - t0;
+    const result = await execute(program, this.source.store, {
+      metadata: this.source.metadata,
+      signal,
+      ...(this.limits.maxRows !== undefined ? { maxRows: this.limits.maxRows } : {}),
+      ...(this.limits.maxBytes !== undefined ? { maxBytes: this.limits.maxBytes } : {}),
+    });
+    const json = resultToJson(result);
+    return {
+      tables: json.tables as QueryResponse['tables'],
+      stats: { compileMs, ...json.stats },
+      warnings: [...warnings, ...json.warnings],
+    };
+  }
+
+  schema(): SchemaResponse {
+    return {
+      tables: this.source.store.tables().map((t) => ({
+        name: t.name,
+        doc: t.doc ?? '',
+        columns: t.fields.map((f) => ({ name: f.name, type: f.type, semantic: f.semantic ?? 'ST_NONE', doc: f.doc ?? '' })),
+      })),
+      ...languageSchema(),
+    };
+  }
+
+  ready(): ReadyResponse {
+    const capture = this.source.captureState();
+    const snap = this.source.snapshot();
+    const stats = this.source.store.stats();
+    const storeDetail = Object.entries(stats)
+      .map(([name, t]) => `${name}: ${t.rows} rows, ${mib(t.bytes)} of ${mib(t.budgetBytes)}`)
+      .join('; ');
+    const checks = [
+      {
+        name: 'capture',
+        ok: capture.running,
+        detail: capture.running ? `${capture.programs} BPF programs attached` : 'capture is not attached',
+      },
+      { name: 'store', ok: Object.keys(stats).length > 0, detail: storeDetail || 'no tables' },
+    ];
+    return {
+      ready: checks.every((c) => c.ok),
+      version: VERSION,
+      checks,
+      capture: { running: capture.running, events: snap.captureEvents, drops: snap.captureDrops },
+      tables: snap.tables,
+    };
+  }
+}

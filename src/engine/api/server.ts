@@ -1,0 +1,166 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Diagnostic } from '../pxl/diagnostic.js';
+import { PxlError } from '../pxl/diagnostic.js';
+import { bearerMatches } from './auth.js';
+import type { ErrorResponse, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { ApiMetrics } from './metrics.js';
+import { resolveFrame, type QueryFrame } from './options.js';
+
+/**
+ * What answers queries behind the API: the engine over its own store, or (later) the broker
+ * over many engines. The HTTP layer owns auth, limits, timeouts and error shapes.
+ */
+export interface QueryBackend {
+  query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse>;
+  schema(): SchemaResponse;
+  ready(): ReadyResponse;
+}
+
+export interface ApiLimits {
+  /** Largest accepted request body, bytes. */
+  readonly maxBodyBytes: number;
+  /** Largest accepted script, bytes (UTF-8). */
+  readonly maxScriptBytes: number;
+  /** Wall time after which a query is cancelled. */
+  readonly queryTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = { maxBodyBytes: 1 << 20, maxScriptBytes: 256 << 10, queryTimeoutMs: 30_000 };
+
+export interface ApiOptions {
+  readonly backend: QueryBackend;
+  readonly metrics: ApiMetrics;
+  /** When set, /api/* requires `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly limits?: Partial<ApiLimits>;
+  readonly now?: () => number;
+}
+
+const queryBodySchema = {
+  type: 'object',
+  required: ['script'],
+  additionalProperties: false,
+  properties: {
+    script: { type: 'string' },
+    range: {
+      type: 'object',
+      required: ['from', 'to'],
+      additionalProperties: false,
+      properties: { from: { type: 'number' }, to: { type: 'number' } },
+    },
+    intervalMs: { type: 'number', exclusiveMinimum: 0 },
+    maxDataPoints: { type: 'integer', minimum: 1 },
+    variables: {
+      type: 'object',
+      additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    },
+  },
+} as const;
+
+function errorBody(code: string, message: string, extra: Partial<Diagnostic> = {}): ErrorResponse {
+  return { error: { severity: 'error', code, message, hints: [], ...extra } };
+}
+
+function statusFor(code: string): number {
+  switch (code) {
+    case 'QUERY_TIMEOUT':
+      return 504;
+    case 'SCRIPT_TOO_LARGE':
+      return 413;
+    default:
+      return 400;
+  }
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Builds the engine's HTTP API (docs/api.md). The caller listens. */
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const now = opts.now ?? Date.now;
+  // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
+  const app = Fastify({
+    bodyLimit: limits.maxBodyBytes,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  app.setErrorHandler((err: FastifyError, _req, reply: FastifyReply) => {
+    if (err.validation) {
+      return reply.code(400).send(errorBody('BAD_REQUEST', `invalid request body: ${err.message}`));
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send(errorBody('BODY_TOO_LARGE', `request body is over the ${limits.maxBodyBytes}-byte limit`));
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send(errorBody('BAD_REQUEST', 'send the body as application/json'));
+    }
+    if (err.statusCode === 400) {
+      return reply.code(400).send(errorBody('BAD_REQUEST', `malformed JSON body: ${err.message}`));
+    }
+    app.log.error(err);
+    return reply.code(500).send(errorBody('INTERNAL', `internal error: ${err.message}`));
+  });
+
+  if (opts.token !== undefined) {
+    const token = opts.token;
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith('/api/')) return;
+      if (!bearerMatches(req.headers.authorization, token)) {
+        await reply
+          .code(401)
+          .header('WWW-Authenticate', 'Bearer realm="wisp"')
+          .send(errorBody('UNAUTHORIZED', 'missing or wrong bearer token', { hints: ['send Authorization: Bearer <token>'] }));
+      }
+    });
+  }
+
+  app.post<{ Body: QueryRequest }>('/api/v1/query', { schema: { body: queryBodySchema } }, async (req, reply) => {
+    const started = performance.now();
+    const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
+    if (scriptBytes > limits.maxScriptBytes) {
+      return reply.code(413).send(errorBody('SCRIPT_TOO_LARGE', `script is ${scriptBytes} bytes; the limit is ${limits.maxScriptBytes}`));
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new PxlError('QUERY_TIMEOUT', `query ran past the ${limits.queryTimeoutMs} ms limit and was cancelled`)), limits.queryTimeoutMs);
+    // The response closing before it was written means the client hung up: stop the work.
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'client went away'));
+    };
+    reply.raw.once('close', onClose);
+    try {
+      const frame = resolveFrame(req.body, now());
+      // Raced against the signal so a backend that ignores cancellation still cannot hold the reply.
+      const result = await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
+      opts.metrics.observeQuery('ok', (performance.now() - started) / 1000);
+      return reply.send(result);
+    } catch (e) {
+      const cause = controller.signal.aborted && !(e instanceof PxlError) ? controller.signal.reason : e;
+      if (cause instanceof PxlError) {
+        const outcome = cause.diagnostic.code === 'QUERY_TIMEOUT' ? 'timeout' : 'error';
+        opts.metrics.observeQuery(outcome, (performance.now() - started) / 1000);
+        return reply.code(statusFor(cause.diagnostic.code)).send({ error: cause.diagnostic } satisfies ErrorResponse);
+      }
+      opts.metrics.observeQuery('error', (performance.now() - started) / 1000);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      reply.raw.off('close', onClose);
+    }
+  });
+
+  app.get('/api/v1/schema', async () => opts.backend.schema());
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const body = opts.backend.ready();
+    return reply.code(body.ready ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await opts.metrics.registry.metrics();
+    return reply.header('Content-Type', opts.metrics.registry.contentType).send(text);
+  });
+  return app;
+}

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { Agent } from '../agent.js';
+import { LocalBackend } from '../api/local.js';
+import { ApiMetrics } from '../api/metrics.js';
+import { buildApi } from '../api/server.js';
+
+export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N]
+  Captures HTTP on this node and serves the query API (docs/api.md).
+  --listen      where the API listens (default 127.0.0.1:7070; 0.0.0.0:7070 in a cluster; port 0 picks one)
+  --token-file  require 'Authorization: Bearer <token>' on /api/* (token = the file's content)
+  --budget-mib  memory budget of http_events (default 256); the oldest rows go first
+  --body-bytes  request/response body prefix kept per row (default 512)
+  Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
+
+/** Splits HOST:PORT (IPv6 as [::1]:PORT). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`--listen wants HOST:PORT, e.g. 127.0.0.1:7070 or [::]:7070 (got '${text}')`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** Reads a bearer token from a file; an empty file is an error, not "no auth". */
+export async function readToken(file: string): Promise<string> {
+  const token = (await readFile(file, 'utf8')).trim();
+  if (token.length === 0) throw new Error(`token file ${file} is empty`);
+  return token;
+}
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive integer (got '${text}')`);
+  return n;
+}
+
+/** A running engine: the agent and its API, and how to stop both. */
+export interface RunningEngine {
+  readonly agent: Agent;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts capture and the API; used by `wisp engine` and `wisp demo`. */
+export async function startEngine(opts: { listen: string; token?: string; budgetMiB?: number; bodyBytes?: number }): Promise<RunningEngine> {
+  const { host, port } = parseListen(opts.listen);
+  const agent = Agent.start({
+    ...(opts.budgetMiB !== undefined ? { budgetBytes: opts.budgetMiB * 1024 * 1024 } : {}),
+    ...(opts.bodyBytes !== undefined ? { stitcher: { bodyPrefixBytes: opts.bodyBytes } } : {}),
+  });
+  const metrics = new ApiMetrics();
+  metrics.setSnapshot(() => agent.snapshot());
+  const app = buildApi({ backend: new LocalBackend(agent), metrics, ...(opts.token !== undefined ? { token: opts.token } : {}) });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    agent.close();
+    throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
+  }
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    agent,
+    app,
+    url: `http://${shown}:${bound}`,
+    async stop() {
+      agent.close();
+      await app.close();
+    },
+  };
+}
+
+/** `wisp engine`: runs until SIGINT/SIGTERM. */
+export async function runEngine(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:7070' },
+      'token-file': { type: 'string' },
+      'budget-mib': { type: 'string' },
+      'body-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(ENGINE_USAGE);
+    return 0;
+  }
+  const engine = await startEngine({
+    listen: values.listen,
+    ...(values['token-file'] !== undefined ? { token: await readToken(values['token-file']) } : {}),
+    ...(values['budget-mib'] !== undefined ? { budgetMiB: positiveInt('budget-mib', values['budget-mib']) } : {}),
+    ...(values['body-bytes'] !== undefined ? { bodyBytes: positiveInt('body-bytes', values['body-bytes']) } : {}),
+  });
+  console.log(`wisp engine listening on ${engine.url}`);
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      engine.stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { ErrorResponse, QueryRequest, QueryResponse } from '../api/contract.js';
+import { renderDiagnostic } from './diagnostic.js';
+import { resultAsCsv, resultAsText } from './format.js';
+import { parseDurationMs, parseTimeMs } from './time.js';
+
+export const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
+                  [--var NAME=VALUE]... [--format table|csv|json] FILE|-
+  Runs a PxL script on an engine (or broker) and prints its outputs.
+  T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.
+  --var may repeat; several values for one name make a multi-value variable.`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `wisp query`: returns the process exit code. */
+export async function runQuery(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env['WISP_URL'] ?? 'http://127.0.0.1:7070' },
+      'token-file': { type: 'string' },
+      from: { type: 'string', default: '-5m' },
+      to: { type: 'string', default: 'now' },
+      interval: { type: 'string' },
+      var: { type: 'string', multiple: true, default: [] },
+      format: { type: 'string', default: 'table' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(QUERY_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new Error(`expected one script file (or - for stdin)\n${QUERY_USAGE}`);
+  const format = values.format;
+  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new Error(`--format must be table, csv or json (got '${format}')`);
+  const file = positionals[0]!;
+  const script = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  const now = Date.now();
+  const variables: Record<string, string[]> = {};
+  for (const v of values.var) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new Error(`--var wants NAME=VALUE (got '${v}')`);
+    (variables[v.slice(0, eq)] ??= []).push(v.slice(eq + 1));
+  }
+  const request: QueryRequest = {
+    script,
+    range: { from: parseTimeMs(values.from, now), to: parseTimeMs(values.to, now) },
+    ...(values.interval !== undefined ? { intervalMs: parseDurationMs(values.interval) } : {}),
+    variables: Object.fromEntries(Object.entries(variables).map(([k, vs]) => [k, vs.length === 1 ? vs[0]! : vs])),
+  };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (values['token-file']) headers['authorization'] = `Bearer ${(await readFile(values['token-file'], 'utf8')).trim()}`;
+  const url = new URL('/api/v1/query', values.url).toString();
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(request) });
+  } catch (e) {
+    throw new Error(`cannot reach the engine at ${values.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`engine answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) {
+    const err = (body as ErrorResponse).error;
+    if (!err) throw new Error(`engine answered ${res.status}: ${text.slice(0, 200)}`);
+    console.error(renderDiagnostic(err, script, file === '-' ? '<stdin>' : file));
+    return 1;
+  }
+  const result = body as QueryResponse;
+  if (format === 'json') {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    const blocks = result.tables.map((t) => `# ${t.name}\n${format === 'csv' ? resultAsCsv(t) : resultAsText(t)}`);
+    console.log(blocks.join('\n\n'));
+  }
+  for (const w of result.warnings) console.error(renderDiagnostic(w, script, file === '-' ? '<stdin>' : file));
+  return 0;
+}

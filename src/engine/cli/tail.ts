@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { Agent } from '../agent.js';
+import { rowAsJson, tailHeader, tailRow } from './format.js';
+
+export const TAIL_USAGE = `usage: wisp tail [--format table|jsonl]
+  Captures HTTP/1.x on this host and prints each request/response pair as it completes.
+  table: one aligned line per pair, for people; jsonl: one JSON object per row, every column.
+  Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
+
+/** `wisp tail`: runs until SIGINT/SIGTERM. */
+export async function runTail(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { format: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(TAIL_USAGE);
+    return 0;
+  }
+  const format = values.format;
+  if (format !== 'table' && format !== 'jsonl') throw new Error(`--format must be table or jsonl (got '${format}')`);
+  const agent = Agent.start();
+  if (format === 'table') {
+    console.error('wisp: capturing HTTP on this host; Ctrl-C stops');
+    process.stdout.write(tailHeader() + '\n');
+  }
+  agent.onRows((rows) => {
+    const out: string[] = [];
+    for (const r of rows) out.push(format === 'jsonl' ? rowAsJson(r) : tailRow(r));
+    process.stdout.write(out.join('\n') + '\n');
+  });
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      agent.close();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

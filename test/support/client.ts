@@ -1,0 +1,63 @@
+/**
+ * A load client run as a child process by end-to-end tests: sends `n` requests with unique paths
+ * (`<prefix><i>`) over `concurrency` keep-alive connections and prints one JSON line per request
+ * with the status, the bytes received and the latency it measured itself, so tests can bound
+ * what the engine captured by what the client saw.
+ *
+ *   node client.js --url http://127.0.0.1:PORT --n 100 [--concurrency 4] [--method GET]
+ *                  [--prefix /r/] [--body-bytes 0] [--no-keepalive]
+ */
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    n: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '1' },
+    method: { type: 'string', default: 'GET' },
+    prefix: { type: 'string', default: '/r/' },
+    'body-bytes': { type: 'string', default: '0' },
+    'no-keepalive': { type: 'boolean', default: false },
+  },
+});
+const base = new URL(values.url!);
+const n = Number(values.n);
+const concurrency = Number(values.concurrency);
+const body = Buffer.alloc(Number(values['body-bytes']), 'x');
+const agent = new http.Agent({ keepAlive: !values['no-keepalive'], maxSockets: concurrency });
+
+function one(i: number): Promise<void> {
+  const path = `${values.prefix}${i}`;
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = http.request(
+      {
+        host: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port,
+        path,
+        method: values.method,
+        agent,
+        headers: body.length > 0 ? { 'content-length': body.length } : {},
+      },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => {
+          const ns = process.hrtime.bigint() - started;
+          process.stdout.write(JSON.stringify({ path, status: res.statusCode, bytes, latencyNs: ns.toString() }) + '\n');
+          resolve();
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body.length > 0 ? body : undefined);
+  });
+}
+
+let next = 0;
+async function worker(): Promise<void> {
+  while (next < n) await one(next++);
+}
+await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+agent.destroy();

@@ -1,0 +1,172 @@
+/**
+ * Real HTTP peers for end-to-end tests: nginx and Python's http.server from Debian, Node servers
+ * and clients in child processes, curl. All on loopback, on ports the kernel picks. Children are
+ * separate processes on purpose: the engine never traces its own process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface Peer {
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Resolves with the first stdout line matching `re`; rejects on exit or after `ms`. */
+export function waitForLine(child: ChildProcess, re: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${ms} ms; stderr: ${stderr}`)), ms);
+    lines.on('line', (line) => {
+      const m = re.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        lines.removeAllListeners('line');
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited (${code}) before printing ${re}; stderr: ${stderr}`));
+    });
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+}
+
+/** A port free right now on loopback (for servers that cannot bind port 0 and report it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `code` (an ES module body) in a child Node process; it must print `listening <port>`. */
+export async function nodeServer(code: string): Promise<Peer> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /^listening (\d+)$/);
+  return { port: Number(m[1]), pid: child.pid!, stop: stopper(child) };
+}
+
+/** Python's http.server serving `dir` on 127.0.0.1. */
+export async function pythonServer(dir: string): Promise<Peer> {
+  const port = await freePort();
+  const child = spawn('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForLine(child, /Serving HTTP/);
+  return { port, pid: child.pid!, stop: stopper(child) };
+}
+
+/** Debian's nginx with one worker, serving `dir` on `host` (127.0.0.1 or ::1). */
+export async function nginxServer(dir: string, host = '127.0.0.1'): Promise<Peer & { workerPids(): number[] }> {
+  const port = await freePort(host);
+  const conf = mkdtempSync(join(tmpdir(), 'wisp-nginx-'));
+  const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  writeFileSync(
+    join(conf, 'nginx.conf'),
+    `daemon off;
+worker_processes 1;
+pid ${conf}/nginx.pid;
+error_log ${conf}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${conf}/body;
+  proxy_temp_path ${conf}/proxy;
+  fastcgi_temp_path ${conf}/fastcgi;
+  uwsgi_temp_path ${conf}/uwsgi;
+  scgi_temp_path ${conf}/scgi;
+  keepalive_requests 100000;
+  server {
+    listen ${listen};
+    root ${dir};
+    location /echo { client_max_body_size 16m; return 200 "ok\\n"; }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', join(conf, 'nginx.conf'), '-p', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForPort(port, host);
+  return {
+    port,
+    pid: child.pid!,
+    stop: stopper(child),
+    workerPids: () => childPids(child.pid!),
+  };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Polls until something accepts TCP connections on host:port. */
+export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly pid: number;
+}
+
+/** Runs a command to completion, collecting its output. */
+export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr, pid: child.pid! }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A temp folder holding files of the given sizes (deterministic content). */
+export function filesDir(files: Readonly<Record<string, number>>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-www-'));
+  for (const [name, size] of Object.entries(files)) {
+    const buf = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) buf[i] = 97 + (i % 26);
+    writeFileSync(join(dir, name), buf);
+  }
+  return dir;
+}
