@@ -12,20 +12,53 @@ deps:
 build: deps bpf addon ts plugin
 
 # --- bpf: BPF objects and their libbpf skeletons (owned by the capture stage) ---
-bpf:
+# vmlinux.h comes from the running kernel's BTF (CO-RE relocates against any other kernel).
+BPF_OUT := out/bpf
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_OUT) -Ibpf -Wall
+
+bpf: $(BPF_OUT)/socket_trace.bpf.o $(BPF_OUT)/socket_trace.skel.h
+
+$(BPF_OUT)/vmlinux.h:
+	@mkdir -p $(@D)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	mv $@.tmp $@
+
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BPF_OUT)/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	bpftool gen skeleton $< name $* > $@.tmp
+	mv $@.tmp $@
 
 # --- addon: the N-API addon that loads the BPF objects ---
-addon:
+# Plain cc against Node's own headers (node-gyp would try to download them); the skeleton
+# embeds the BPF object, so the .node file is the single artifact.
+ADDON := out/capture/wisp_capture.node
+NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
+ADDON_SRC := $(wildcard src/engine/capture/addon/*.c)
+
+addon: $(ADDON)
+
+$(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h) $(BPF_OUT)/socket_trace.skel.h bpf/socket_trace.h
+	@mkdir -p $(@D)
+	cc -O2 -g -Wall -Wextra -fPIC -shared -fvisibility=hidden -I$(NODE_INCLUDE) -I$(BPF_OUT) -Ibpf \
+		$(ADDON_SRC) -o $@ -lbpf -lelf -lz
 
 # --- ts: the engine, CLI, tests and benches ---
 ts:
 	npx tsc -p tsconfig.json
 
 # --- plugin: the Grafana datasource plugin into dist/ ---
+# Type-check, bundle dist/ (webpack + swc, AMD), then build the plugin's tests and browser
+# harness into out/ (esbuild). See src/plugin/README.md and test/plugin/README.md.
 plugin:
+	npx tsc -p src/plugin/tsconfig.json
+	node src/plugin/build.mjs
+	node test/plugin/build.mjs
 
 run: build
-	bin/wisp tail
+	bin/wisp demo
 
 test: build
 	bash scripts/test.sh

@@ -45,7 +45,7 @@ export class ApiMetrics {
           for (const [labels, total] of values(s)) {
             const key = JSON.stringify(labels);
             const delta = total - (seen.get(key) ?? 0);
-            if (delta > 0) this.inc(labels, delta);
+            this.inc(labels, Math.max(0, delta));
             seen.set(key, total);
           }
         },
