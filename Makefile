@@ -65,3 +65,8 @@ test: build
 
 clean:
 	rm -rf out dist src/engine/capture/build
+
+# --- bench-query: dashboard queries over 10 M rows, Wisp vs DuckDB (owned by the executor) ---
+.PHONY: bench-query
+bench-query: deps ts
+	node --expose-gc --max-old-space-size=16384 out/bench/query/run.js $(BENCH_QUERY_ARGS)

@@ -1,5 +1,5 @@
 import { Tracer, type TracerOptions } from './capture/tracer.js';
-import type { CaptureEvent, CaptureStats } from './capture/types.js';
+import type { CaptureEvent } from './capture/types.js';
 import { HttpStitcher, type StitcherOptions } from './http/stitcher.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
@@ -35,7 +35,6 @@ export class Agent {
   private readonly listeners: RowsListener[] = [];
   private readonly flushTimer: NodeJS.Timeout;
   private rowErrors = 0;
-  private lastCapture: CaptureStats = { events: 0, bytes: 0, drops: {} };
   private closed = false;
 
   private constructor(tracer: Tracer, opts: AgentOptions) {
@@ -86,7 +85,7 @@ export class Agent {
 
   /** Totals for /metrics and /readyz. */
   snapshot(): MetricsSnapshot {
-    const capture = this.closed ? this.lastCapture : this.tracer.stats();
+    const capture = this.tracer.stats();
     const http = this.stitcher.stats();
     const httpDrops: Record<string, number> = {
       unpaired_responses: http.unpairedResponses,
@@ -114,8 +113,6 @@ export class Agent {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.flushTimer);
-    this.tracer.drain();
-    this.lastCapture = this.tracer.stats();
     this.tracer.close();
   }
 }

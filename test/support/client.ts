@@ -1,8 +1,8 @@
 /**
  * A load client run as a child process by end-to-end tests: sends `n` requests with unique paths
  * (`<prefix><i>`) over `concurrency` keep-alive connections and prints one JSON line per request
- * with the status, the bytes received and the latency it measured itself, so tests can bound
- * what the engine captured by what the client saw.
+ * with the status, the bytes received, the latency it measured itself and its local port, so
+ * tests can bound what the engine captured by what the client saw.
  *
  *   node client.js --url http://127.0.0.1:PORT --n 100 [--concurrency 4] [--method GET]
  *                  [--prefix /r/] [--body-bytes 0] [--no-keepalive]
@@ -41,11 +41,13 @@ function one(i: number): Promise<void> {
         headers: body.length > 0 ? { 'content-length': body.length } : {},
       },
       (res) => {
+        // Read now: a keep-alive socket goes back to the agent's pool once the response ends.
+        const localPort = res.socket.localPort;
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () => {
           const ns = process.hrtime.bigint() - started;
-          process.stdout.write(JSON.stringify({ path, status: res.statusCode, bytes, latencyNs: ns.toString() }) + '\n');
+          process.stdout.write(JSON.stringify({ path, status: res.statusCode, bytes, latencyNs: ns.toString(), localPort }) + '\n');
           resolve();
         });
       },

@@ -67,8 +67,11 @@ export async function startEngine(opts: { listen: string; token?: string; budget
     app,
     url: `http://${shown}:${bound}`,
     async stop() {
-      agent.close();
-      await app.close();
+      try {
+        agent.close();
+      } finally {
+        await app.close();
+      }
     },
   };
 }
@@ -100,7 +103,10 @@ export async function runEngine(argv: string[]): Promise<number> {
     const stop = (): void => {
       engine.stop().then(
         () => resolve(0),
-        () => resolve(1),
+        (e: unknown) => {
+          console.error(`wisp: stopping the engine failed: ${(e as Error).message}`);
+          resolve(1);
+        },
       );
     };
     process.once('SIGINT', stop);

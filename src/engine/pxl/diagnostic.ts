@@ -33,3 +33,24 @@ export class PxlError extends Error {
     this.diagnostic = { severity: 'error', code, message, span, hints };
   }
 }
+
+/**
+ * The stable diagnostic codes of the PxL compiler. Clients may branch on them, so codes are
+ * only ever added.
+ */
+export const PxlCode = {
+  syntax: 'PXL_SYNTAX',
+  unknownName: 'PXL_UNKNOWN_NAME',
+  unknownTable: 'PXL_UNKNOWN_TABLE',
+  unknownColumn: 'PXL_UNKNOWN_COLUMN',
+  unknownFunction: 'PXL_UNKNOWN_FUNCTION',
+  type: 'PXL_TYPE',
+  arity: 'PXL_ARITY',
+  unsupported: 'PXL_UNSUPPORTED',
+  macro: 'PXL_MACRO',
+  variable: 'PXL_VARIABLE',
+  value: 'PXL_VALUE',
+  limit: 'PXL_LIMIT',
+  noOutput: 'PXL_NO_OUTPUT',
+  unbounded: 'PXL_UNBOUNDED',
+} as const;

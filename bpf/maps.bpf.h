@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Configuration globals, maps and counters shared by the socket tracer's programs. */
+#ifndef WISP_MAPS_BPF_H
+#define WISP_MAPS_BPF_H
+
+/* Set by the addon before load (skeleton rodata); the verifier then sees them as constants. */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 max_bytes_per_syscall = 256 * 1024;
+const volatile __u32 lazy_detect_attempts = 32;
+
+/* What the enter half of a syscall leaves for its exit half. */
+enum wisp_op {
+	OP_ACCEPT = 1,
+	OP_CONNECT,
+	OP_DATA_BUF,  /* one user buffer */
+	OP_DATA_IOV,  /* an iovec array */
+	OP_DATA_NONE, /* sendfile/splice: bytes move inside the kernel, nothing to copy */
+};
+
+struct syscall_args {
+	__u64 buf;  /* user buffer or iovec array */
+	__u64 sock; /* struct sock * seen at enter */
+	__u32 fd;
+	__u32 iovcnt;
+	__u8 op;
+	__u8 direction;
+	__u8 pad[6];
+};
+
+/*
+ * Per thread (one syscall in flight each): task storage hangs off the task itself, cheaper
+ * than hashing pid_tgid twice per syscall, and freed when the thread exits. op == 0: empty.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct syscall_args);
+} args SEC(".maps");
+
+struct conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+enum wisp_proto {
+	PROTO_UNKNOWN = 0,
+	PROTO_HTTP,
+	PROTO_OTHER,
+};
+
+struct conn_state {
+	__u64 sock;    /* tells a reused fd from the connection it held before */
+	__u64 conn_id;
+	__u64 pos[2];  /* bytes moved so far, by enum wisp_direction */
+	__u8 role;
+	__u8 proto;
+	__u8 attempts; /* HTTP detection tries left on a connection picked up mid-stream */
+	__u8 opened;   /* an open event went out, so a close event must follow */
+	__u8 pad[4];
+};
+
+/*
+ * LRU so that entries of processes that exit without close(2) (the kernel closes their fds, no
+ * syscall fires) age out instead of filling the map; a live entry is only evicted when more
+ * than max_entries connections are traced at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WISP_DROP__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Size set by the addon before load (TracerOptions.ringBufferBytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20);
+} events SEC(".maps");
+
+/* Progress of the copy of one syscall's bytes, see copy.bpf.h. */
+struct copy_state {
+	__u64 iov;      /* user iovec array (OP_DATA_IOV) */
+	__u64 seg_base; /* user address of the next byte of the current segment */
+	__u32 seg_left; /* bytes left in the current segment */
+	__u32 left;     /* bytes still to copy, within the per-syscall cap */
+	__u32 done;     /* bytes of the syscall walked so far: the offset of the next byte */
+	__u32 fill;     /* bytes waiting in the record */
+	__u32 records;  /* records emitted for this syscall */
+	__u32 skip;     /* bytes of the iovecs to pass over before copying (the tail pass) */
+};
+
+/*
+ * Where a data record is assembled before bpf_ringbuf_output, with the copy's progress beside
+ * it. One slot per CPU, indexed by CPU id (max_entries is set to the CPU count before load):
+ * not a per-CPU array, whose values are capped at 32 KiB. The data area is twice the chunk so
+ * the verifier can bound "fill + piece" without knowing they sum to at most one chunk. The
+ * progress lives here rather than on the stack so that the bpf_loop callbacks read it as
+ * plain bounded scalars; on the stack the verifier tracks each value precisely and never
+ * finishes exploring the loop.
+ */
+struct scratch_slot {
+	struct copy_state copy;
+	__u8 rec[sizeof(struct wisp_data_event) + 2 * WISP_CHUNK_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch_slot);
+} scratch SEC(".maps");
+
+/* Connection ids; bumped atomically, never reused while the object is loaded. */
+__u64 next_conn_id = 0;
+
+static __always_inline void count_drop(__u32 reason, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline struct scratch_slot *scratch_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/*
+ * The addon drains the ring on a timer (non-blocking ring_buffer__consume), so nobody sleeps
+ * on the ring's epoll fd: a wake-up per record would be pure cost.
+ */
+#define WISP_RB_FLAGS BPF_RB_NO_WAKEUP
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* From a file descriptor of the current task to its TCP socket, read with CO-RE. */
+#ifndef WISP_SOCK_BPF_H
+#define WISP_SOCK_BPF_H
+
+#define WISP_AF_INET 2
+#define WISP_AF_INET6 10
+#define WISP_S_IFMT 00170000
+#define WISP_S_IFSOCK 0140000
+
+/*
+ * task->files->fdt->fd[fd] -> file -> socket -> sock. Returns NULL for anything that is not an
+ * IPv4/IPv6 TCP socket (files, pipes, unix and UDP sockets), so those cost one walk and nothing
+ * more. Addresses come from the socket later, never from syscall arguments: libuv's accept4
+ * passes a NULL sockaddr.
+ */
+static __always_inline struct sock *tcp_sock_of_fd(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *socket;
+	struct sock *sk;
+	__u16 mode, family, protocol;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & WISP_S_IFMT) != WISP_S_IFSOCK)
+		return NULL;
+	socket = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(socket, sk);
+	if (!sk)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != WISP_AF_INET && family != WISP_AF_INET6)
+		return NULL;
+	/* A bitfield before Linux 5.6, a u16 after: the probed read handles both. */
+	protocol = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	if (protocol != IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
+static __always_inline void read_sock_addrs(struct sock *sk, struct wisp_open_event *ev)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	ev->family = family;
+	ev->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ev->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == WISP_AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)ev->local_addr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)ev->remote_addr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO((struct in6_addr *)ev->local_addr, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)ev->remote_addr, sk,
+				   __sk_common.skc_v6_daddr);
+	}
+}
+
+#endif

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * Wisp socket tracer: syscall tracepoints only (no kprobes or fentry on the target kernels).
+ * Each traced syscall's enter half saves its arguments per thread; the exit half acts on the
+ * real return value: it opens, advances or closes the (tgid, fd) connection state, and for
+ * HTTP connections copies the bytes into the ring buffer. The programs filter, identify, copy
+ * and count; parsing happens in user space.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "socket_trace.h"
+#include "maps.bpf.h"
+#include "sock.bpf.h"
+#include "http.bpf.h"
+#include "copy.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define WISP_EINPROGRESS 115
+#define WISP_MSG_PEEK 2
+
+static __always_inline int traced_tgid(__u64 pid_tgid)
+{
+	return (__u32)(pid_tgid >> 32) != self_tgid;
+}
+
+static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
+					const struct conn_key *k, __u64 conn_id, __u64 ts)
+{
+	h->kind = kind;
+	h->tgid = k->tgid;
+	h->fd = k->fd;
+	h->conn_id = conn_id;
+	h->ts_ns = ts;
+}
+
+static __always_inline void emit_open(const struct conn_key *k, struct conn_state *st,
+				      struct sock *sk, __u64 ts)
+{
+	struct wisp_open_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	st->opened = 1;
+	if (!ev) {
+		count_drop(WISP_DROP_RINGBUF_FULL_EVENTS, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	fill_header(&ev->hdr, WISP_EV_OPEN, k, st->conn_id, ts);
+	ev->role = st->role;
+	read_sock_addrs(sk, ev);
+	bpf_ringbuf_submit(ev, WISP_RB_FLAGS);
+}
+
+/* Ends a connection: a close event if user space was told it opened. */
+static __always_inline void emit_close(const struct conn_key *k, const struct conn_state *st,
+				       __u64 ts)
+{
+	struct wisp_close_event *ev;
+
+	if (!st->opened)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(WISP_DROP_RINGBUF_FULL_EVENTS, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	fill_header(&ev->hdr, WISP_EV_CLOSE, k, st->conn_id, ts);
+	ev->egress_bytes = st->pos[WISP_DIR_EGRESS];
+	ev->ingress_bytes = st->pos[WISP_DIR_INGRESS];
+	bpf_ringbuf_submit(ev, WISP_RB_FLAGS);
+}
+
+/*
+ * Starts tracking (k -> sk). Whatever the fd held before is over (its close may have happened
+ * through dup2, close_range or exec), so the old state is closed first.
+ */
+static __always_inline struct conn_state *conn_start(const struct conn_key *k, struct sock *sk,
+						     __u8 role, __u64 ts)
+{
+	struct conn_state *old = bpf_map_lookup_elem(&conns, k);
+	struct conn_state st = {};
+
+	if (old)
+		emit_close(k, old, ts);
+	st.sock = (__u64)sk;
+	st.conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+	st.role = role;
+	st.attempts = lazy_detect_attempts > 255 ? 255 : lazy_detect_attempts;
+	if (bpf_map_update_elem(&conns, k, &st, BPF_ANY)) {
+		count_drop(WISP_DROP_CONN_MAP_FULL, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&conns, k);
+}
+
+static __always_inline void save_args(const struct syscall_args *a)
+{
+	struct syscall_args *slot = bpf_task_storage_get(&args, bpf_get_current_task_btf(), 0,
+							 BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!slot) {
+		count_drop(WISP_DROP_ARGS_MAP_FULL, 1);
+		return;
+	}
+	*slot = *a;
+}
+
+/* Takes what the enter half saved for this thread's syscall, if anything. */
+static __always_inline int take_args(struct syscall_args *a)
+{
+	struct syscall_args *slot = bpf_task_storage_get(&args, bpf_get_current_task_btf(), 0, 0);
+
+	if (!slot || slot->op == 0)
+		return 0;
+	*a = *slot;
+	slot->op = 0;
+	return 1;
+}
+
+/* ---- accept / connect / close ---- */
+
+static __always_inline int enter_accept(__u32 listen_fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args a = { .op = OP_ACCEPT };
+
+	if (!traced_tgid(id) || !tcp_sock_of_fd(listen_fd))
+		return 0;
+	save_args(&a);
+	return 0;
+}
+
+static __always_inline int exit_accept_or_connect(long ret)
+{
+	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct syscall_args a;
+	struct conn_state *st;
+	struct sock *sk;
+	__u8 role;
+	__u64 ts;
+
+	if (!take_args(&a))
+		return 0;
+	if (a.op == OP_ACCEPT) {
+		if (ret < 0)
+			return 0;
+		k.fd = ret;
+		role = WISP_ROLE_SERVER;
+	} else {
+		/* A non-blocking connect still becomes this client connection. */
+		if (ret != 0 && ret != -WISP_EINPROGRESS)
+			return 0;
+		k.fd = a.fd;
+		role = WISP_ROLE_CLIENT;
+	}
+	sk = tcp_sock_of_fd(k.fd);
+	if (!sk)
+		return 0;
+	ts = bpf_ktime_get_ns();
+	st = conn_start(&k, sk, role, ts);
+	if (st)
+		emit_open(&k, st, sk, ts);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int wisp_e_accept(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_accept(ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int wisp_x_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_accept_or_connect(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int wisp_e_accept4(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_accept(ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int wisp_x_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_accept_or_connect(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int wisp_e_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args a = { .op = OP_CONNECT, .fd = ctx->args[0] };
+
+	if (!traced_tgid(id) || !tcp_sock_of_fd(a.fd))
+		return 0;
+	save_args(&a);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int wisp_x_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_accept_or_connect(ctx->ret);
+}
+
+/* close(2) releases the fd whatever it returns, so the connection ends at enter. */
+SEC("tracepoint/syscalls/sys_enter_close")
+int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct conn_key k = { .tgid = id >> 32, .fd = ctx->args[0] };
+	struct conn_state *st;
+
+	if (!traced_tgid(id))
+		return 0;
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (!st)
+		return 0;
+	emit_close(&k, st, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&conns, &k);
+	return 0;
+}
+
+/* ---- data syscalls ---- */
+
+static __always_inline int enter_data(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op, __u8 dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct syscall_args a = { .buf = buf, .fd = fd, .iovcnt = iovcnt, .op = op, .direction = dir };
+	struct sock *sk;
+
+	if (!traced_tgid(id))
+		return 0;
+	sk = tcp_sock_of_fd(fd);
+	if (!sk)
+		return 0;
+	a.sock = (__u64)sk;
+	save_args(&a);
+	return 0;
+}
+
+/* The connection the bytes belong to; a connection already open when we started is picked up
+ * here with role unknown. */
+static __always_inline struct conn_state *conn_for_data(const struct conn_key *k, __u64 sock,
+							__u64 ts)
+{
+	struct conn_state *st = bpf_map_lookup_elem(&conns, k);
+
+	if (st && st->sock == sock)
+		return st;
+	return conn_start(k, (struct sock *)sock, WISP_ROLE_UNKNOWN, ts);
+}
+
+/*
+ * Decides whether st carries HTTP from the first bytes of this syscall. A connection seen from
+ * accept/connect decides on its first message. One picked up mid-stream may start inside a
+ * message, so it keeps trying at syscall boundaries for lazy_detect_attempts syscalls.
+ */
+static __always_inline void detect_http(struct conn_state *st, const struct syscall_args *a,
+					__u32 size, const struct conn_key *k, __u64 ts)
+{
+	__u8 b[WISP_SNIFF_BYTES] = {};
+	__u64 first = a->buf;
+	__u32 len = size;
+	int verdict;
+
+	if (a->op == OP_DATA_IOV) {
+		struct iovec iv;
+
+		if (a->iovcnt == 0 || bpf_probe_read_user(&iv, sizeof(iv), (const void *)a->buf))
+			return;
+		first = (__u64)iv.iov_base;
+		if (iv.iov_len < len)
+			len = iv.iov_len;
+	}
+	if (len >= WISP_SNIFF_BYTES && bpf_probe_read_user(b, sizeof(b), (const void *)first))
+		len = 0;
+	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);
+	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
+		st->proto = PROTO_HTTP;
+		if (st->role == WISP_ROLE_UNKNOWN) {
+			/* Whoever writes the request is the client. */
+			int writes_request = (verdict == SNIFF_REQUEST) == (a->direction == WISP_DIR_EGRESS);
+
+			st->role = writes_request ? WISP_ROLE_CLIENT : WISP_ROLE_SERVER;
+		}
+		if (!st->opened)
+			emit_open(k, st, (struct sock *)st->sock, ts);
+		return;
+	}
+	if (st->role != WISP_ROLE_UNKNOWN && st->opened && verdict == SNIFF_OTHER) {
+		st->proto = PROTO_OTHER;
+		return;
+	}
+	if (st->attempts > 0)
+		st->attempts--;
+	if (st->attempts == 0)
+		st->proto = PROTO_OTHER;
+}
+
+static __always_inline int exit_data(long ret)
+{
+	struct syscall_args a;
+	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct conn_state *st;
+	struct scratch_slot *slot;
+	struct wisp_data_event *ev;
+	__u64 ts, pos;
+	__u32 size;
+
+	if (!take_args(&a))
+		return 0;
+	if (ret <= 0)
+		return 0;
+	size = ret;
+	k.fd = a.fd;
+	ts = bpf_ktime_get_ns();
+	st = conn_for_data(&k, a.sock, ts);
+	if (!st)
+		return 0;
+	pos = st->pos[a.direction & 1];
+	st->pos[a.direction & 1] = pos + size;
+	if (st->proto == PROTO_UNKNOWN)
+		detect_http(st, &a, size, &k, ts);
+	if (st->proto != PROTO_HTTP) {
+		count_drop(WISP_DROP_NON_HTTP_BYTES, size);
+		return 0;
+	}
+	slot = scratch_slot();
+	if (!slot)
+		return 0;
+	ev = (struct wisp_data_event *)slot->rec;
+	fill_header(&ev->hdr, WISP_EV_DATA, &k, st->conn_id, ts);
+	ev->direction = a.direction;
+	ev->size = size;
+	ev->pos = pos;
+	if (a.op == OP_DATA_NONE) {
+		/* sendfile/splice move bytes inside the kernel: there is nothing to copy, but the
+		 * record keeps user space's stream positions right. */
+		count_drop(WISP_DROP_UNCOPYABLE_BYTES, size);
+		ev->chunk_offset = 0;
+		ev->data_len = 0;
+		if (bpf_ringbuf_output(&events, ev, sizeof(*ev), WISP_RB_FLAGS))
+			count_drop(WISP_DROP_RINGBUF_FULL_EVENTS, 1);
+		return 0;
+	}
+	copy_syscall_data(slot, &a, size);
+	return 0;
+}
+
+#define DATA_BUF_PROGS(name, dir)                                                   \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                \
+	int wisp_e_##name(struct trace_event_raw_sys_enter *ctx)                   \
+	{                                                                          \
+		return enter_data(ctx->args[0], ctx->args[1], 0, OP_DATA_BUF, dir); \
+	}                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                 \
+	int wisp_x_##name(struct trace_event_raw_sys_exit *ctx)                    \
+	{                                                                          \
+		return exit_data(ctx->ret);                                        \
+	}
+
+#define DATA_IOV_PROGS(name, dir)                                                             \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                          \
+	int wisp_e_##name(struct trace_event_raw_sys_enter *ctx)                             \
+	{                                                                                    \
+		return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], OP_DATA_IOV, dir); \
+	}                                                                                    \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                           \
+	int wisp_x_##name(struct trace_event_raw_sys_exit *ctx)                              \
+	{                                                                                    \
+		return exit_data(ctx->ret);                                                  \
+	}
+
+DATA_BUF_PROGS(read, WISP_DIR_INGRESS)
+DATA_BUF_PROGS(write, WISP_DIR_EGRESS)
+DATA_BUF_PROGS(sendto, WISP_DIR_EGRESS)
+DATA_IOV_PROGS(readv, WISP_DIR_INGRESS)
+DATA_IOV_PROGS(writev, WISP_DIR_EGRESS)
+
+/* MSG_PEEK leaves the bytes in the socket to be read again: counting them would double them. */
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int wisp_e_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[3] & WISP_MSG_PEEK)
+		return 0;
+	return enter_data(ctx->args[0], ctx->args[1], 0, OP_DATA_BUF, WISP_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int wisp_x_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+static __always_inline int enter_msg(__u32 fd, __u64 msg, __u8 dir)
+{
+	struct user_msghdr m;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (const void *)msg))
+		return 0;
+	return enter_data(fd, (__u64)m.msg_iov, m.msg_iovlen, OP_DATA_IOV, dir);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int wisp_e_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[2] & WISP_MSG_PEEK)
+		return 0;
+	return enter_msg(ctx->args[0], ctx->args[1], WISP_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int wisp_x_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int wisp_e_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_msg(ctx->args[0], ctx->args[1], WISP_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int wisp_x_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* sendfile(out_fd, in_fd, offset, count): only byte counts, see exit_data. */
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int wisp_e_sendfile(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], 0, 0, OP_DATA_NONE, WISP_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int wisp_x_sendfile(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* splice(fd_in, off_in, fd_out, off_out, len, flags): a socket on either end, counts only. */
+SEC("tracepoint/syscalls/sys_enter_splice")
+int wisp_e_splice(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 fd_out = ctx->args[2];
+
+	if (tcp_sock_of_fd(fd_out))
+		return enter_data(fd_out, 0, 0, OP_DATA_NONE, WISP_DIR_EGRESS);
+	return enter_data(ctx->args[0], 0, 0, OP_DATA_NONE, WISP_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_splice")
+int wisp_x_splice(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/*
+ * Unused by the programs: these put the record types into the object's BTF, where
+ * src/engine/capture/decode.test.ts reads their sizes and offsets.
+ */
+const struct wisp_open_event *btf_anchor_open __attribute__((unused));
+const struct wisp_data_event *btf_anchor_data __attribute__((unused));
+const struct wisp_close_event *btf_anchor_close __attribute__((unused));

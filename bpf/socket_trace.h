@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Wisp socket tracer: the records the BPF programs write into the ring buffer and the addon
+ * hands to TypeScript (src/engine/capture/decode.ts decodes them; decode.test.ts checks every
+ * size and offset below against this object's BTF, so keep both sides in step).
+ *
+ * Every field is fixed-width and every hole is an explicit padding field, so the layout is the
+ * same for the BPF target, the host compiler and the TS decoder.
+ */
+#ifndef WISP_SOCKET_TRACE_H
+#define WISP_SOCKET_TRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bytes of syscall data one ring-buffer record carries; bigger messages go out as several. */
+#define WISP_CHUNK_BYTES 16384
+
+enum wisp_event_kind {
+	WISP_EV_OPEN = 1,
+	WISP_EV_DATA = 2,
+	WISP_EV_CLOSE = 3,
+};
+
+enum wisp_role {
+	WISP_ROLE_UNKNOWN = 0,
+	WISP_ROLE_CLIENT = 1,
+	WISP_ROLE_SERVER = 2,
+};
+
+enum wisp_direction {
+	WISP_DIR_EGRESS = 0,
+	WISP_DIR_INGRESS = 1,
+};
+
+/* Leads every record; `kind` says which struct follows. */
+struct wisp_event_header {
+	__u8 kind;
+	__u8 pad0[3];
+	__u32 tgid;
+	__u32 fd;
+	__u32 pad1;
+	/* Assigned in the kernel per connection, never reused while the object is loaded. */
+	__u64 conn_id;
+	/* CLOCK_MONOTONIC ns at syscall exit. */
+	__u64 ts_ns;
+};
+
+struct wisp_open_event {
+	struct wisp_event_header hdr;
+	__u8 role;
+	/* AF_INET (2) or AF_INET6 (10), as the socket has it. */
+	__u8 family;
+	__u16 local_port;
+	__u16 remote_port;
+	__u16 pad0;
+	/* IPv4 in the first 4 bytes; IPv6 in all 16 (v4-mapped ones are rendered as IPv4). */
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+};
+
+struct wisp_data_event {
+	struct wisp_event_header hdr;
+	__u8 direction;
+	__u8 pad0[3];
+	/* The syscall's return value: all the bytes it moved, captured or not. */
+	__u32 size;
+	/* Stream offset of the syscall's first byte in this direction. */
+	__u64 pos;
+	/* Offset of data[0] within the syscall's bytes. */
+	__u32 chunk_offset;
+	/* Bytes of data[] present in this record (0 for sendfile/splice: counted, not copied). */
+	__u32 data_len;
+	__u8 data[];
+};
+
+struct wisp_close_event {
+	struct wisp_event_header hdr;
+	__u64 egress_bytes;
+	__u64 ingress_bytes;
+};
+
+/* Index into the per-CPU `drops` array; each counts what was lost, in the unit its name says. */
+enum wisp_drop {
+	WISP_DROP_RINGBUF_FULL_EVENTS = 0,
+	WISP_DROP_TRUNCATED_BYTES,
+	WISP_DROP_READ_FAULT_BYTES,
+	WISP_DROP_CONN_MAP_FULL,
+	WISP_DROP_ARGS_MAP_FULL,
+	WISP_DROP_NON_HTTP_BYTES,
+	WISP_DROP_UNCOPYABLE_BYTES,
+	WISP_DROP_IOV_LIMIT,
+	WISP_DROP__COUNT,
+};
+
+#endif

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * wisp_capture.node: loads the socket tracer (the skeleton embeds the BPF object), attaches
+ * it, and hands ring-buffer records to JS in batches.
+ *
+ * Draining is driven by a JS timer calling drain(), which runs a non-blocking
+ * ring_buffer__consume into one batch buffer and returns it as a single Buffer. No thread and
+ * no threadsafe function: nothing races with close(), the JS event loop is never blocked (the
+ * call only copies what is already in the ring), and the BPF side never needs to wake anyone,
+ * so it submits every record with BPF_RB_NO_WAKEUP.
+ *
+ * Batch format, decoded by decode.ts: repeated [u32 record length][u32 zero][record][pad to 8].
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <node_api.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "socket_trace.h"
+#include "socket_trace.skel.h"
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+#define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define PRIVILEGE_HINT "needs root, or CAP_BPF + CAP_PERFMON (+ CAP_SYS_RESOURCE)"
+
+static const char *const drop_names[WISP_DROP__COUNT] = {
+	[WISP_DROP_RINGBUF_FULL_EVENTS] = "ringbuf_full_events",
+	[WISP_DROP_TRUNCATED_BYTES] = "truncated_bytes",
+	[WISP_DROP_READ_FAULT_BYTES] = "read_fault_bytes",
+	[WISP_DROP_CONN_MAP_FULL] = "conn_map_full",
+	[WISP_DROP_ARGS_MAP_FULL] = "args_map_full",
+	[WISP_DROP_NON_HTTP_BYTES] = "non_http_bytes",
+	[WISP_DROP_UNCOPYABLE_BYTES] = "uncopyable_bytes",
+	[WISP_DROP_IOV_LIMIT] = "iov_limit",
+};
+
+struct tracer {
+	struct socket_trace *skel;
+	struct ring_buffer *rb;
+	unsigned char *batch;
+	size_t batch_len;
+	size_t batch_cap;
+	size_t batch_limit;
+	int batch_oom;
+};
+
+/* The tail of libbpf's log, so a failed load can show the verifier's complaint. */
+static char libbpf_log[4096];
+static size_t libbpf_log_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
+		size_t keep = sizeof(libbpf_log) / 2;
+
+		if (libbpf_log_len > keep) {
+			memmove(libbpf_log, libbpf_log + libbpf_log_len - keep, keep);
+			libbpf_log_len = keep;
+		}
+		if ((size_t)n >= sizeof(libbpf_log) - libbpf_log_len)
+			n = sizeof(libbpf_log) - libbpf_log_len - 1;
+	}
+	memcpy(libbpf_log + libbpf_log_len, line, n);
+	libbpf_log_len += n;
+	libbpf_log[libbpf_log_len] = 0;
+	return 0;
+}
+
+static void tracer_destroy(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	socket_trace__destroy(t->skel);
+	t->skel = NULL;
+	free(t->batch);
+	t->batch = NULL;
+}
+
+static napi_value throw_step(napi_env env, const char *step, int err, const char *hint)
+{
+	char msg[6144];
+	char code[32];
+
+	if (err < 0)
+		err = -err;
+	snprintf(code, sizeof(code), "WISP_CAPTURE_E%d", err);
+	snprintf(msg, sizeof(msg), "wisp capture: %s failed: %s%s%s%s%s", step, strerror(err),
+		 hint ? " — " : "", hint ? hint : "", libbpf_log_len ? "\nlibbpf: " : "",
+		 libbpf_log_len ? libbpf_log : "");
+	napi_throw_error(env, code, msg);
+	return NULL;
+}
+
+/* libbpf finds tracepoint ids in tracefs, which is not mounted at boot on every host. */
+static int ensure_tracefs(napi_env env)
+{
+	if (access(DEBUGFS_TRACING_DIR "/events/syscalls", F_OK) == 0 ||
+	    access(TRACEFS_DIR "/events/syscalls", F_OK) == 0)
+		return 0;
+	if (errno == EACCES) {
+		throw_step(env, "reading tracefs at " TRACEFS_DIR, EACCES, PRIVILEGE_HINT);
+		return -1;
+	}
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL) == 0 &&
+	    access(TRACEFS_DIR "/events/syscalls", F_OK) == 0)
+		return 0;
+	{
+		int err = errno;
+		const char *hint = err == EPERM || err == EACCES
+			? PRIVILEGE_HINT "; or mount it first: mount -t tracefs tracefs " TRACEFS_DIR
+			: "mount it: mount -t tracefs tracefs " TRACEFS_DIR
+			  " (the kernel needs CONFIG_FTRACE_SYSCALLS for syscall tracepoints)";
+		throw_step(env, "mounting tracefs at " TRACEFS_DIR, err ? err : ENOENT, hint);
+	}
+	return -1;
+}
+
+static int get_u32_opt(napi_env env, napi_value obj, const char *name, uint32_t *out)
+{
+	napi_value v;
+	bool has = false;
+
+	if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
+		return 0;
+	if (napi_get_named_property(env, obj, name, &v) != napi_ok ||
+	    napi_get_value_uint32(env, v, out) != napi_ok) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "wisp capture: option %s must be a uint32", name);
+		napi_throw_type_error(env, NULL, msg);
+		return -1;
+	}
+	return 0;
+}
+
+static uint32_t round_up_pow2(uint32_t v)
+{
+	uint32_t p = 4096;
+
+	while (p < v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+static void tracer_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)hint;
+	tracer_destroy(data);
+	free(data);
+}
+
+static struct tracer *get_tracer(napi_env env, napi_callback_info info, napi_value *argv,
+				 size_t *argc)
+{
+	size_t n = *argc;
+	void *data = NULL;
+
+	if (napi_get_cb_info(env, info, &n, argv, NULL, NULL) != napi_ok || n < 1 ||
+	    napi_get_value_external(env, argv[0], &data) != napi_ok) {
+		napi_throw_type_error(env, NULL, "wisp capture: expected a tracer handle");
+		return NULL;
+	}
+	*argc = n;
+	return data;
+}
+
+static int batch_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	size_t need = 8 + ((size + 7) & ~(size_t)7);
+
+	if (t->batch_len + need > t->batch_cap) {
+		size_t cap = t->batch_cap ? t->batch_cap : 1 << 20;
+		unsigned char *nb;
+
+		while (cap < t->batch_len + need)
+			cap <<= 1;
+		nb = realloc(t->batch, cap);
+		if (!nb) {
+			t->batch_oom = 1;
+			return -ENOMEM;
+		}
+		t->batch = nb;
+		t->batch_cap = cap;
+	}
+	*(uint32_t *)(t->batch + t->batch_len) = (uint32_t)size;
+	*(uint32_t *)(t->batch + t->batch_len + 4) = 0;
+	memcpy(t->batch + t->batch_len + 8, data, size);
+	memset(t->batch + t->batch_len + 8 + size, 0, need - 8 - size);
+	t->batch_len += need;
+	/* Stop once the batch is full; libbpf has already consumed this record. */
+	return t->batch_len >= t->batch_limit ? -E2BIG : 0;
+}
+
+/* open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes }) */
+static napi_value js_open(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], handle;
+	uint32_t self_tgid = 0, max_bytes = 256 * 1024, ring_bytes = 32u << 20, attempts = 32;
+	uint32_t batch_bytes = 4u << 20;
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct tracer *t;
+	int err, ncpu;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+		napi_throw_type_error(env, NULL, "wisp capture: open() needs an options object");
+		return NULL;
+	}
+	if (get_u32_opt(env, argv[0], "selfTgid", &self_tgid) ||
+	    get_u32_opt(env, argv[0], "maxBytesPerSyscall", &max_bytes) ||
+	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
+	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
+	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes))
+		return NULL;
+
+	libbpf_log_len = 0;
+	libbpf_log[0] = 0;
+	libbpf_set_print(libbpf_print);
+
+	if (access(BTF_PATH, R_OK) != 0)
+		return throw_step(env, "reading kernel BTF at " BTF_PATH, errno,
+				  errno == EACCES ? PRIVILEGE_HINT
+						  : "the kernel must be built with CONFIG_DEBUG_INFO_BTF=y");
+	if (ensure_tracefs(env))
+		return NULL;
+	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; newer ones ignore it. */
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0 && errno != EPERM)
+		return throw_step(env, "raising RLIMIT_MEMLOCK", errno, NULL);
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return throw_step(env, "allocating the tracer", ENOMEM, NULL);
+	t->batch_limit = batch_bytes ? batch_bytes : 1;
+
+	t->skel = socket_trace__open();
+	if (!t->skel) {
+		err = errno;
+		free(t);
+		return throw_step(env, "opening the BPF object", err, NULL);
+	}
+	t->skel->rodata->self_tgid = self_tgid;
+	t->skel->rodata->max_bytes_per_syscall = max_bytes;
+	t->skel->rodata->lazy_detect_attempts = attempts;
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 ||
+	    bpf_map__set_max_entries(t->skel->maps.scratch, ncpu) ||
+	    bpf_map__set_max_entries(t->skel->maps.events, round_up_pow2(ring_bytes))) {
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "sizing the BPF maps", ncpu < 0 ? ncpu : EINVAL, NULL);
+	}
+
+	err = socket_trace__load(t->skel);
+	if (err) {
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "loading the BPF programs", err,
+				  err == -EPERM || err == -EACCES ? PRIVILEGE_HINT : NULL);
+	}
+	err = socket_trace__attach(t->skel);
+	if (err) {
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "attaching the syscall tracepoints", err,
+				  err == -EPERM || err == -EACCES
+					  ? PRIVILEGE_HINT
+					  : "is tracefs mounted at " TRACEFS_DIR
+					    " and are syscall tracepoints enabled (CONFIG_FTRACE_SYSCALLS)?");
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), batch_record, t, NULL);
+	if (!t->rb) {
+		err = errno;
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "opening the ring buffer", err, NULL);
+	}
+	if (napi_create_external(env, t, tracer_finalize, NULL, &handle) != napi_ok) {
+		tracer_destroy(t);
+		free(t);
+		napi_throw_error(env, NULL, "wisp capture: creating the tracer handle failed");
+		return NULL;
+	}
+	return handle;
+}
+
+/* drain(handle) -> Buffer | null: everything in the ring, up to about batchBytes. */
+static napi_value js_drain(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out;
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	int err;
+
+	if (!t)
+		return NULL;
+	if (!t->rb) {
+		napi_throw_error(env, NULL, "wisp capture: drain() after close()");
+		return NULL;
+	}
+	t->batch_len = 0;
+	t->batch_oom = 0;
+	err = ring_buffer__consume(t->rb);
+	if (t->batch_oom)
+		return throw_step(env, "growing the drain batch", ENOMEM, NULL);
+	if (err < 0 && err != -E2BIG)
+		return throw_step(env, "consuming the ring buffer", err, NULL);
+	if (t->batch_len == 0) {
+		napi_get_null(env, &out);
+		return out;
+	}
+	if (napi_create_buffer_copy(env, t->batch_len, t->batch, NULL, &out) != napi_ok) {
+		napi_throw_error(env, NULL, "wisp capture: allocating the batch Buffer failed");
+		return NULL;
+	}
+	return out;
+}
+
+static void set_number(napi_env env, napi_value obj, const char *name, double v)
+{
+	napi_value n;
+
+	napi_create_double(env, v, &n);
+	napi_set_named_property(env, obj, name, n);
+}
+
+/* stats(handle) -> { drops: { reason: count } }, summed over CPUs */
+static napi_value js_stats(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out, drops;
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (!t)
+		return NULL;
+	if (!t->skel) {
+		napi_throw_error(env, NULL, "wisp capture: stats() after close()");
+		return NULL;
+	}
+	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(uint64_t));
+	if (!vals)
+		return throw_step(env, "reading the drop counters", ENOMEM, NULL);
+	napi_create_object(env, &out);
+	napi_create_object(env, &drops);
+	for (uint32_t i = 0; i < WISP_DROP__COUNT; i++) {
+		double sum = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.drops), &i, vals) != 0) {
+			free(vals);
+			return throw_step(env, "reading the drop counters", errno, NULL);
+		}
+		for (int c = 0; c < ncpu; c++)
+			sum += (double)vals[c];
+		set_number(env, drops, drop_names[i], sum);
+	}
+	free(vals);
+	napi_set_named_property(env, out, "drops", drops);
+	return out;
+}
+
+/* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel. */
+static napi_value js_ids(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out, progs, links, v;
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	struct bpf_object_skeleton *s;
+	uint32_t np = 0, nl = 0;
+
+	if (!t)
+		return NULL;
+	napi_create_object(env, &out);
+	napi_create_array(env, &progs);
+	napi_create_array(env, &links);
+	if (t->skel) {
+		s = t->skel->skeleton;
+		for (int i = 0; i < s->prog_cnt; i++) {
+			struct bpf_program *p = *s->progs[i].prog;
+			struct bpf_link *l = *s->progs[i].link;
+			struct bpf_prog_info pi = {};
+			struct bpf_link_info li = {};
+			uint32_t len = sizeof(pi);
+
+			if (bpf_program__fd(p) >= 0 &&
+			    bpf_obj_get_info_by_fd(bpf_program__fd(p), &pi, &len) == 0) {
+				napi_create_uint32(env, pi.id, &v);
+				napi_set_element(env, progs, np++, v);
+			}
+			len = sizeof(li);
+			if (l && bpf_obj_get_info_by_fd(bpf_link__fd(l), &li, &len) == 0) {
+				napi_create_uint32(env, li.id, &v);
+				napi_set_element(env, links, nl++, v);
+			}
+		}
+	}
+	napi_set_named_property(env, out, "programs", progs);
+	napi_set_named_property(env, out, "links", links);
+	return out;
+}
+
+/* attachedPrograms(handle) -> number of programs attached right now. */
+static napi_value js_attached(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], out;
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	uint32_t n = 0;
+
+	if (!t)
+		return NULL;
+	if (t->skel) {
+		struct bpf_object_skeleton *s = t->skel->skeleton;
+
+		for (int i = 0; i < s->prog_cnt; i++)
+			n += *s->progs[i].link != NULL;
+	}
+	napi_create_uint32(env, n, &out);
+	return out;
+}
+
+/* close(handle): detaches and frees everything; safe to call twice. */
+static napi_value js_close(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+
+	if (t)
+		tracer_destroy(t);
+	return NULL;
+}
+
+/* clockOffsetNs() -> bigint: CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns. */
+static napi_value js_clock_offset(napi_env env, napi_callback_info info)
+{
+	struct timespec m1, r, m2;
+	int64_t mono, real;
+	napi_value out;
+
+	(void)info;
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec + (int64_t)m2.tv_sec * 1000000000 +
+		m2.tv_nsec) / 2;
+	real = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec;
+	napi_create_bigint_int64(env, real - mono, &out);
+	return out;
+}
+
+NAPI_MODULE_INIT()
+{
+	napi_property_descriptor props[] = {
+		{ "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
+		{ "drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL },
+		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
+		{ "ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL },
+		{ "attachedPrograms", NULL, js_attached, NULL, NULL, NULL, napi_default, NULL },
+		{ "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+		{ "clockOffsetNs", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL },
+	};
+
+	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	return exports;
+}

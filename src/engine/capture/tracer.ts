@@ -1,0 +1,176 @@
+/**
+ * The kernel tracer as the engine sees it: open it, receive batches of `CaptureEvent`s, read
+ * its counters, close it. Everything kernel-side lives in bpf/ and the addon.
+ */
+import { loadAddon, type CaptureAddon, type TracerHandle } from './addon.js';
+import { decodeBatch } from './decode.js';
+import type { CaptureEvent, CaptureStats } from './types.js';
+
+/** How the tracer is configured; all fields optional. */
+export interface TracerOptions {
+  /** Bytes copied per syscall at most; the rest is counted, not copied. Default 256 KiB. */
+  maxBytesPerSyscall?: number;
+  /** Ring buffer size, rounded up to a power of two. Default 32 MiB. */
+  ringBufferBytes?: number;
+  /** Leave this process's own traffic out. Default true. */
+  excludeSelf?: boolean;
+  /** How often the ring buffer is drained. Default 20 ms. */
+  pollIntervalMs?: number;
+  /** Syscalls a connection found mid-stream gets to show an HTTP message start. Default 32. */
+  lazyDetectAttempts?: number;
+  /** Bytes of records handed to listeners per call at most (about). Default 4 MiB. */
+  batchBytes?: number;
+}
+
+/** Receives the events of one drained batch, in ring-buffer order. */
+export type EventsListener = (events: CaptureEvent[]) => void;
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function intOption(opts: TracerOptions, name: keyof TracerOptions, dflt: number, min: number, max: number): number {
+  const v = opts[name] ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`wisp capture: option ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v;
+}
+
+const open = new Set<Tracer>();
+const signals = ['SIGINT', 'SIGTERM'] as const;
+
+function closeAll(): void {
+  for (const t of [...open]) t.close();
+}
+
+/*
+ * The kernel detaches everything when the process dies anyway (the programs live only as long
+ * as the addon's file descriptors); these handlers make it prompt on the usual ways out. When
+ * the application listens for the signal itself, shutting down is its call (it may still want
+ * to drain the tracer), and 'exit' closes whatever it leaves open. Otherwise the tracers are
+ * closed and the signal re-raised, so its default action still ends the process.
+ */
+function onSignal(sig: NodeJS.Signals): void {
+  if (process.listenerCount(sig) > 1) return;
+  closeAll();
+  uninstallHandlers();
+  process.kill(process.pid, sig);
+}
+
+function installHandlers(): void {
+  process.on('exit', closeAll);
+  for (const s of signals) process.on(s, onSignal);
+}
+
+function uninstallHandlers(): void {
+  process.off('exit', closeAll);
+  for (const s of signals) process.off(s, onSignal);
+}
+
+/** A loaded and attached socket tracer. */
+export class Tracer {
+  readonly #addon: CaptureAddon;
+  #handle: TracerHandle | undefined;
+  readonly #timer: NodeJS.Timeout;
+  readonly #batchBytes: number;
+  readonly #listeners: EventsListener[] = [];
+  #events = 0;
+  #bytes = 0;
+  #malformed = 0;
+  #finalStats: CaptureStats | undefined;
+
+  private constructor(addon: CaptureAddon, handle: TracerHandle, pollIntervalMs: number, batchBytes: number) {
+    this.#addon = addon;
+    this.#handle = handle;
+    this.#batchBytes = batchBytes;
+    this.#timer = setInterval(() => this.drain(), pollIntervalMs);
+  }
+
+  /**
+   * Loads and attaches the BPF programs. Throws an Error naming the step that failed and what
+   * to do (privileges, tracefs, BTF); nothing stays attached after a failure.
+   */
+  static open(opts: TracerOptions = {}): Tracer {
+    const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', 256 * KiB, 0, 1 << 30);
+    const ringBufferBytes = intOption(opts, 'ringBufferBytes', 32 * MiB, 4 * KiB, 1 << 30);
+    const pollIntervalMs = intOption(opts, 'pollIntervalMs', 20, 1, 60_000);
+    const lazyDetectAttempts = intOption(opts, 'lazyDetectAttempts', 32, 1, 255);
+    const batchBytes = intOption(opts, 'batchBytes', 4 * MiB, 64 * KiB, 1 << 30);
+    const excludeSelf = opts.excludeSelf ?? true;
+    if (typeof excludeSelf !== 'boolean') {
+      throw new RangeError(`wisp capture: option excludeSelf must be a boolean, got ${String(excludeSelf)}`);
+    }
+    const addon = loadAddon();
+    const handle = addon.open({
+      selfTgid: excludeSelf ? process.pid : 0,
+      maxBytesPerSyscall,
+      ringBufferBytes,
+      lazyDetectAttempts,
+      batchBytes,
+    });
+    const t = new Tracer(addon, handle, pollIntervalMs, batchBytes);
+    if (open.size === 0) installHandlers();
+    open.add(t);
+    return t;
+  }
+
+  /** Adds a listener for event batches (one call per drained batch). */
+  onEvents(cb: EventsListener): void {
+    this.#listeners.push(cb);
+  }
+
+  /**
+   * Drains the ring buffer now, delivering batches to the listeners; the poll timer calls this,
+   * tests and shutdown paths may too.
+   */
+  drain(): void {
+    for (;;) {
+      if (this.#handle === undefined) return;
+      const batch = this.#addon.drain(this.#handle);
+      if (batch === null) return;
+      const events: CaptureEvent[] = [];
+      const r = decodeBatch(batch, this.#addon.clockOffsetNs(), events);
+      this.#events += events.length;
+      this.#bytes += r.dataBytes;
+      this.#malformed += r.malformed;
+      if (events.length > 0) for (const cb of this.#listeners) cb(events);
+      if (batch.byteLength < this.#batchBytes) return;
+    }
+  }
+
+  /**
+   * Events and captured bytes delivered so far, and every loss by reason (kernel counters
+   * summed over CPUs; `decode_malformed` counts records user space could not decode). After
+   * close, the counts as they were at close.
+   */
+  stats(): CaptureStats {
+    if (this.#handle === undefined) return this.#finalStats!;
+    const s = this.#addon.stats(this.#handle);
+    return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
+  }
+
+  /** How many BPF programs are attached right now (0 after close). */
+  attachedPrograms(): number {
+    return this.#handle === undefined ? 0 : this.#addon.attachedPrograms(this.#handle);
+  }
+
+  /** Kernel ids of this tracer's programs and links, as `bpftool prog/link show` lists them. */
+  kernelIds(): { programs: number[]; links: number[] } {
+    return this.#handle === undefined ? { programs: [], links: [] } : this.#addon.ids(this.#handle);
+  }
+
+  /** Delivers what is still in the ring, then detaches and frees everything. Idempotent. */
+  close(): void {
+    if (this.#handle === undefined) return;
+    clearInterval(this.#timer);
+    try {
+      this.drain();
+    } finally {
+      this.#finalStats = this.stats();
+      this.#addon.close(this.#handle);
+      this.#handle = undefined;
+      open.delete(this);
+      if (open.size === 0) uninstallHandlers();
+    }
+  }
+}

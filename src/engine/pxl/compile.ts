@@ -1,0 +1,118 @@
+import type { Catalog } from './catalog.js';
+import { PxlCode, PxlError, type Diagnostic } from './diagnostic.js';
+import { parse } from './parse/parser.js';
+import { CTX_KEYS } from './plan/dataframe.js';
+import { Interpreter } from './plan/interp.js';
+import { prune } from './plan/prune.js';
+import type { Program } from './plan/logical.js';
+import { GRAFANA_MACROS, PIXIE_MACROS } from './plan/macros.js';
+import { registryEntries } from './registry.js';
+import type { DataType } from '../store/types.js';
+
+/** The query context a script is compiled against. All times are epoch ns. */
+export interface CompileOptions {
+  readonly fromNs: bigint;
+  readonly toNs: bigint;
+  /** Grafana's interval; widened so the range holds at most `maxDataPoints` intervals. */
+  readonly intervalNs: bigint;
+  /** The time `px.now()` and relative times ('-5m') are resolved against. */
+  readonly nowNs: bigint;
+  readonly maxDataPoints?: number;
+  /** Dashboard variables: `$name` / `${name}`; a list for multi-value variables. */
+  readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+export interface CompileResult {
+  readonly program: Program;
+  readonly warnings: readonly Diagnostic[];
+}
+
+/**
+ * The interval the macros use: `intervalNs`, widened when the range would hold more than
+ * `maxDataPoints` intervals, and at least 1 ms (Grafana's own floor).
+ */
+export function effectiveIntervalNs(o: Pick<CompileOptions, 'fromNs' | 'toNs' | 'intervalNs' | 'maxDataPoints'>): bigint {
+  let interval = o.intervalNs > 1_000_000n ? o.intervalNs : 1_000_000n;
+  const range = o.toNs - o.fromNs;
+  if (o.maxDataPoints !== undefined && o.maxDataPoints > 0 && range > 0n) {
+    const max = BigInt(Math.floor(o.maxDataPoints));
+    const needed = (range + max - 1n) / max;
+    if (needed > interval) interval = needed;
+  }
+  return interval;
+}
+
+/**
+ * Compiles a PxL script into a logical plan: parses it, runs the checked tree at compile time
+ * (constants, macros, variables and `def` calls resolved) and type-checks every column and
+ * call. Throws PxlError for a wrong script; never evaluates script text as code.
+ */
+export function compile(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
+  if (options.toNs < options.fromNs) {
+    throw new PxlError(PxlCode.value, 'the query range ends before it starts');
+  }
+  try {
+    return compileChecked(script, options, catalog);
+  } catch (err) {
+    // The parser and the walk bound their own depth; this is the backstop for expression
+    // chains built up through variables, which no single syntax node shows.
+    if (err instanceof RangeError) {
+      throw new PxlError(PxlCode.limit, 'the script nests expressions too deeply to compile', undefined, ['split long expressions into steps']);
+    }
+    throw err;
+  }
+}
+
+function compileChecked(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
+  const module = parse(script);
+  const warnings: Diagnostic[] = [];
+  const interp = new Interpreter({
+    catalog,
+    macros: {
+      fromNs: options.fromNs,
+      toNs: options.toNs,
+      intervalNs: effectiveIntervalNs(options),
+      variables: options.variables ?? {},
+    },
+    fold: { nowNs: options.nowNs },
+    warn: (d) => warnings.push(d),
+  });
+  const { outputs } = interp.run(module);
+  if (outputs.length === 0) {
+    warnings.push({
+      severity: 'warning',
+      code: PxlCode.noOutput,
+      message: 'the script displays nothing',
+      hints: ["add px.display(df, 'name') for each table to return"],
+    });
+  }
+  return { program: { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })) }, warnings };
+}
+
+/** What `GET /api/v1/schema` says about the language (tables come from the catalog). */
+export interface LanguageSchema {
+  readonly functions: readonly {
+    readonly name: string;
+    readonly kind: 'scalar' | 'aggregate';
+    readonly signatures: readonly { readonly args: readonly DataType[]; readonly ret: DataType }[];
+    readonly doc: string;
+  }[];
+  readonly macros: readonly { readonly name: string; readonly doc: string }[];
+  readonly ctx: readonly string[];
+}
+
+/** Functions as scripts spell them (`px.count`), macros with docs, and the df.ctx keys. */
+export function languageSchema(): LanguageSchema {
+  return {
+    functions: registryEntries()
+      .filter((e) => e.kind !== 'operator')
+      .map((e) => ({
+        name: e.spelling,
+        kind: e.kind === 'aggregate' ? ('aggregate' as const) : ('scalar' as const),
+        signatures: e.signatures.map((s) => ({ args: s.args, ret: s.ret })),
+        doc: `${e.doc} Example: ${e.example}`,
+      })),
+    macros: [...PIXIE_MACROS, ...GRAFANA_MACROS, { name: '$name / ${name}', doc: 'A dashboard variable: a string literal in code (a list when multi-value); its text inside a string.' }],
+    ctx: Object.keys(CTX_KEYS),
+  };
+}

@@ -1,0 +1,226 @@
+import type { MetadataView } from '../../meta/types.js';
+import type { Field } from '../../store/types.js';
+import { PxlError, type Diagnostic } from '../diagnostic.js';
+import type { LogicalPlan, Program } from '../plan/logical.js';
+import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
+import { concatChunks, sliceChunk, type Chunk, type Vec } from './vec.js';
+
+/** Default cap on rows per output table. */
+export const DEFAULT_MAX_ROWS = 100_000;
+/** Default cap on (estimated) bytes per output table. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Longest stretch of work between yields to the event loop. */
+const SLICE_MS = 20;
+
+/** What a query runs with. */
+export interface ExecContext {
+  readonly metadata: MetadataView;
+  /** Aborting cancels the query (QUERY_CANCELLED, or QUERY_TIMEOUT for a TimeoutError reason). */
+  readonly signal?: AbortSignal;
+  /** Wall-clock deadline (epoch ms); past it the query fails with QUERY_TIMEOUT. */
+  readonly deadlineMs?: number;
+  /** Rows per output; more are cut off with a warning. */
+  readonly maxRows?: number;
+  /** Estimated bytes per output; more are cut off with a warning. */
+  readonly maxBytes?: number;
+  /** `px.now()` in wall-clock ns; defaults to the time the query starts. */
+  readonly nowNs?: bigint;
+}
+
+/** One output table. Columns are executor columns; use `resultToJson` for the API form. */
+export interface ResultTable {
+  readonly name: string;
+  readonly fields: readonly Field[];
+  readonly rowCount: number;
+  readonly columns: readonly Vec[];
+}
+
+/** The answer to a program. */
+export interface QueryResult {
+  readonly tables: readonly ResultTable[];
+  readonly warnings: readonly Diagnostic[];
+  readonly stats: ExecStats & { readonly executeMs: number };
+  /** TIME64NS values held as numbers are offsets from this (exactly: base + offset). */
+  readonly timeBase: bigint;
+}
+
+function firstTimeBase(plan: LogicalPlan, source: TableSource): bigint | null {
+  switch (plan.kind) {
+    case 'source':
+      return source.get(plan.table)?.timeBaseNs() ?? plan.startNs ?? null;
+    case 'join':
+      return firstTimeBase(plan.left, source) ?? firstTimeBase(plan.right, source);
+    case 'union':
+      for (const p of plan.inputs) {
+        const b = firstTimeBase(p, source);
+        if (b !== null) return b;
+      }
+      return null;
+    default:
+      return firstTimeBase(plan.input, source);
+  }
+}
+
+/** Runs every output of a program; yields to the event loop every ~20 ms of work. */
+export async function execute(program: Program, source: TableSource, ctx: ExecContext): Promise<QueryResult> {
+  const started = performance.now();
+  let lastYield = started;
+  let timeBase: bigint | null = null;
+  for (const o of program.outputs) timeBase ??= firstTimeBase(o.plan, source);
+  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
+  const check = (): void => {
+    if (ctx.signal?.aborted) {
+      const reason: unknown = ctx.signal.reason;
+      const timeout = reason instanceof Error && reason.name === 'TimeoutError';
+      throw new PxlError(
+        timeout ? 'QUERY_TIMEOUT' : 'QUERY_CANCELLED',
+        timeout ? 'the query ran past its time limit' : 'the query was cancelled',
+      );
+    }
+    if (ctx.deadlineMs !== undefined && Date.now() > ctx.deadlineMs) {
+      throw new PxlError('QUERY_TIMEOUT', 'the query ran past its time limit', undefined, [
+        'narrow the time range or filter earlier in the script',
+      ]);
+    }
+  };
+  const rt: Runtime = {
+    source,
+    stats,
+    metadata: ctx.metadata,
+    timeBase: timeBase ?? 0n,
+    nowNs: ctx.nowNs ?? BigInt(Date.now()) * 1_000_000n,
+    async tick() {
+      check();
+      const now = performance.now();
+      if (now - lastYield >= SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+        check();
+      }
+    },
+  };
+  check();
+  const maxRows = ctx.maxRows ?? DEFAULT_MAX_ROWS;
+  const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_BYTES;
+  const warnings: Diagnostic[] = [];
+  const tables: ResultTable[] = [];
+  for (const out of program.outputs) {
+    const chunks: Chunk[] = [];
+    let rows = 0;
+    let truncated = false;
+    for await (const ch of physical(out.plan, rt)) {
+      const m = ch.sel ? ch.sel.length : ch.n;
+      if (rows + m > maxRows) {
+        chunks.push(sliceChunk(ch, maxRows - rows));
+        rows = maxRows;
+        truncated = true;
+        break;
+      }
+      chunks.push(ch);
+      rows += m;
+    }
+    let dense = concatChunks(
+      chunks,
+      out.plan.schema.map((f) => f.type),
+      rt.timeBase,
+    );
+    const fit = rowsWithin(dense, maxBytes);
+    if (fit < dense.n) {
+      dense = sliceChunk(dense, fit);
+      truncated = true;
+    }
+    if (truncated) {
+      warnings.push({
+        severity: 'warning',
+        code: 'RESULT_TRUNCATED',
+        message: `output '${out.name}' was cut off at ${dense.n} rows (limits: ${maxRows} rows, ${maxBytes} bytes)`,
+        hints: ['aggregate, filter or head() the data frame before px.display'],
+      });
+    }
+    tables.push({ name: out.name, fields: out.plan.schema, rowCount: dense.n, columns: dense.cols });
+  }
+  return { tables, warnings, stats: { ...stats, executeMs: performance.now() - started }, timeBase: rt.timeBase };
+}
+
+/** How many leading rows of a dense chunk fit in `maxBytes` (8 per number, string length + 2). */
+function rowsWithin(c: Chunk, maxBytes: number): number {
+  let fixed = 0;
+  const strs: Extract<Vec, { t: 'str' }>[] = [];
+  for (const v of c.cols) {
+    if (v.t === 'str') strs.push(v);
+    else fixed += 8;
+  }
+  if (strs.length === 0) return Math.min(c.n, Math.floor(maxBytes / Math.max(fixed, 1)));
+  let bytes = 0;
+  for (let i = 0; i < c.n; i++) {
+    bytes += fixed;
+    for (const v of strs) bytes += v.dict[v.c[i]!]!.length + 2;
+    if (bytes > maxBytes) return i;
+  }
+  return c.n;
+}
+
+/** JSON value of one cell, following docs/api.md's exact encoding. */
+type JsonCell = string | number | boolean;
+
+function encodeColumn(v: Vec, f: Field, n: number, timeBase: bigint): JsonCell[] {
+  const out: JsonCell[] = new Array(n);
+  switch (v.t) {
+    case 'str':
+      for (let i = 0; i < n; i++) out[i] = v.dict[v.c[i]!]!;
+      return out;
+    case 'bool':
+      for (let i = 0; i < n; i++) out[i] = v.d[i] === 1;
+      return out;
+    case 'big':
+      for (let i = 0; i < n; i++) out[i] = v.d[i]!.toString();
+      return out;
+    case 'num': {
+      const d = v.d;
+      if (f.type === 'FLOAT64') {
+        for (let i = 0; i < n; i++) {
+          const x = d[i]!;
+          out[i] = Number.isFinite(x) ? x : x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+        }
+        return out;
+      }
+      if (f.type === 'BOOLEAN') {
+        for (let i = 0; i < n; i++) out[i] = d[i] !== 0;
+        return out;
+      }
+      const base = f.type === 'TIME64NS' ? timeBase : 0n;
+      for (let i = 0; i < n; i++) {
+        // A non-finite INT64 cannot be produced by the integer kernels; 0 keeps the column typed.
+        const x = Number.isFinite(d[i]!) ? Math.trunc(d[i]!) : 0;
+        out[i] = base === 0n ? BigInt(x).toString() : (base + BigInt(x)).toString();
+      }
+      return out;
+    }
+  }
+}
+
+/** The `tables` / `stats` / `warnings` part of the `POST /api/v1/query` response body. */
+export interface QueryResultJson {
+  readonly tables: readonly {
+    readonly name: string;
+    readonly columns: readonly { readonly name: string; readonly type: string; readonly semantic: string }[];
+    readonly rowCount: number;
+    readonly data: readonly (readonly JsonCell[])[];
+  }[];
+  readonly stats: { readonly executeMs: number; readonly rowsScanned: number; readonly bytesScanned: number };
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** Turns a result into the JSON body of docs/api.md (INT64/TIME64NS as exact decimal strings). */
+export function resultToJson(r: QueryResult): QueryResultJson {
+  return {
+    tables: r.tables.map((t) => ({
+      name: t.name,
+      columns: t.fields.map((f) => ({ name: f.name, type: f.type, semantic: f.semantic ?? 'ST_NONE' })),
+      rowCount: t.rowCount,
+      data: t.fields.map((f, j) => encodeColumn(t.columns[j]!, f, t.rowCount, r.timeBase)),
+    })),
+    stats: { executeMs: r.stats.executeMs, rowsScanned: r.stats.rowsScanned, bytesScanned: r.stats.bytesScanned },
+    warnings: r.warnings,
+  };
+}

@@ -1,0 +1,378 @@
+import type { StoredColumn } from '../../store/column.js';
+import type { ColumnBatch } from '../../store/table.js';
+import type { DataType, Field, TableSchema } from '../../store/types.js';
+import { PxlError } from '../diagnostic.js';
+import type { LogicalPlan } from '../plan/logical.js';
+import { createAgg } from './aggregates.js';
+import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
+import { maskToSelection } from './kernels.js';
+import { GroupKeyer } from './keys.js';
+import { concatChunks, emptyVec, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
+
+/** A table the executor can scan: the store's `Table` satisfies it. */
+export interface ScannableTable {
+  readonly schema: TableSchema;
+  scan(startNs: bigint | null, endNs: bigint | null): Iterable<ColumnBatch>;
+  timeBaseNs(): bigint | null;
+}
+
+/** Where tables come from: the store's `Store` satisfies it. */
+export interface TableSource {
+  get(name: string): ScannableTable | undefined;
+}
+
+/** Counters a query accumulates. */
+export interface ExecStats {
+  rowsScanned: number;
+  bytesScanned: number;
+}
+
+/** Per-query state shared by the operators. */
+export interface Runtime extends EvalEnv {
+  readonly source: TableSource;
+  readonly stats: ExecStats;
+  /** Yields to the event loop when the time slice is used up; throws when cancelled. */
+  tick(): Promise<void>;
+}
+
+/** A physical operator: a stream of chunks whose columns follow the plan's schema. */
+export type Operator = AsyncGenerator<Chunk, void, undefined>;
+
+/** Builds the physical operator tree of a logical plan. */
+export function physical(plan: LogicalPlan, rt: Runtime): Operator {
+  switch (plan.kind) {
+    case 'source':
+      return source(plan, rt);
+    case 'filter':
+      return filter(plan, rt);
+    case 'map':
+      return map(plan, rt);
+    case 'agg':
+      return agg(plan, rt);
+    case 'join':
+      return join(plan, rt);
+    case 'union':
+      return union(plan, rt);
+    case 'limit':
+      return limit(plan, rt);
+  }
+}
+
+function indexOf(schema: readonly Field[]): ColumnIndex {
+  return new Map(schema.map((f, j) => [f.name, j]));
+}
+
+function typesOf(schema: readonly Field[]): DataType[] {
+  return schema.map((f) => f.type);
+}
+
+/** A stored column as an executor column; TIME64NS offsets are rebased onto the query's base. */
+function fromStored(c: StoredColumn, timeBase: bigint): Vec {
+  switch (c.kind) {
+    case 'dict':
+      return { t: 'str', c: c.codes, dict: c.dict };
+    case 'bool':
+      return { t: 'bool', d: c.data };
+    case 'big':
+      return { t: 'big', d: c.data };
+    case 'f64':
+    case 'i32':
+      return { t: 'num', d: c.data };
+    case 'time': {
+      if (c.base === timeBase) return { t: 'num', d: c.data };
+      const shift = Number(c.base - timeBase);
+      const d = new Float64Array(c.data.length);
+      for (let i = 0; i < d.length; i++) d[i] = c.data[i]! + shift;
+      return { t: 'num', d };
+    }
+  }
+}
+
+function storedBytes(c: StoredColumn): number {
+  return c.kind === 'dict' ? c.codes.byteLength : c.data.byteLength;
+}
+
+/** Rows of a batch inside [start, end), or null when the whole batch is inside. */
+function timeSelection(b: ColumnBatch, start: bigint | null, end: bigint | null): Int32Array | null {
+  const inside = (start === null || b.minTime >= start) && (end === null || b.maxTime < end);
+  if (inside) return null;
+  const t = b.columns.get('time_')!;
+  const n = b.rows;
+  const out = new Int32Array(n);
+  let o = 0;
+  if (t.kind === 'time') {
+    const lo = start === null ? -Infinity : Number(start - t.base);
+    const hi = end === null ? Infinity : Number(end - t.base);
+    const d = t.data;
+    for (let i = 0; i < n; i++) {
+      const x = d[i]!;
+      if (x >= lo && x < hi) out[o++] = i;
+    }
+  } else if (t.kind === 'big') {
+    for (let i = 0; i < n; i++) {
+      const x = t.data[i]!;
+      if ((start === null || x >= start) && (end === null || x < end)) out[o++] = i;
+    }
+  }
+  return out.slice(0, o);
+}
+
+async function* source(plan: Extract<LogicalPlan, { kind: 'source' }>, rt: Runtime): Operator {
+  const table = rt.source.get(plan.table);
+  if (!table) throw new PxlError('PXL_UNKNOWN_TABLE', `no table '${plan.table}'`);
+  const hasTime = table.schema.fields.some((f) => f.name === 'time_' && f.type === 'TIME64NS');
+  for (const b of table.scan(plan.startNs, plan.endNs)) {
+    await rt.tick();
+    const cols: Vec[] = [];
+    let bytes = 0;
+    for (const name of plan.columns) {
+      const c = b.columns.get(name);
+      if (!c) throw new PxlError('PXL_UNKNOWN_COLUMN', `no column '${name}' in ${plan.table}`);
+      cols.push(fromStored(c, rt.timeBase));
+      bytes += storedBytes(c);
+    }
+    rt.stats.rowsScanned += b.rows;
+    rt.stats.bytesScanned += bytes;
+    const sel = hasTime ? timeSelection(b, plan.startNs, plan.endNs) : null;
+    if (sel && sel.length === 0) continue;
+    // Batches go downstream in slices, so no operator works long between two yields.
+    if (sel) {
+      for (let o = 0; o < sel.length; o += CHUNK_ROWS) {
+        if (o > 0) await rt.tick();
+        yield { n: b.rows, sel: sel.subarray(o, o + CHUNK_ROWS), cols };
+      }
+    } else {
+      for (let o = 0; o < b.rows; o += CHUNK_ROWS) {
+        if (o > 0) await rt.tick();
+        const m = Math.min(CHUNK_ROWS, b.rows - o);
+        yield o === 0 && m === b.rows ? { n: b.rows, sel: null, cols } : { n: m, sel: null, cols: cols.map((v) => sliceVec(v, o, o + m)) };
+      }
+    }
+  }
+}
+
+/** Rows per chunk handed downstream (a sealed batch is split into several). */
+const CHUNK_ROWS = 16384;
+
+function sliceVec(v: Vec, from: number, to: number): Vec {
+  return v.t === 'str' ? { t: 'str', c: v.c.subarray(from, to), dict: v.dict } : ({ t: v.t, d: v.d.subarray(from, to) } as Vec);
+}
+
+async function* filter(plan: Extract<LogicalPlan, { kind: 'filter' }>, rt: Runtime): Operator {
+  const cols = indexOf(plan.input.schema);
+  for await (const ch of physical(plan.input, rt)) {
+    const p = evalExpr(plan.predicate, ch, cols, rt);
+    if (p.t === 'scalar') {
+      if (p.v === true) yield ch;
+      continue;
+    }
+    if (p.t !== 'bool') throw new PxlError('PXL_INTERNAL', 'executor: a filter predicate must be boolean');
+    const sel = maskToSelection(p.d, ch.sel, ch.n);
+    // Every row kept: the chunk goes on unchanged, dense chunks stay dense (no indirection).
+    if (sel.length === liveRows(ch)) yield ch;
+    else if (sel.length > 0) yield { n: ch.n, sel, cols: ch.cols };
+  }
+}
+
+/** A constant as a column of `n` rows. */
+function broadcast(v: Val, type: DataType, n: number): Vec {
+  if (v.t !== 'scalar') return v;
+  if (type === 'STRING' || type === 'UINT128') return { t: 'str', c: new Uint8Array(n), dict: [String(v.v)] };
+  if (type === 'BOOLEAN') return { t: 'bool', d: new Uint8Array(n).fill(v.v ? 1 : 0) };
+  return { t: 'num', d: new Float64Array(n).fill(Number(v.v)) };
+}
+
+async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): Operator {
+  const cols = indexOf(plan.input.schema);
+  for await (const ch of physical(plan.input, rt)) {
+    const out = plan.exprs.map((e) => broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
+    yield { n: ch.n, sel: ch.sel, cols: out };
+  }
+}
+
+async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
+  const inSchema = plan.input.schema;
+  const cols = indexOf(inSchema);
+  const keyIdx = plan.groups.map((g) => {
+    const j = cols.get(g);
+    if (j === undefined) throw new PxlError('PXL_INTERNAL', `executor: no group column '${g}'`);
+    return j;
+  });
+  const keyer = new GroupKeyer(keyIdx.map((j) => inSchema[j]!.type));
+  const states = plan.aggs.map((a) => createAgg(a.fn, a.args[0]?.type ?? 'INT64', a.type));
+  for await (const ch of physical(plan.input, rt)) {
+    if (liveRows(ch) === 0) continue;
+    const gids = keyer.assign(
+      ch,
+      keyIdx.map((j) => ch.cols[j]!),
+    );
+    for (let a = 0; a < states.length; a++) {
+      const spec = plan.aggs[a]!;
+      const arg: Val = spec.args[0] ? evalExpr(spec.args[0], ch, cols, rt) : { t: 'scalar', v: 1 };
+      states[a]!.grow(keyer.size);
+      states[a]!.update(gids, ch.sel, arg);
+    }
+    await rt.tick();
+  }
+  const n = keyer.size;
+  const byName = new Map<string, Vec>();
+  const keys = keyer.keyColumns();
+  plan.groups.forEach((g, j) => byName.set(g, keys[j]!));
+  plan.aggs.forEach((a, j) => byName.set(a.name, n === 0 ? emptyVec(a.type) : states[j]!.finalize(n)));
+  if (n === 0) return;
+  yield { n, sel: null, cols: plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
+}
+
+async function collect(op: Operator, schema: readonly Field[], timeBase: bigint, rt: Runtime): Promise<Chunk> {
+  const chunks: Chunk[] = [];
+  for await (const ch of op) {
+    chunks.push(ch);
+    await rt.tick();
+  }
+  return concatChunks(chunks, typesOf(schema), timeBase);
+}
+
+/** A value of row i as a join-key fragment (numbers and strings never collide: typed prefix). */
+function keyPart(v: Vec, i: number): string {
+  switch (v.t) {
+    case 'str':
+      return 's' + v.dict[v.c[i]!]!;
+    case 'num':
+      return 'n' + v.d[i]!;
+    case 'big':
+      return 'n' + v.d[i]!;
+    case 'bool':
+      return 'n' + v.d[i]!;
+  }
+}
+
+function rowKey(cols: readonly Vec[], idx: readonly number[], i: number): string {
+  if (idx.length === 1) return keyPart(cols[idx[0]!]!, i);
+  let k = '';
+  for (const j of idx) k += keyPart(cols[j]!, i) + '\u0000';
+  return k;
+}
+
+async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime): Operator {
+  const left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
+  const right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
+  const li = indexOf(plan.left.schema);
+  const ri = indexOf(plan.right.schema);
+  const lk = plan.leftOn.map((c) => li.get(c)!);
+  const rk = plan.rightOn.map((c) => ri.get(c)!);
+  // Build on the right; each key lists its right rows in order.
+  const table = new Map<string, number[]>();
+  for (let i = 0; i < right.n; i++) {
+    const k = rowKey(right.cols, rk, i);
+    const list = table.get(k);
+    if (list) list.push(i);
+    else table.set(k, [i]);
+  }
+  const keepLeft = plan.how === 'left' || plan.how === 'outer';
+  const keepRight = plan.how === 'right' || plan.how === 'outer';
+  const lOut: number[] = [];
+  const rOut: number[] = [];
+  const rightHit = new Uint8Array(right.n);
+  for (let i = 0; i < left.n; i++) {
+    const list = table.get(rowKey(left.cols, lk, i));
+    if (list) {
+      for (const r of list) {
+        lOut.push(i);
+        rOut.push(r);
+        rightHit[r] = 1;
+      }
+    } else if (keepLeft) {
+      lOut.push(i);
+      rOut.push(-1);
+    }
+    if ((i & 4095) === 4095) await rt.tick();
+  }
+  if (keepRight) {
+    for (let r = 0; r < right.n; r++) {
+      if (rightHit[r]) continue;
+      lOut.push(-1);
+      rOut.push(r);
+    }
+  }
+  const n = lOut.length;
+  if (n === 0) return;
+  const cols = plan.outputs.map((o) => {
+    const side = o.side === 'left' ? left : right;
+    const idx = o.side === 'left' ? li.get(o.column) : ri.get(o.column);
+    if (idx === undefined) throw new PxlError('PXL_INTERNAL', `executor: join input has no column '${o.column}'`);
+    return gather(side.cols[idx]!, o.side === 'left' ? lOut : rOut);
+  });
+  yield { n, sel: null, cols: plan.schema.map((_, j) => cols[j]!) };
+}
+
+/**
+ * Rows `rows[k]` of a dense column; -1 (no partner in an outer join) gives the type's zero
+ * value ('' / 0 / false), as Pixie fills them: there are no nulls.
+ */
+function gather(v: Vec, rows: readonly number[]): Vec {
+  const n = rows.length;
+  switch (v.t) {
+    case 'str': {
+      const dict = [...v.dict, ''];
+      const empty = dict.length - 1;
+      const c = new Int32Array(n);
+      for (let k = 0; k < n; k++) {
+        const r = rows[k]!;
+        c[k] = r >= 0 ? v.c[r]! : empty;
+      }
+      return { t: 'str', c, dict };
+    }
+    case 'bool': {
+      const d = new Uint8Array(n);
+      for (let k = 0; k < n; k++) {
+        const r = rows[k]!;
+        d[k] = r >= 0 ? v.d[r]! : 0;
+      }
+      return { t: 'bool', d };
+    }
+    case 'big': {
+      const d = new BigInt64Array(n);
+      for (let k = 0; k < n; k++) {
+        const r = rows[k]!;
+        d[k] = r >= 0 ? v.d[r]! : 0n;
+      }
+      return { t: 'big', d };
+    }
+    case 'num': {
+      const d = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const r = rows[k]!;
+        d[k] = r >= 0 ? v.d[r]! : 0;
+      }
+      return { t: 'num', d };
+    }
+  }
+}
+
+async function* union(plan: Extract<LogicalPlan, { kind: 'union' }>, rt: Runtime): Operator {
+  for (const input of plan.inputs) {
+    const idx = indexOf(input.schema);
+    const order = plan.schema.map((f) => {
+      const j = idx.get(f.name);
+      if (j === undefined) throw new PxlError('PXL_INTERNAL', `executor: union input lacks column '${f.name}'`);
+      return j;
+    });
+    for await (const ch of physical(input, rt)) yield { n: ch.n, sel: ch.sel, cols: order.map((j) => ch.cols[j]!) };
+  }
+}
+
+async function* limit(plan: Extract<LogicalPlan, { kind: 'limit' }>, rt: Runtime): Operator {
+  let left = plan.n;
+  if (left <= 0) return;
+  // Returning closes the input generators, so the scan below stops early.
+  for await (const ch of physical(plan.input, rt)) {
+    const m = liveRows(ch);
+    if (m >= left) {
+      yield sliceChunk(ch, left);
+      return;
+    }
+    left -= m;
+    yield ch;
+  }
+}
+

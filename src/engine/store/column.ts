@@ -1,0 +1,236 @@
+import type { DataType, RowValue } from './types.js';
+
+/** Dictionary codes: the narrowest unsigned width that holds the batch's dictionary. */
+export type Codes = Uint8Array | Uint16Array | Int32Array;
+
+/**
+ * One column of one batch, as the executor reads it. 64-bit values stay exact:
+ * TIME64NS is a bigint `base` plus Float64Array offsets (exact below 2^53 ns ≈ 104 days);
+ * INT64 is Int32Array or Float64Array when every value of the batch is a safe integer, else
+ * BigInt64Array; strings (and UINT128) are dictionary codes into a per-batch dictionary.
+ */
+export type StoredColumn =
+  | { readonly kind: 'time'; readonly base: bigint; readonly data: Float64Array }
+  | { readonly kind: 'f64'; readonly data: Float64Array }
+  | { readonly kind: 'i32'; readonly data: Int32Array }
+  | { readonly kind: 'big'; readonly data: BigInt64Array }
+  | { readonly kind: 'dict'; readonly codes: Codes; readonly dict: readonly string[] }
+  | { readonly kind: 'bool'; readonly data: Uint8Array };
+
+/** Bytes a dictionary entry is charged: its characters plus V8's string header. */
+export function stringBytes(s: string): number {
+  return s.length + 16;
+}
+
+/** Bytes of a stored column, as charged against the table's budget. */
+export function columnBytes(c: StoredColumn): number {
+  if (c.kind === 'dict') {
+    let b = c.codes.byteLength;
+    for (const s of c.dict) b += stringBytes(s);
+    return b;
+  }
+  return c.data.byteLength;
+}
+
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The open tail of a table for one column: growable typed arrays that rows are appended to.
+ * Readers take snapshots (`view`) that stay valid while appends continue, because an index
+ * below the snapshot's length is never written again and growth copies into a new buffer.
+ */
+export class ColumnBuilder {
+  readonly type: DataType;
+  readonly name: string;
+  private length = 0;
+  private f64: Float64Array | null = null;
+  private big: BigInt64Array | null = null;
+  private codes: Int32Array | null = null;
+  private bools: Uint8Array | null = null;
+  private dict: string[] = [];
+  private dictIndex = new Map<string, number>();
+  private dictBytes = 0;
+  /** TIME64NS offsets are relative to this base. */
+  readonly timeBase: bigint;
+
+  constructor(name: string, type: DataType, capacity: number, timeBase: bigint) {
+    this.name = name;
+    this.type = type;
+    this.timeBase = timeBase;
+    switch (type) {
+      case 'STRING':
+      case 'UINT128':
+        this.codes = new Int32Array(capacity);
+        break;
+      case 'BOOLEAN':
+        this.bools = new Uint8Array(capacity);
+        break;
+      default:
+        this.f64 = new Float64Array(capacity);
+    }
+  }
+
+  /** Bytes currently allocated by this builder (capacity, not length: that is what it costs). */
+  bytes(): number {
+    const arr = this.f64 ?? this.big ?? this.codes ?? this.bools!;
+    return arr.byteLength + this.dictBytes;
+  }
+
+  /** Grows to hold `n` rows. */
+  reserve(n: number): void {
+    const arr = this.f64 ?? this.big ?? this.codes ?? this.bools!;
+    if (arr.length >= n) return;
+    let cap = Math.max(arr.length * 2, 1024);
+    while (cap < n) cap *= 2;
+    if (this.f64) this.f64 = grow(this.f64, new Float64Array(cap));
+    else if (this.big) this.big = grow(this.big, new BigInt64Array(cap));
+    else if (this.codes) this.codes = grow(this.codes, new Int32Array(cap));
+    else this.bools = grow(this.bools!, new Uint8Array(cap));
+  }
+
+  /** Capacity for `n` more rows without growing. */
+  hasRoom(n: number): boolean {
+    const arr = this.f64 ?? this.big ?? this.codes ?? this.bools!;
+    return arr.length >= this.length + n;
+  }
+
+  /**
+   * Appends one value; the caller has reserved room and checked the value's type. Returns the
+   * bytes it added beyond the reserved capacity (a new dictionary entry).
+   */
+  push(v: RowValue | undefined): number {
+    const i = this.length++;
+    switch (this.type) {
+      case 'STRING':
+      case 'UINT128': {
+        const s = v === undefined ? '' : String(v);
+        let code = this.dictIndex.get(s);
+        if (code === undefined) {
+          code = this.dict.length;
+          this.dict.push(s);
+          this.dictIndex.set(s, code);
+          const b = stringBytes(s);
+          this.dictBytes += b;
+          this.codes![i] = code;
+          return b;
+        }
+        this.codes![i] = code;
+        return 0;
+      }
+      case 'BOOLEAN':
+        this.bools![i] = v === true ? 1 : 0;
+        return 0;
+      case 'FLOAT64':
+        this.f64![i] = v === undefined ? 0 : Number(v);
+        return 0;
+      case 'TIME64NS': {
+        const t = v === undefined ? 0n : typeof v === 'bigint' ? v : BigInt(v as number);
+        if (this.big) {
+          this.big[i] = t;
+          return 0;
+        }
+        const off = t - this.timeBase;
+        if (off > SAFE_BIG || off < -SAFE_BIG) {
+          return this.toBig(t);
+        }
+        this.f64![i] = Number(off);
+        return 0;
+      }
+      case 'INT64': {
+        if (this.big) {
+          this.big[i] = v === undefined ? 0n : typeof v === 'bigint' ? v : BigInt(v as number);
+          return 0;
+        }
+        if (typeof v === 'bigint') {
+          if (v > SAFE_BIG || v < -SAFE_BIG) return this.toBig(v);
+          this.f64![i] = Number(v);
+          return 0;
+        }
+        this.f64![i] = v === undefined ? 0 : (v as number);
+        return 0;
+      }
+    }
+  }
+
+  /** Switches to BigInt64Array storage (same capacity) for a value beyond 2^53; returns 0 bytes added. */
+  private toBig(last: bigint): number {
+    const f = this.f64!;
+    const b = new BigInt64Array(f.length);
+    const base = this.type === 'TIME64NS' ? this.timeBase : 0n;
+    for (let j = 0; j < this.length - 1; j++) b[j] = base + BigInt(f[j]!);
+    b[this.length - 1] = last;
+    this.big = b;
+    this.f64 = null;
+    return 0;
+  }
+
+  /** A read-only snapshot of the first `n` rows (shares memory; no copy). */
+  view(n: number): StoredColumn {
+    if (this.codes) return { kind: 'dict', codes: this.codes.subarray(0, n), dict: this.dict };
+    if (this.bools) return { kind: 'bool', data: this.bools.subarray(0, n) };
+    if (this.big) return { kind: 'big', data: this.big.subarray(0, n) };
+    if (this.type === 'TIME64NS') return { kind: 'time', base: this.timeBase, data: this.f64!.subarray(0, n) };
+    return { kind: 'f64', data: this.f64!.subarray(0, n) };
+  }
+
+  /** The sealed, compact form of the first `n` rows: exact-size arrays, narrowest encodings. */
+  seal(n: number): StoredColumn {
+    const v = this.view(n);
+    switch (v.kind) {
+      case 'dict': {
+        const dict = this.dict.slice();
+        const codes =
+          dict.length <= 256 ? Uint8Array.from(v.codes) : dict.length <= 65536 ? Uint16Array.from(v.codes) : v.codes.slice();
+        return { kind: 'dict', codes, dict };
+      }
+      case 'f64': {
+        if (this.type === 'INT64') {
+          const d = v.data;
+          let fits = true;
+          for (let i = 0; i < n; i++) {
+            const x = d[i]!;
+            if ((x | 0) !== x) {
+              fits = false;
+              break;
+            }
+          }
+          if (fits) return { kind: 'i32', data: Int32Array.from(d) };
+        }
+        return { kind: 'f64', data: v.data.slice() };
+      }
+      case 'time':
+        return { kind: 'time', base: v.base, data: v.data.slice() };
+      case 'big':
+        return { kind: 'big', data: v.data.slice() };
+      case 'bool':
+        return { kind: 'bool', data: v.data.slice() };
+      default:
+        return v;
+    }
+  }
+}
+
+function grow<T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(from: T, to: T): T {
+  (to as unknown as { set(a: T): void }).set(from);
+  return to;
+}
+
+/**
+ * Reads one value back as a RowValue: TIME64NS and wide INT64 as bigint, INT64 stored as safe
+ * integers as numbers. For tests and row-wise readers; queries use the columns directly.
+ */
+export function readValue(c: StoredColumn, i: number): RowValue {
+  switch (c.kind) {
+    case 'time':
+      return c.base + BigInt(c.data[i]!);
+    case 'f64':
+    case 'i32':
+      return c.data[i]!;
+    case 'big':
+      return c.data[i]!;
+    case 'dict':
+      return c.dict[c.codes[i]!]!;
+    case 'bool':
+      return c.data[i] === 1;
+  }
+}

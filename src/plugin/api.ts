@@ -1,0 +1,128 @@
+import type { ApiDiagnostic, QueryRequest, QueryResponse, SchemaResponse } from './types.js';
+
+/** The `path` of the data-proxy route in plugin.json; Grafana forwards `<url>/engine/*`. */
+const ROUTE_PATH = 'engine';
+
+/** An HTTP answer, whatever its status. */
+export interface HttpResult {
+  status: number;
+  data: unknown;
+}
+
+/** One HTTP request to the engine. */
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  data?: unknown;
+}
+
+/**
+ * Sends one request. Resolves for every HTTP status (the caller decides what a 401 means) and
+ * rejects only when no HTTP answer came at all.
+ */
+export type Transport = (request: HttpRequest) => Promise<HttpResult>;
+
+/**
+ * The engine's base URL as the browser sees it: Grafana's data proxy for this datasource
+ * (`instanceSettings.url`, e.g. `/api/datasources/proxy/uid/abc`) plus the route path, so the
+ * route's Authorization header is added server-side and the token never reaches the browser.
+ */
+export function engineBaseUrl(instanceUrl: string | undefined): string {
+  if (!instanceUrl) {
+    throw new Error('the datasource has no proxy URL; its access mode must be "proxy" (server)');
+  }
+  return `${instanceUrl.replace(/\/+$/, '')}/${ROUTE_PATH}`;
+}
+
+/** An engine answer that was not a success; carries the engine's diagnostic when it sent one. */
+export class EngineError extends Error {
+  readonly status: number;
+  readonly diagnostic?: ApiDiagnostic;
+
+  constructor(status: number, message: string, diagnostic?: ApiDiagnostic) {
+    super(message);
+    this.name = 'EngineError';
+    this.status = status;
+    this.diagnostic = diagnostic;
+  }
+}
+
+/** The engine's HTTP API (docs/api.md) over a transport; no query logic lives here. */
+export class EngineApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly transport: Transport
+  ) {}
+
+  /** A raw request; `path` starts with `/`. */
+  request(method: HttpRequest['method'], path: string, data?: unknown): Promise<HttpResult> {
+    return this.transport({ method, url: this.baseUrl + path, data });
+  }
+
+  /** Runs a script; throws EngineError with the diagnostic on 4xx/5xx. */
+  async query(body: QueryRequest): Promise<QueryResponse> {
+    const res = await this.request('POST', '/api/v1/query', body);
+    if (res.status !== 200) {
+      throw toEngineError(res);
+    }
+    if (!isQueryResponse(res.data)) {
+      throw new EngineError(res.status, 'the engine answered the query with a body that has no "tables" list');
+    }
+    return res.data;
+  }
+
+  /** Tables, columns, functions and macros for completion. */
+  async schema(): Promise<SchemaResponse> {
+    const res = await this.request('GET', '/api/v1/schema');
+    if (res.status !== 200) {
+      throw toEngineError(res);
+    }
+    return res.data as SchemaResponse;
+  }
+}
+
+/** Builds the error for a failed answer, preferring the engine's own diagnostic. */
+function toEngineError(res: HttpResult): EngineError {
+  const diagnostic = errorDiagnostic(res.data);
+  if (diagnostic) {
+    return new EngineError(res.status, diagnostic.message, diagnostic);
+  }
+  const text = messageOf(res.data);
+  return new EngineError(res.status, `engine answered HTTP ${res.status}${text ? `: ${text}` : ''}`);
+}
+
+function errorDiagnostic(body: unknown): ApiDiagnostic | undefined {
+  if (typeof body !== 'object' || body === null || !('error' in body)) {
+    return undefined;
+  }
+  const error = (body as { error: unknown }).error;
+  if (typeof error !== 'object' || error === null) {
+    return undefined;
+  }
+  const e = error as Partial<ApiDiagnostic>;
+  if (typeof e.message !== 'string') {
+    return undefined;
+  }
+  return {
+    severity: e.severity ?? 'error',
+    code: typeof e.code === 'string' ? e.code : 'ENGINE_ERROR',
+    message: e.message,
+    span: e.span,
+    hints: Array.isArray(e.hints) ? e.hints : [],
+  };
+}
+
+function messageOf(body: unknown): string {
+  if (typeof body === 'string') {
+    return body.slice(0, 200);
+  }
+  if (typeof body === 'object' && body !== null && 'message' in body) {
+    const m = (body as { message: unknown }).message;
+    return typeof m === 'string' ? m : '';
+  }
+  return '';
+}
+
+function isQueryResponse(body: unknown): body is QueryResponse {
+  return typeof body === 'object' && body !== null && Array.isArray((body as { tables?: unknown }).tables);
+}

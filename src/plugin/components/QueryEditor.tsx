@@ -1,0 +1,166 @@
+import React, { useEffect, useMemo, useRef, useState } from 'react';
+import type { QueryEditorProps, SelectableValue } from '@grafana/data';
+import { Alert, Button, CodeEditor, InlineField, RadioButtonGroup, Select, Stack } from '@grafana/ui';
+import type { Monaco, MonacoEditor } from '@grafana/ui';
+
+import type { WispDataSource } from '../datasource.js';
+import { spanFromMessage } from '../diagnostics.js';
+import { QUERY_PRESETS } from '../presets.js';
+import { DEFAULT_SCRIPT } from '../types.js';
+import type { SchemaResponse, WispOptions, WispQuery } from '../types.js';
+import { bindSchema, PXL_LANGUAGE, registerPxl, showError } from './pxlLanguage.js';
+
+type Props = QueryEditorProps<WispDataSource, WispQuery, WispOptions>;
+
+const FORMATS: Array<SelectableValue<'auto' | 'table'>> = [
+  { label: 'Auto', value: 'auto', description: 'time_ plus labels → time series; nodes/edges → node graph' },
+  { label: 'Table', value: 'table', description: 'every output as a table' },
+];
+
+/**
+ * The PxL editor: Monaco with PxL highlighting and schema completion, the engine's error
+ * marked where it points, Ctrl/Cmd+Enter and blur run the query, presets, and the choice of
+ * output when the script displays several tables.
+ */
+export function QueryEditor({ query, onChange, onRunQuery, datasource, data }: Props) {
+  const script = query.script ?? DEFAULT_SCRIPT;
+  const [schema, setSchema] = useState<SchemaResponse>();
+  const [schemaError, setSchemaError] = useState<string>();
+  const [editor, setEditor] = useState<{ editor: MonacoEditor; monaco: Monaco }>();
+  const [outputsSeen, setOutputsSeen] = useState<string[]>([]);
+
+  // Editor commands are registered once; they read the latest props through this ref.
+  const latest = useRef({ query, onChange, onRunQuery });
+  latest.current = { query, onChange, onRunQuery };
+  const schemaRef = useRef<SchemaResponse | undefined>(undefined);
+  schemaRef.current = schema;
+
+  useEffect(() => {
+    let live = true;
+    datasource.getSchema().then(
+      (s) => live && (setSchema(s), setSchemaError(undefined)),
+      (e: unknown) => live && setSchemaError(e instanceof Error ? e.message : String(e))
+    );
+    return () => {
+      live = false;
+    };
+  }, [datasource]);
+
+  const error = data?.errors?.find((e) => !e.refId || e.refId === query.refId)?.message ?? data?.error?.message;
+  useEffect(() => {
+    const model = editor?.editor.getModel();
+    if (editor && model) {
+      showError(editor.monaco, model, error === undefined ? undefined : { message: error, span: spanFromMessage(error) });
+    }
+  }, [editor, error]);
+
+  const frameNames = useMemo(
+    () => (data?.series ?? []).filter((f) => f.refId === query.refId && f.name).map((f) => f.name ?? ''),
+    [data, query.refId]
+  );
+  useEffect(() => {
+    setOutputsSeen((seen) => (frameNames.every((n) => seen.includes(n)) ? seen : [...new Set([...seen, ...frameNames])]));
+  }, [frameNames]);
+
+  const run = (text: string) => {
+    const { query: q, onChange: change, onRunQuery: runQuery } = latest.current;
+    // An edited preset is no longer that preset.
+    const preset = QUERY_PRESETS.find((p) => p.id === q.preset);
+    change({ ...q, script: text, preset: preset?.script === text ? q.preset : undefined });
+    runQuery();
+  };
+
+  const onMount = (ed: MonacoEditor, monaco: Monaco) => {
+    const model = ed.getModel();
+    if (model) {
+      bindSchema(model, () => schemaRef.current);
+    }
+    ed.addAction({
+      id: 'wisp.runQuery',
+      label: 'Run query',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+      run: () => run(ed.getValue()),
+    });
+    setEditor({ editor: ed, monaco });
+  };
+
+  const presetOptions = QUERY_PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
+  const outputOptions = [
+    { label: 'All outputs', value: '' },
+    ...[...new Set([...outputsSeen, ...(query.output ? [query.output] : [])])].map((n) => ({ label: n, value: n })),
+  ];
+
+  return (
+    <Stack direction="column" gap={1}>
+      <Stack direction="row" gap={1} wrap="wrap" alignItems="center">
+        <InlineField label="Preset" tooltip="Replace the script with a ready-made one">
+          <Select
+            inputId={`wisp-preset-${query.refId}`}
+            width={34}
+            options={presetOptions}
+            value={query.preset ?? null}
+            placeholder="Choose a preset…"
+            onChange={(v) => {
+              const preset = QUERY_PRESETS.find((p) => p.id === v.value);
+              if (preset) {
+                onChange({ ...query, preset: preset.id, script: preset.script, format: preset.format ?? 'auto', output: '' });
+                onRunQuery();
+              }
+            }}
+          />
+        </InlineField>
+        <InlineField label="Output" tooltip="Which px.display output to show when the script displays several">
+          <Select
+            inputId={`wisp-output-${query.refId}`}
+            width={30}
+            options={outputOptions}
+            value={query.output ?? ''}
+            allowCustomValue
+            onChange={(v) => {
+              onChange({ ...query, output: v.value ?? '' });
+              onRunQuery();
+            }}
+          />
+        </InlineField>
+        <InlineField label="Format">
+          <RadioButtonGroup
+            options={FORMATS}
+            value={query.format ?? 'auto'}
+            onChange={(format) => {
+              onChange({ ...query, format });
+              onRunQuery();
+            }}
+          />
+        </InlineField>
+        <Button
+          icon="play"
+          size="sm"
+          variant="secondary"
+          tooltip="Ctrl/Cmd+Enter"
+          onClick={() => run(editor?.editor.getValue() ?? script)}
+        >
+          Run
+        </Button>
+      </Stack>
+      <CodeEditor
+        language={PXL_LANGUAGE}
+        value={script}
+        height={260}
+        showLineNumbers
+        showMiniMap={false}
+        onBeforeEditorMount={registerPxl}
+        onEditorDidMount={onMount}
+        onBlur={(text) => {
+          if (text !== latest.current.query.script) {
+            run(text);
+          }
+        }}
+      />
+      {schemaError && (
+        <Alert severity="warning" title="Completion has no schema">
+          GET /api/v1/schema failed: {schemaError}
+        </Alert>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,254 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FieldType } from '@grafana/data';
+import type { DataFrame } from '@grafana/data';
+
+import { nsToMs, toFrames } from './frames.js';
+import type { ApiTable, QueryResponse } from './types.js';
+
+const opts = { refId: 'A', script: 'import px\npx.display(df)' };
+const valuesOf = (f: DataFrame, i: number) => Array.from(f.fields[i].values);
+
+function table(name: string, columns: ApiTable['columns'], data: ApiTable['data']): ApiTable {
+  return { name, columns, data, rowCount: data[0]?.length ?? 0 };
+}
+
+test('long rows with a time_ column and a string column become one labelled field per service, sorted by time', () => {
+  const res: QueryResponse = {
+    tables: [
+      table(
+        'latency',
+        [
+          { name: 'time_', type: 'TIME64NS', semantic: 'ST_NONE' },
+          { name: 'service', type: 'STRING', semantic: 'ST_SERVICE_NAME' },
+          { name: 'latency_p99', type: 'FLOAT64', semantic: 'ST_DURATION_NS' },
+        ],
+        [
+          ['1700000015000000000', '1700000000000000000', '1700000000000000000', '1700000030000000000', '1700000030000000000'],
+          ['a', 'a', 'b', 'a', 'b'],
+          [20.5, 10, 7, 30, 8],
+        ]
+      ),
+    ],
+  };
+  const [f] = toFrames(res, opts);
+  assert.equal(f.name, 'latency');
+  assert.equal(f.refId, 'A');
+  assert.deepEqual(f.fields.map((x) => [x.name, x.type, x.labels]), [
+    ['time_', FieldType.time, undefined],
+    ['latency_p99', FieldType.number, { service: 'a' }],
+    ['latency_p99', FieldType.number, { service: 'b' }],
+  ]);
+  assert.deepEqual(valuesOf(f, 0), [1700000000000, 1700000015000, 1700000030000]);
+  assert.deepEqual(valuesOf(f, 1), [10, 20.5, 30]);
+  assert.deepEqual(valuesOf(f, 2), [7, null, 8], 'b has no point at the second time');
+  assert.equal(f.fields[1].config.unit, 'ns');
+  assert.equal(f.meta?.executedQueryString, opts.script);
+});
+
+test('64-bit times are converted from the exact integer: nanoseconds apart stay ordered and distinct', () => {
+  assert.equal(nsToMs('1700000000123000000'), 1700000000123);
+  assert.equal(nsToMs('1700000000123456789'), 1700000000123 + 0.456789);
+  assert.equal(nsToMs('-1500000'), -1.5);
+  // As doubles these two are the same number; the conversion must still sort and split them.
+  assert.equal(Number('1700000000000000001'), Number('1700000000000000002'));
+  const [f] = toFrames(
+    {
+      tables: [
+        table(
+          't',
+          [
+            { name: 'time_', type: 'TIME64NS' },
+            { name: 'n', type: 'INT64' },
+          ],
+          [
+            ['1700000000000000002', '1700000000000000001'],
+            ['2', '1'],
+          ]
+        ),
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(valuesOf(f, 1), [1, 2]);
+  assert.equal(f.length, 2);
+  assert.throws(() => nsToMs('1.5e18'), /decimal integer string/);
+});
+
+test('several outputs give several frames; output picks one and names the others when missing', () => {
+  const res: QueryResponse = {
+    tables: [
+      table('a', [{ name: 'x', type: 'STRING' }], [['1']]),
+      table('b', [{ name: 'y', type: 'INT64' }], [['2']]),
+    ],
+  };
+  assert.deepEqual(toFrames(res, opts).map((f) => f.name), ['a', 'b']);
+  const only = toFrames(res, { ...opts, output: 'b' });
+  assert.deepEqual(only.map((f) => [f.name, valuesOf(f, 0)]), [['b', [2]]]);
+  assert.throws(() => toFrames(res, { ...opts, output: 'c' }), /no output named "c"; it displays: a, b/);
+});
+
+test('empty results: no outputs keeps the query text and warnings; an empty output keeps its fields', () => {
+  const none = toFrames(
+    { tables: [], warnings: [{ severity: 'warning', code: 'PXL_LIMIT', message: 'truncated at 10000 rows', hints: [] }] },
+    opts
+  );
+  assert.equal(none.length, 1);
+  assert.equal(none[0].length, 0);
+  assert.equal(none[0].meta?.executedQueryString, opts.script);
+  assert.deepEqual(none[0].meta?.notices, [{ severity: 'warning', text: 'PXL_LIMIT: truncated at 10000 rows' }]);
+
+  const [empty] = toFrames(
+    {
+      tables: [
+        table(
+          'rps',
+          [
+            { name: 'time_', type: 'TIME64NS' },
+            { name: 'service', type: 'STRING' },
+            { name: 'rps', type: 'FLOAT64' },
+          ],
+          [[], [], []]
+        ),
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(empty.fields.map((f) => f.name), ['time_', 'rps']);
+  assert.equal(empty.length, 0);
+});
+
+test('nodes and edges outputs become node-graph frames; a missing edge id is made from source and target', () => {
+  const frames = toFrames(
+    {
+      tables: [
+        table(
+          'nodes',
+          [
+            { name: 'id', type: 'STRING' },
+            { name: 'title', type: 'STRING' },
+            { name: 'mainstat', type: 'INT64' },
+          ],
+          [['fe', 'cart'], ['frontend', 'cart'], ['10', '4']]
+        ),
+        table(
+          'edges',
+          [
+            { name: 'source', type: 'STRING' },
+            { name: 'target', type: 'STRING' },
+          ],
+          [['fe'], ['cart']]
+        ),
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(frames.map((f) => f.meta?.preferredVisualisationType), ['nodeGraph', 'nodeGraph']);
+  assert.deepEqual(valuesOf(frames[0], 2), [10, 4]);
+  assert.deepEqual(frames[1].fields.map((f) => f.name), ['id', 'source', 'target']);
+  assert.deepEqual(valuesOf(frames[1], 0), ['fe->cart']);
+});
+
+test('tables without time_ stay tables; units, exact INT64 and float specials are kept', () => {
+  const [f] = toFrames(
+    {
+      tables: [
+        table(
+          'stats',
+          [
+            { name: 'service', type: 'STRING' },
+            { name: 'bytes', type: 'INT64', semantic: 'ST_BYTES' },
+            { name: 'errors', type: 'FLOAT64', semantic: 'ST_PERCENT' },
+            { name: 'rate', type: 'FLOAT64', semantic: 'ST_THROUGHPUT_PER_NS' },
+            { name: 'big', type: 'INT64' },
+            { name: 'ok', type: 'BOOLEAN' },
+          ],
+          [
+            ['a', 'b'],
+            ['1024', '2048'],
+            [0.5, 'NaN'],
+            [2e-9, 'Infinity'],
+            ['9007199254740993', '1'],
+            [true, false],
+          ]
+        ),
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(f.fields.map((x) => [x.type, x.config.unit]), [
+    [FieldType.string, undefined],
+    [FieldType.number, 'bytes'],
+    [FieldType.number, 'percentunit'],
+    [FieldType.number, 'reqps'],
+    [FieldType.string, undefined],
+    [FieldType.boolean, undefined],
+  ]);
+  assert.deepEqual(valuesOf(f, 2), [0.5, NaN]);
+  assert.deepEqual(valuesOf(f, 3), [2, Infinity], 'per-ns throughput is shown per second');
+  assert.deepEqual(valuesOf(f, 4), ['9007199254740993', '1'], '2^53+1 is kept digit for digit');
+});
+
+test('raw rows, nearly one label set per row, stay a table rather than one-point series', () => {
+  const [f] = toFrames(
+    {
+      tables: [
+        table(
+          'http_events',
+          [
+            { name: 'time_', type: 'TIME64NS' },
+            { name: 'req_path', type: 'STRING' },
+            { name: 'latency', type: 'INT64' },
+          ],
+          [
+            ['1700000000000000000', '1700000001000000000', '1700000002000000000'],
+            ['/a', '/b', '/a'],
+            ['5', '6', '7'],
+          ]
+        ),
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(f.fields.map((x) => [x.name, x.labels]), [
+    ['time_', undefined],
+    ['req_path', undefined],
+    ['latency', undefined],
+  ]);
+  assert.deepEqual(valuesOf(f, 1), ['/a', '/b', '/a']);
+});
+
+test('format "table" keeps a time series as a table; warnings become notices on the first frame', () => {
+  const res: QueryResponse = {
+    tables: [
+      table(
+        'raw',
+        [
+          { name: 'time_', type: 'TIME64NS' },
+          { name: 'req_path', type: 'STRING' },
+          { name: 'latency', type: 'INT64', semantic: 'ST_DURATION_NS' },
+        ],
+        [['1700000000000000000'], ['/x'], ['1500']]
+      ),
+    ],
+    warnings: [
+      {
+        severity: 'warning',
+        code: 'ENGINE_DOWN',
+        message: 'node-2 did not answer',
+        span: { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } },
+        hints: ['retry'],
+      },
+    ],
+  };
+  const [f] = toFrames(res, { ...opts, format: 'table' });
+  assert.deepEqual(f.fields.map((x) => x.name), ['time_', 'req_path', 'latency']);
+  assert.deepEqual(f.meta?.notices, [{ severity: 'warning', text: 'ENGINE_DOWN at 1:1-1:2: node-2 did not answer (retry)' }]);
+});
+
+test('malformed answers are refused with the output and column named', () => {
+  const bad = table('t', [{ name: 'time_', type: 'TIME64NS' }, { name: 'n', type: 'INT64' }], [['1'], ['1', '2']]);
+  assert.throws(() => toFrames({ tables: [bad] }, opts), /output "t" column "n" has 2 values, rowCount says 1/);
+  const wrongTime = table('t', [{ name: 'time_', type: 'TIME64NS' }, { name: 'n', type: 'INT64' }], [[17], ['1']]);
+  assert.throws(() => toFrames({ tables: [wrongTime] }, opts), /column "time_" must hold decimal integer strings, got 17/);
+});

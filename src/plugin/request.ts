@@ -1,0 +1,34 @@
+import type { QueryRequest } from './types.js';
+
+/** The parts of Grafana's DataQueryRequest a query body is built from. */
+export interface RequestContext {
+  range: { from: { valueOf(): number }; to: { valueOf(): number } };
+  intervalMs?: number;
+  maxDataPoints?: number;
+}
+
+/**
+ * The body of POST /api/v1/query. The script goes unchanged: the engine expands the macros
+ * (`__time_from`, `$__interval`, …) from `range` and `intervalMs`, and substitutes dashboard
+ * variables from `variables`.
+ */
+export function buildQueryRequest(
+  script: string,
+  ctx: RequestContext,
+  variables: Record<string, string | string[]>
+): QueryRequest {
+  const body: QueryRequest = {
+    script,
+    range: { from: ctx.range.from.valueOf(), to: ctx.range.to.valueOf() },
+  };
+  if (ctx.intervalMs !== undefined && ctx.intervalMs > 0) {
+    body.intervalMs = ctx.intervalMs;
+  }
+  if (ctx.maxDataPoints !== undefined && ctx.maxDataPoints > 0) {
+    body.maxDataPoints = ctx.maxDataPoints;
+  }
+  if (Object.keys(variables).length > 0) {
+    body.variables = variables;
+  }
+  return body;
+}

@@ -1,0 +1,122 @@
+import type { DataQuery, DataSourceJsonData } from '@grafana/data';
+
+/** One panel query: a PxL script and, when it displays several tables, the one to show. */
+export interface WispQuery extends DataQuery {
+  script: string;
+  /** Name given to `px.display(df, name)`; empty shows every output. */
+  output?: string;
+  /** Id of the preset the script came from, kept so the picker can show it. */
+  preset?: string;
+  /** `table` keeps outputs as tables even when they have `time_` and label columns. */
+  format?: 'auto' | 'table';
+  /**
+   * Variable values captured when a panel's query is opened in Explore, where the dashboard's
+   * variables no longer exist; variables of the current context take precedence.
+   */
+  variables?: Record<string, string | string[]>;
+}
+
+/** A dashboard-variable query: a script whose first column lists the values. */
+export interface WispVariableQuery extends DataQuery {
+  script: string;
+  preset?: string;
+}
+
+/** Non-secret datasource settings (jsonData). The route in plugin.json reads `engineUrl`. */
+export interface WispOptions extends DataSourceJsonData {
+  engineUrl?: string;
+}
+
+/** Secret settings; Grafana keeps them server-side and the route injects them. */
+export interface WispSecureJsonData {
+  token?: string;
+}
+
+/** The script a new query starts with. */
+export const DEFAULT_SCRIPT = `import px
+
+df = px.DataFrame(table='http_events', start_time=__time_from, end_time=__time_to)
+df.timestamp = px.bin(df.time_, __interval)
+df = df.groupby('timestamp').agg(requests=('latency', px.count))
+df.time_ = df.timestamp
+px.display(df[['time_', 'requests']], 'requests')
+`;
+
+/** Defaults Grafana merges into a new query. */
+export const DEFAULT_QUERY: Partial<WispQuery> = { script: DEFAULT_SCRIPT };
+
+// ---- the engine API (docs/api.md), as the plugin sees it ----
+
+/** Column types the engine reports. */
+export type ColumnType = 'BOOLEAN' | 'INT64' | 'UINT128' | 'FLOAT64' | 'STRING' | 'TIME64NS';
+
+/** One column's header in a result table. */
+export interface ApiColumn {
+  name: string;
+  type: ColumnType;
+  semantic?: string;
+}
+
+/** A cell as encoded on the wire: 64-bit integers and times as decimal strings. */
+export type ApiValue = string | number | boolean | null;
+
+/** One `px.display` output, column-major. */
+export interface ApiTable {
+  name: string;
+  columns: ApiColumn[];
+  rowCount: number;
+  data: ApiValue[][];
+}
+
+/** 1-based, end exclusive. */
+export interface ApiSpan {
+  start: { line: number; column: number };
+  end: { line: number; column: number };
+}
+
+/** An error or warning about a script. */
+export interface ApiDiagnostic {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  span?: ApiSpan;
+  hints?: string[];
+}
+
+/** Body of `POST /api/v1/query`. */
+export interface QueryRequest {
+  script: string;
+  range?: { from: number; to: number };
+  intervalMs?: number;
+  maxDataPoints?: number;
+  variables?: Record<string, string | string[]>;
+}
+
+/** Successful answer of `POST /api/v1/query`. */
+export interface QueryResponse {
+  tables: ApiTable[];
+  stats?: Record<string, number>;
+  warnings?: ApiDiagnostic[];
+}
+
+/** `GET /api/v1/schema`: what the editor completes. */
+export interface SchemaResponse {
+  tables: Array<{ name: string; doc?: string; columns: Array<ApiColumn & { doc?: string }> }>;
+  functions: Array<{
+    name: string;
+    kind?: string;
+    signatures?: Array<{ args: string[]; ret: string }>;
+    doc?: string;
+  }>;
+  macros: Array<{ name: string; doc?: string }>;
+  ctx: string[];
+}
+
+/** `GET /readyz`. */
+export interface ReadyzResponse {
+  ready: boolean;
+  version?: string;
+  checks?: Array<{ name: string; ok: boolean; detail?: string }>;
+  capture?: { running: boolean; events: number; drops?: Record<string, number> };
+  tables?: Record<string, { rows: number; bytes: number; droppedRows?: number }>;
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Tracer } from '../../src/engine/capture/tracer.js';
+import { start } from './helpers.js';
+
+const tracerUrl = new URL('../../src/engine/capture/tracer.js', import.meta.url).href;
+const dumpPath = fileURLToPath(new URL('../../src/engine/capture/dump.js', import.meta.url));
+
+/** Ids of every BPF program or link in the kernel right now, with program names. */
+function kernel(): { progs: Map<number, string>; links: Set<number> } {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number; name?: string }[];
+  const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { id: number }[];
+  return { progs: new Map(progs.map((p) => [p.id, p.name ?? ''])), links: new Set(links.map((l) => l.id)) };
+}
+
+function assertGone(ids: { programs: number[]; links: number[] }): void {
+  const k = kernel();
+  assert.deepEqual(ids.programs.filter((id) => k.progs.has(id)), [], 'programs left loaded');
+  assert.deepEqual(ids.links.filter((id) => k.links.has(id)), [], 'links left attached');
+}
+
+test('open attaches every program under a wisp_ name; close detaches and unloads them all', () => {
+  const t = Tracer.open();
+  const ids = t.kernelIds();
+  assert.equal(t.attachedPrograms(), 27);
+  assert.equal(ids.programs.length, 27);
+  assert.equal(ids.links.length, 27);
+  const k = kernel();
+  for (const id of ids.programs) assert.match(k.progs.get(id) ?? 'missing', /^wisp_[ex]_/, `program ${id}`);
+  for (const id of ids.links) assert.ok(k.links.has(id), `link ${id} listed`);
+  t.close();
+  assert.equal(t.attachedPrograms(), 0);
+  assertGone(ids);
+  const final = t.stats();
+  t.close();
+  t.drain();
+  assert.deepEqual(t.stats(), final, 'close is idempotent and the last counts stay readable');
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} to a process holding a tracer (and no handler of its own) detaches everything and still ends the process`, async () => {
+    const child = await start(process.execPath, ['--input-type=module', '-e', `
+      import { Tracer } from ${JSON.stringify(tracerUrl)};
+      const t = Tracer.open();
+      console.log(JSON.stringify(t.kernelIds()));`]);
+    const ids = JSON.parse(child.firstLine) as { programs: number[]; links: number[] };
+    assert.equal(ids.programs.length, 27);
+    child.proc.kill(signal);
+    const [code, sig] = await child.exit;
+    assert.deepEqual([code, sig], [null, signal], 'the default action of the signal still happens');
+    assertGone(ids);
+  });
+}
+
+test('without privileges, opening fails with a message naming the step and the fix', async () => {
+  const child = await start('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, dumpPath])
+    .catch((err: Error) => err);
+  assert.ok(child instanceof Error, 'the unprivileged tracer must not start');
+  assert.match(child.message, /exited \(1\)/);
+  assert.match(child.message, /wisp capture: [a-z ].* failed: .*needs root, or CAP_BPF \+ CAP_PERFMON/);
+});

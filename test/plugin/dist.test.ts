@@ -1,0 +1,85 @@
+// What `make plugin` leaves in dist/: the files Grafana loads, an AMD module.js that imports
+// Grafana's shared modules instead of bundling them, and a plugin.json that validates against
+// Grafana's own schema (kept offline in ../shared/grafana/plugin.schema.json).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const dist = path.join(root, 'dist');
+const schemaFile = path.resolve(root, '../shared/grafana/plugin.schema.json');
+
+function listFiles(dir: string, base = ''): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(path.join(dir, e.name), `${base}${e.name}/`) : [`${base}${e.name}`]
+  );
+}
+
+test('dist/ holds exactly what Grafana loads', () => {
+  assert.ok(fs.existsSync(dist), 'dist/ is missing: run `make plugin` first');
+  assert.deepEqual(listFiles(dist).sort(), [
+    'CHANGELOG.md',
+    'LICENSE',
+    'README.md',
+    'img/logo.svg',
+    'module.js',
+    'module.js.map',
+    'plugin.json',
+  ]);
+  const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
+  const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+  assert.ok(readme.includes(`Version ${version}.`));
+  assert.ok(!readme.includes('%VERSION%'));
+  assert.match(fs.readFileSync(path.join(dist, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+  assert.match(fs.readFileSync(path.join(dist, 'img/logo.svg'), 'utf8'), /^<svg /);
+});
+
+test('module.js is an AMD module whose dependencies are Grafana shared modules, not bundled copies', () => {
+  const js = fs.readFileSync(path.join(dist, 'module.js'), 'utf8');
+  const m = /^define\((\[[^\]]*\]),/.exec(js);
+  assert.ok(m, 'module.js must start with define([...], factory)');
+  const deps = JSON.parse(m[1]) as string[];
+  assert.deepEqual(deps.sort(), ['@grafana/data', '@grafana/runtime', '@grafana/ui', 'react', 'rxjs']);
+  // Markers of copies that must not be inside: React's internals, rxjs's Observable class, monaco.
+  for (const marker of ['__SECRET_INTERNALS', 'react.production', 'class Observable', 'monaco-editor']) {
+    assert.ok(!js.includes(marker), `module.js bundles something Grafana shares (${marker})`);
+  }
+  assert.ok(js.length < 200_000, `module.js is ${js.length} bytes`);
+});
+
+test('plugin.json validates against Grafana\'s schema and declares the route that injects the token', () => {
+  assert.ok(fs.existsSync(schemaFile), `Grafana's plugin.json schema is missing at ${schemaFile}`);
+  const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as object;
+  // Grafana's schema escapes '-' in patterns, which the unicode (u) flag refuses.
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  const pluginJson = JSON.parse(fs.readFileSync(path.join(dist, 'plugin.json'), 'utf8')) as {
+    id: string;
+    type: string;
+    metrics: boolean;
+    info: { version: string; updated: string };
+    routes: Array<{ path: string; url: string; headers: Array<{ name: string; content: string }> }>;
+    dependencies: { grafanaDependency: string };
+  };
+  assert.ok(validate(pluginJson), ajv.errorsText(validate.errors));
+  assert.equal(pluginJson.id, 'wisp-ebpf-datasource');
+  assert.equal(pluginJson.type, 'datasource');
+  assert.equal(pluginJson.metrics, true);
+  assert.equal(pluginJson.dependencies.grafanaDependency, '>=11.0.0');
+  assert.match(pluginJson.info.version, /^\d+\.\d+\.\d+$/);
+  assert.match(pluginJson.info.updated, /^\d{4}-\d{2}-\d{2}$/);
+  assert.deepEqual(pluginJson.routes, [
+    {
+      path: 'engine',
+      url: '{{ .JsonData.engineUrl }}',
+      headers: [{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }],
+    },
+  ]);
+
+  // The same validator refuses a plugin.json that is wrong, so the check above can fail.
+  assert.equal(validate({ ...pluginJson, type: 'not-a-type' }), false);
+});
