@@ -70,3 +70,8 @@ clean:
 .PHONY: bench-query
 bench-query: deps ts
 	node --expose-gc --max-old-space-size=16384 out/bench/query/run.js $(BENCH_QUERY_ARGS)
+
+# --- bench-capture: capture cost and coverage against nginx and Node, with and without the engine ---
+.PHONY: bench-capture
+bench-capture: build
+	node out/bench/capture/run.js $(BENCH_CAPTURE_ARGS)

@@ -25,6 +25,9 @@ fi
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.wisp-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  npm ci --no-audit --no-fund
+  # npm ci refuses this lock file: it lists optional platform packages (darwin/win32 builds of
+  # @swc/core and @duckdb/node-bindings) that the registry reachable here does not serve, so the
+  # lock cannot record them. npm install from the same lock installs the same versions.
+  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --no-save --loglevel=error
   cp package-lock.json "$stamp"
 fi
