@@ -2,17 +2,7 @@ import type { HttpEventRow } from '../../src/engine/http/schema.js';
 import type { MetadataView } from '../../src/engine/meta/types.js';
 import { formatUpid } from '../../src/engine/meta/upid.js';
 
-/** A seeded PRNG (mulberry32): the same seed gives the same rows on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../test/support/rng.js';
 
 interface Proc {
   readonly upid: string;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
 import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { rng } from '../support/rng.js';
 
 /**
  * Fuzzing the compiler with mutated and random scripts: every input must compile or fail with
@@ -10,17 +11,6 @@ import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../pxl-scrip
  * failure names the input that reproduces it.
  */
 
-/** mulberry32: small, fast, and the same sequence on every run for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = [
   'px', 'df', 'import', 'def', 'return', 'and', 'or', 'not', 'if', 'for', 'in', 'lambda', 'None', 'True', 'False',

@@ -4,7 +4,7 @@
  * separate processes on purpose: the engine never traces its own process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,20 +149,26 @@ export interface CommandResult {
 /** Runs a command to completion, collecting its output. */
 export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr, pid: child.pid! }));
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // A child that exits without reading its input is not an error of the caller's.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 
 /** A temp folder holding files of the given sizes (deterministic content). */
 export function filesDir(files: Readonly<Record<string, number>>): string {
   const dir = mkdtempSync(join(tmpdir(), 'wisp-www-'));
+  // mkdtemp makes it 0700; nginx's workers run as www-data and must read it.
+  chmodSync(dir, 0o755);
   for (const [name, size] of Object.entries(files)) {
     const buf = Buffer.alloc(size);
     for (let i = 0; i < size; i++) buf[i] = 97 + (i % 26);

@@ -1,3 +1,4 @@
+import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import type { DataType, SemanticType } from '../store/types.js';
 
@@ -61,18 +62,11 @@ export interface ReadyResponse {
   readonly tables: Readonly<Record<string, { readonly rows: number; readonly bytes: number; readonly droppedRows: number }>>;
 }
 
-export interface SchemaResponse {
+/** `GET /api/v1/schema`: the tables, then the language as the compiler describes it. */
+export interface SchemaResponse extends LanguageSchema {
   readonly tables: readonly {
     readonly name: string;
     readonly doc: string;
     readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType; readonly doc: string }[];
   }[];
-  readonly functions: readonly {
-    readonly name: string;
-    readonly kind: 'scalar' | 'aggregate';
-    readonly signatures: readonly { readonly args: readonly DataType[]; readonly ret: DataType }[];
-    readonly doc: string;
-  }[];
-  readonly macros: readonly { readonly name: string; readonly doc: string }[];
-  readonly ctx: readonly string[];
 }

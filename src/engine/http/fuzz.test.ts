@@ -6,18 +6,8 @@ import { HttpStitcher } from './stitcher.js';
 import type { HttpEventRow } from './schema.js';
 import { ConnScript, bytes } from './testing.js';
 import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_CLOSE_DELIMITED, PYTHON_GET, type RecordedExchange } from './fixtures.js';
+import { rng as prng } from '../../../test/support/rng.js';
 
-/** mulberry32: a small seeded PRNG, so a failure names the seed that reproduces it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALL: readonly RecordedExchange[] = [...NODE_KEEPALIVE, ...NGINX_KEEPALIVE, PYTHON_GET, PYTHON_404, PYTHON_CLOSE_DELIMITED];
 const processes = new ProcessMetadata();

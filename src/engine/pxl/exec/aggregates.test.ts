@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rng } from '../../../../bench/query/gen.js';
+import { rng } from '../../../../test/support/rng.js';
 import type { DataType } from '../../store/types.js';
 import { AGGREGATE_NAMES, createAgg } from './aggregates.js';
 import type { Val } from './expr.js';
