@@ -60,7 +60,9 @@ function expectedSeries(
   const out: SeriesByLabel = {};
   col('time_').forEach((ns, i) => {
     const labels: Record<string, string> = {};
-    for (const l of labelCols) labels[l] = String(col(l)[i]);
+    // An empty label value is no label, as in Prometheus and Grafana (on a host without
+    // Kubernetes every ctx['service'] is '').
+    for (const l of labelCols) if (String(col(l)[i]) !== '') labels[l] = String(col(l)[i]);
     const key = JSON.stringify(labels);
     const big = BigInt(String(ns));
     const ms = Number(big / 1_000_000n) + Number(big % 1_000_000n) / 1e6;
