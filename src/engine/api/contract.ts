@@ -1,5 +1,6 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
+import type { JsonTable } from '../pxl/exec/execute.js';
 import type { DataType, SemanticType } from '../store/types.js';
 
 /**
@@ -15,21 +16,8 @@ export interface QueryRequest {
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** One column's values as JSON: INT64/TIME64NS decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
-export type JsonColumn = readonly (string | number | boolean | null)[];
-
-export interface ResultColumn {
-  readonly name: string;
-  readonly type: DataType;
-  readonly semantic: SemanticType;
-}
-
-export interface ResultTable {
-  readonly name: string;
-  readonly columns: readonly ResultColumn[];
-  readonly rowCount: number;
-  readonly data: readonly JsonColumn[];
-}
+/** One output table, column-major, with the exact value encoding of docs/api.md. */
+export type ResultTable = JsonTable;
 
 export interface QueryStats {
   readonly compileMs: number;

@@ -45,7 +45,7 @@ export class LocalBackend implements QueryBackend {
     });
     const json = resultToJson(result);
     return {
-      tables: json.tables as QueryResponse['tables'],
+      tables: json.tables,
       stats: { compileMs, ...json.stats },
       warnings: [...warnings, ...json.warnings],
     };

@@ -1,5 +1,5 @@
 import type { MetadataView } from '../../meta/types.js';
-import type { Field } from '../../store/types.js';
+import type { DataType, Field, SemanticType } from '../../store/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import type { LogicalPlan, Program } from '../plan/logical.js';
 import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
@@ -161,7 +161,8 @@ function rowsWithin(c: Chunk, maxBytes: number): number {
 }
 
 /** JSON value of one cell, following docs/api.md's exact encoding. */
-type JsonCell = string | number | boolean;
+/** A JSON value: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
+export type JsonCell = string | number | boolean;
 
 function encodeColumn(v: Vec, f: Field, n: number, timeBase: bigint): JsonCell[] {
   const out: JsonCell[] = new Array(n);
@@ -199,14 +200,17 @@ function encodeColumn(v: Vec, f: Field, n: number, timeBase: bigint): JsonCell[]
   }
 }
 
+/** One output table as JSON, column-major; `data[i]` holds the values of `columns[i]`. */
+export interface JsonTable {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType }[];
+  readonly rowCount: number;
+  readonly data: readonly (readonly JsonCell[])[];
+}
+
 /** The `tables` / `stats` / `warnings` part of the `POST /api/v1/query` response body. */
 export interface QueryResultJson {
-  readonly tables: readonly {
-    readonly name: string;
-    readonly columns: readonly { readonly name: string; readonly type: string; readonly semantic: string }[];
-    readonly rowCount: number;
-    readonly data: readonly (readonly JsonCell[])[];
-  }[];
+  readonly tables: readonly JsonTable[];
   readonly stats: { readonly executeMs: number; readonly rowsScanned: number; readonly bytesScanned: number };
   readonly warnings: readonly Diagnostic[];
 }
