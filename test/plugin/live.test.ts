@@ -18,8 +18,10 @@ test('the plugin in Chromium against a live engine with captured traffic', async
   const token = 'live-token-' + process.pid;
   writeFileSync(tokenFile, token + '\n');
   const engine = spawn(join(root, 'bin/wisp'), ['engine', '--listen', '127.0.0.1:0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
+  t.after(async () => {
+    const exited = new Promise((resolve) => engine.once('exit', resolve));
     engine.kill('SIGINT');
+    await exited;
   });
   const url = (await waitForLine(engine, /listening on (http:\/\/\S+)/, 30_000))[1]!;
   const server = await nodeServer(`
