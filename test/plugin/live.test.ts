@@ -19,6 +19,7 @@ test('the plugin in Chromium against a live engine with captured traffic', async
   writeFileSync(tokenFile, token + '\n');
   const engine = spawn(join(root, 'bin/wisp'), ['engine', '--listen', '127.0.0.1:0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(async () => {
+    if (engine.exitCode !== null || engine.signalCode !== null) return;
     const exited = new Promise((resolve) => engine.once('exit', resolve));
     engine.kill('SIGINT');
     await exited;
