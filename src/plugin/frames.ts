@@ -146,7 +146,10 @@ function wideFrame(table: ApiTable, refId: string): DataFrame {
     let s = series.get(key);
     if (!s) {
       const labels: Record<string, string> = {};
-      labelIdx.forEach((i, k) => (labels[table.columns[i].name] = labelValues[k]));
+      // An empty value is no label, as in Prometheus (on a host every ctx['service'] is '').
+      labelIdx.forEach((i, k) => {
+        if (labelValues[k] !== '') labels[table.columns[i].name] = labelValues[k];
+      });
       s = { labels, columns: valueIdx.map(() => new Array<Cell>(distinct.length).fill(null)) };
       series.set(key, s);
     }
