@@ -7,6 +7,20 @@
 const volatile __u32 self_tgid = 0;
 const volatile __u32 max_bytes_per_syscall = 256 * 1024;
 const volatile __u32 lazy_detect_attempts = 32;
+/* Non-zero: trace only tasks in the cgroup held by cgroup_scope[0], or below it. */
+const volatile __u8 filter_cgroup = 0;
+
+/*
+ * The cgroup v2 directory capture is scoped to (TracerOptions.cgroup), put in slot 0 by the
+ * addon before attach. bpf_current_task_under_cgroup checks the whole ancestry, so processes
+ * in nested cgroups count too, and it works from syscall tracepoints.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_scope SEC(".maps");
 
 /* What the enter half of a syscall leaves for its exit half. */
 enum wisp_op {

@@ -64,4 +64,17 @@ static __always_inline void read_sock_addrs(struct sock *sk, struct wisp_open_ev
 	}
 }
 
+/*
+ * The thread group leader's start time and name: what /proc/<pid>/stat and /proc/<pid>/comm
+ * report, whichever thread made the syscall.
+ */
+static __always_inline void read_process(struct wisp_open_event *ev)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	ev->start_boottime_ns = BPF_CORE_READ(leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&ev->comm, leader, comm);
+}
+
 #endif

@@ -58,6 +58,14 @@ struct wisp_open_event {
 	/* IPv4 in the first 4 bytes; IPv6 in all 16 (v4-mapped ones are rendered as IPv4). */
 	__u8 local_addr[16];
 	__u8 remote_addr[16];
+	/*
+	 * The process as the kernel saw it at open, for when it is gone before user space reads
+	 * /proc (short-lived clients): its main thread's start time (CLOCK_BOOTTIME ns, what
+	 * /proc/<pid>/stat's starttime counts in clock ticks) and command name (/proc/<pid>/comm,
+	 * NUL-padded).
+	 */
+	__u64 start_boottime_ns;
+	char comm[16];
 };
 
 struct wisp_data_event {

@@ -8,20 +8,30 @@
  *   3. wrk paced at 50k req/s (or as close as two cores allow): the fraction captured, and the
  *      drops by reason.
  * Captured requests are counted by the engine itself with a PxL query on the phase's path.
+ * The server and wrk run in a cgroup of their own and the engine is scoped to it (--cgroup), and
+ * BPF time is read from the engine's own programs only, so other work on the machine (other
+ * engines, other tests' traffic) is neither captured nor billed.
  *
  *   node out/bench/capture/run.js [--seconds 8]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { filesDir, nginxServer, nodeServer, run, waitForLine, type Peer } from '../../test/support/peers.js';
+import { makeCgroup } from '../../test/capture-kernel/cgroups.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' } } });
 const seconds = Number(values.seconds);
 const root = new URL('../../../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'wisp-bench-'));
+const cgroup = makeCgroup('wisp-bench-capture');
+
+/** Moves running processes into the bench cgroup (their later children follow). */
+function enter(pids: readonly number[]): void {
+  for (const pid of pids) writeFileSync(join(cgroup.path, 'cgroup.procs'), String(pid));
+}
 
 interface WrkResult {
   readonly requests: number;
@@ -33,7 +43,8 @@ async function wrk(url: string, rate: number, connections: number): Promise<WrkR
   const script = join(work, `pace-${rate}.lua`);
   const delayMs = rate > 0 ? (connections * 1000) / rate : 0;
   writeFileSync(script, rate > 0 ? `function delay() return ${delayMs} end\n` : '');
-  const r = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, url]);
+  // wrk joins the cgroup before it execs, so both sides of every request are in scope.
+  const r = await run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec wrk "$@"', cgroup.path, '-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, url]);
   const m = /(\d+) requests in ([\d.]+)s/.exec(r.stdout);
   if (!m) throw new Error(`wrk printed no summary: ${r.stdout}${r.stderr}`);
   return { requests: Number(m[1]), rps: Number(m[1]) / Number(m[2]) };
@@ -45,10 +56,28 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
 }
 
-async function bpfRunNs(): Promise<number> {
+/** BPF program ids held open by `pid` (its fdinfo names them). */
+function heldPrograms(pid: number): Set<number> {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info: string;
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed while we looked
+    }
+    const m = /^prog_id:\s*(\d+)$/m.exec(info);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
+/** Run time of the engine's own programs (other engines on the machine load the same ones). */
+async function bpfRunNs(enginePid: number): Promise<number> {
+  const mine = heldPrograms(enginePid);
   const r = await run('bpftool', ['prog', 'show', '--json']);
-  const progs = JSON.parse(r.stdout) as { name?: string; run_time_ns?: number }[];
-  return progs.filter((p) => p.name?.startsWith('wisp_')).reduce((s, p) => s + (p.run_time_ns ?? 0), 0);
+  const progs = JSON.parse(r.stdout) as { id: number; run_time_ns?: number }[];
+  return progs.filter((p) => mine.has(p.id)).reduce((s, p) => s + (p.run_time_ns ?? 0), 0);
 }
 
 interface Engine {
@@ -57,7 +86,7 @@ interface Engine {
 }
 
 async function startEngine(): Promise<Engine> {
-  const child = spawn(join(root, 'bin/wisp'), ['engine', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(root, 'bin/wisp'), ['engine', '--listen', '127.0.0.1:0', '--cgroup', cgroup.path], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(child, /listening on (http:\/\/\S+)/, 30_000);
   return { url: m[1]!, child };
 }
@@ -128,11 +157,11 @@ async function benchTarget(name: string, peer: Peer, file: string): Promise<Row>
 
     // CPU is read after the engine has caught up, so it covers all the work of the phase.
     const cpu0 = cpuSeconds(engine.child.pid!);
-    const bpf0 = await bpfRunNs();
+    const bpf0 = await bpfRunNs(engine.child.pid!);
     const paced = await wrk(`${base}/${file}?phase=10k`, 10_000, 20);
     const n10k = await captured(engine, peer.port, `/${file}?phase=10k`);
     const cpu1 = cpuSeconds(engine.child.pid!);
-    const bpf1 = await bpfRunNs();
+    const bpf1 = await bpfRunNs(engine.child.pid!);
 
     await settle(engine);
     const high = await wrk(`${base}/${file}?phase=50k`, 50_000, 50);
@@ -160,6 +189,7 @@ async function main(): Promise<void> {
   const dir = filesDir({ 'small.txt': 612 });
   const rows: Row[] = [];
   const nginx = await nginxServer(dir);
+  enter([nginx.pid, ...nginx.workerPids()]);
   try {
     rows.push(await benchTarget('nginx', nginx, 'small.txt'));
   } finally {
@@ -171,12 +201,14 @@ const body = 'x'.repeat(612);
 const s = http.createServer((req, res) => { res.writeHead(200, {'content-type': 'text/plain', 'content-length': body.length}); res.end(body); });
 s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
+  enter([node.pid]);
   try {
     rows.push(await benchTarget('node', node, 'small.txt'));
   } finally {
     await node.stop();
   }
   await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=0']);
+  await cgroup.remove();
 
   const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
   console.log(`bench/capture — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${seconds}s per phase`);

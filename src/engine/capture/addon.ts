@@ -16,6 +16,8 @@ export interface AddonOpenOptions {
   ringBufferBytes: number;
   lazyDetectAttempts: number;
   batchBytes: number;
+  /** A cgroup v2 directory: trace only tasks in it or below it. */
+  cgroupPath?: string;
 }
 
 /** The kernel's loss counters, by reason. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { decodeBatch, formatAddr, LAYOUT } from './decode.js';
+import { ConnKeys, decodeBatch, formatAddr, LAYOUT } from './decode.js';
 import type { CaptureEvent } from './types.js';
 
 // out/src/engine/capture/ -> out/bpf/, built by `make bpf`.
@@ -22,7 +22,10 @@ const FIELDS = {
   wisp_event_header: { from: LAYOUT.header, names: { kind: 'kind', tgid: 'tgid', fd: 'fd', connId: 'conn_id', tsNs: 'ts_ns' } },
   wisp_open_event: {
     from: LAYOUT.open,
-    names: { role: 'role', family: 'family', localPort: 'local_port', remotePort: 'remote_port', localAddr: 'local_addr', remoteAddr: 'remote_addr' },
+    names: {
+      role: 'role', family: 'family', localPort: 'local_port', remotePort: 'remote_port', localAddr: 'local_addr', remoteAddr: 'remote_addr',
+      startBoottimeNs: 'start_boottime_ns', comm: 'comm',
+    },
   },
   wisp_data_event: {
     from: LAYOUT.data,
@@ -85,13 +88,16 @@ function header(kind: number, size: number, tgid: number, fd: number, connId: bi
 }
 
 test('decodeBatch turns open, data and close records into CaptureEvents', () => {
-  const open = header(1, 72, 4242, 7, 9n, 1_000n);
+  const open = header(1, 96, 4242, 7, 9n, 1_000n);
   open[32] = 2;
   open[33] = 10;
   open.writeUInt16LE(8080, 34);
   open.writeUInt16LE(51000, 36);
   open.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1], 40);
   open.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 56);
+  // 12.345 s after boot is tick 1234 (10 ms ticks, rounded down).
+  open.writeBigUInt64LE(12_345_678_901n, 72);
+  open.write('curl\0garbage', 80, 'latin1');
   const payload = Buffer.from('GET / HTTP/1.1\r\n');
   const data = Buffer.concat([header(2, 56, 4242, 7, 9n, 2_000n), payload]);
   data[32] = 1;
@@ -109,7 +115,7 @@ test('decodeBatch turns open, data and close records into CaptureEvents', () => 
   assert.deepEqual(events, [
     {
       kind: 'open', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_001_000n, role: 2, family: 6,
-      localAddr: '127.0.0.1', localPort: 8080, remoteAddr: '::1', remotePort: 51000,
+      localAddr: '127.0.0.1', localPort: 8080, remoteAddr: '::1', remotePort: 51000, comm: 'curl', startTicks: 1234n,
     },
     {
       kind: 'data', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_002_000n, direction: 'ingress',
@@ -136,4 +142,21 @@ test('decodeBatch skips and counts malformed records instead of throwing', () =>
   const truncatedFrame = frame(good).subarray(0, 20);
   assert.equal(decodeBatch(truncatedFrame, 0n, []).malformed, 1);
   assert.deepEqual(decodeBatch(new Uint8Array(0), 0n, []), { dataBytes: 0, malformed: 0 });
+});
+
+test('ConnKeys hands out the same keys as plain decoding, across a close and a reuse of the id', () => {
+  const open = header(1, 96, 7, 3, 5n, 1n);
+  open[33] = 2;
+  const data = header(2, 56, 7, 3, 5n, 2n);
+  const close = header(3, 48, 7, 3, 5n, 3n);
+  const other = header(3, 48, 8, 4, 6n, 4n);
+  const batch = frame(open, data, close, other, open);
+  const plain: CaptureEvent[] = [];
+  decodeBatch(batch, 0n, plain);
+  const keyed: CaptureEvent[] = [];
+  const keys = new ConnKeys();
+  decodeBatch(batch, 0n, keyed, keys);
+  decodeBatch(batch, 0n, keyed, keys);
+  assert.deepEqual(keyed.map((e) => e.connKey), [...plain, ...plain].map((e) => e.connKey));
+  assert.deepEqual(plain.map((e) => e.connKey), ['7:3:5', '7:3:5', '7:3:5', '8:4:6', '7:3:5']);
 });

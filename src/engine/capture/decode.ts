@@ -9,7 +9,8 @@ import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent, TraceRole 
 export const LAYOUT = {
   header: { size: 32, kind: 0, tgid: 4, fd: 8, connId: 16, tsNs: 24 },
   open: {
-    size: 72, role: 32, family: 33, localPort: 34, remotePort: 36, localAddr: 40, remoteAddr: 56,
+    size: 96, role: 32, family: 33, localPort: 34, remotePort: 36, localAddr: 40, remoteAddr: 56,
+    startBoottimeNs: 72, comm: 80,
   },
   data: { size: 56, direction: 32, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
   close: { size: 48, egressBytes: 32, ingressBytes: 40 },
@@ -22,6 +23,11 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 /** Each record in a batch is preceded by [u32 length][u32 zero] and padded to 8 bytes. */
 const FRAME_HEADER = 8;
+/** TASK_COMM_LEN. */
+const COMM_BYTES = 16;
+/** ns per clock tick of /proc/<pid>/stat (USER_HZ is 100 on every Linux architecture). */
+const NS_PER_TICK = 10_000_000n;
+const utf8 = new TextDecoder();
 
 /** What one batch held besides the events. */
 export interface DecodeResult {
@@ -35,9 +41,10 @@ export interface DecodeResult {
  * Appends the events of `batch` to `out`. `clockOffsetNs` is CLOCK_REALTIME minus
  * CLOCK_MONOTONIC, turning the kernel's monotonic stamps into epoch ns. Never throws on bad
  * input: malformed records are skipped and counted. Each data event's `data` is a view into
- * `batch`: a consumer that keeps bytes beyond its callback should copy them.
+ * `batch`: a consumer that keeps bytes beyond its callback should copy them. With `keys`, all
+ * events of a connection share one connKey string object.
  */
-export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: CaptureEvent[]): DecodeResult {
+export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: CaptureEvent[], keys?: ConnKeys): DecodeResult {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   // Plain Uint8Array views (not Buffer) so events carry exactly the contract's type.
   const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
@@ -51,7 +58,7 @@ export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: Captu
       result.malformed++;
       break;
     }
-    const ev = decodeRecord(bytes, view, rec, len, clockOffsetNs);
+    const ev = decodeRecord(bytes, view, rec, len, clockOffsetNs, keys);
     if (ev === undefined) {
       result.malformed++;
       continue;
@@ -63,24 +70,47 @@ export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: Captu
 }
 
 function decodeRecord(
-  bytes: Uint8Array, view: DataView, rec: number, len: number, clockOffsetNs: bigint,
+  bytes: Uint8Array, view: DataView, rec: number, len: number, clockOffsetNs: bigint, keys: ConnKeys | undefined,
 ): CaptureEvent | undefined {
   switch (bytes[rec + LAYOUT.header.kind]) {
-    case KIND_OPEN: return len >= LAYOUT.open.size ? decodeOpen(bytes, view, rec, clockOffsetNs) : undefined;
-    case KIND_DATA: return len >= LAYOUT.data.size ? decodeData(bytes, view, rec, len, clockOffsetNs) : undefined;
-    case KIND_CLOSE: return len >= LAYOUT.close.size ? decodeClose(view, rec, clockOffsetNs) : undefined;
+    case KIND_OPEN: return len >= LAYOUT.open.size ? decodeOpen(bytes, view, rec, clockOffsetNs, keys) : undefined;
+    case KIND_DATA: return len >= LAYOUT.data.size ? decodeData(bytes, view, rec, len, clockOffsetNs, keys) : undefined;
+    case KIND_CLOSE: return len >= LAYOUT.close.size ? decodeClose(view, rec, clockOffsetNs, keys) : undefined;
     default: return undefined;
   }
 }
 
-function connKey(view: DataView, rec: number, pid: number, fd: number): string {
+/**
+ * The connKey strings of open connections by connection id, so that every event of a
+ * connection carries the same string object: consumers key maps by it, and V8 hashes a string
+ * once, not once per fresh copy. One per tracer; entries go at close (or when it is full).
+ */
+export class ConnKeys {
+  private readonly byId = new Map<number, string>();
+
+  /** The key of (pid, fd, connId); `closing` forgets it afterwards. */
+  get(pid: number, fd: number, connId: number, closing: boolean): string {
+    let key = this.byId.get(connId);
+    if (key === undefined) {
+      key = `${pid}:${fd}:${connId}`;
+      if (!closing) {
+        // Processes that exit without close(2) leave entries behind: start over when full.
+        if (this.byId.size >= 65536) this.byId.clear();
+        this.byId.set(connId, key);
+      }
+    } else if (closing) this.byId.delete(connId);
+    return key;
+  }
+}
+
+function connKey(view: DataView, rec: number, pid: number, fd: number, keys: ConnKeys | undefined, closing = false): string {
   const h = LAYOUT.header;
   // Connection ids count up from 1 and stay far below 2^53.
   const connId = view.getUint32(rec + h.connId, true) + view.getUint32(rec + h.connId + 4, true) * 2 ** 32;
-  return `${pid}:${fd}:${connId}`;
+  return keys === undefined ? `${pid}:${fd}:${connId}` : keys.get(pid, fd, connId, closing);
 }
 
-function decodeOpen(bytes: Uint8Array, view: DataView, rec: number, clockOffsetNs: bigint): ConnOpenEvent | undefined {
+function decodeOpen(bytes: Uint8Array, view: DataView, rec: number, clockOffsetNs: bigint, keys: ConnKeys | undefined): ConnOpenEvent | undefined {
   const h = LAYOUT.header;
   const o = LAYOUT.open;
   const role = bytes[rec + o.role]!;
@@ -91,7 +121,7 @@ function decodeOpen(bytes: Uint8Array, view: DataView, rec: number, clockOffsetN
   const fd = view.getUint32(rec + h.fd, true);
   return {
     kind: 'open',
-    connKey: connKey(view, rec, pid, fd),
+    connKey: connKey(view, rec, pid, fd, keys),
     pid,
     fd,
     tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,
@@ -101,11 +131,20 @@ function decodeOpen(bytes: Uint8Array, view: DataView, rec: number, clockOffsetN
     localPort: view.getUint16(rec + o.localPort, true),
     remoteAddr: formatAddr(bytes.subarray(rec + o.remoteAddr, rec + o.remoteAddr + 16), v6),
     remotePort: view.getUint16(rec + o.remotePort, true),
+    comm: cString(bytes, rec + o.comm, COMM_BYTES),
+    startTicks: view.getBigUint64(rec + o.startBoottimeNs, true) / NS_PER_TICK,
   };
 }
 
+/** The NUL-terminated string in bytes[at, at + max). */
+function cString(bytes: Uint8Array, at: number, max: number): string {
+  let end = at;
+  while (end < at + max && bytes[end] !== 0) end++;
+  return utf8.decode(bytes.subarray(at, end));
+}
+
 function decodeData(
-  bytes: Uint8Array, view: DataView, rec: number, len: number, clockOffsetNs: bigint,
+  bytes: Uint8Array, view: DataView, rec: number, len: number, clockOffsetNs: bigint, keys: ConnKeys | undefined,
 ): DataEvent | undefined {
   const h = LAYOUT.header;
   const d = LAYOUT.data;
@@ -117,7 +156,7 @@ function decodeData(
   const start = rec + d.data;
   return {
     kind: 'data',
-    connKey: connKey(view, rec, pid, fd),
+    connKey: connKey(view, rec, pid, fd, keys),
     pid,
     fd,
     direction: dir === 0 ? 'egress' : 'ingress',
@@ -130,14 +169,14 @@ function decodeData(
   };
 }
 
-function decodeClose(view: DataView, rec: number, clockOffsetNs: bigint): ConnCloseEvent {
+function decodeClose(view: DataView, rec: number, clockOffsetNs: bigint, keys: ConnKeys | undefined): ConnCloseEvent {
   const h = LAYOUT.header;
   const c = LAYOUT.close;
   const pid = view.getUint32(rec + h.tgid, true);
   const fd = view.getUint32(rec + h.fd, true);
   return {
     kind: 'close',
-    connKey: connKey(view, rec, pid, fd),
+    connKey: connKey(view, rec, pid, fd, keys, true),
     pid,
     fd,
     tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,

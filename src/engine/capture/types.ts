@@ -26,6 +26,13 @@ export interface ConnOpenEvent {
   readonly localPort: number;
   readonly remoteAddr: string;
   readonly remotePort: number;
+  /**
+   * The process as the kernel saw it when the connection opened, for when /proc no longer has
+   * it: /proc/<pid>/comm, and /proc/<pid>/stat's start time in clock ticks. Absent from events
+   * not made by the tracer (hand-built test events).
+   */
+  readonly comm?: string;
+  readonly startTicks?: bigint;
 }
 
 export interface DataEvent {

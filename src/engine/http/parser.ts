@@ -10,6 +10,8 @@
  * (or CONNECT) the parser holds until the host says whether the switch happened.
  */
 
+import { HeadCache, TCHAR } from './heads.js';
+
 /** Counters the parser adds to; shared by all parsers of a stitcher. */
 export interface ParserCounters {
   /** Start lines, header lines or lengths that are not HTTP/1.x. */
@@ -121,10 +123,6 @@ function matchStart(b: Uint8Array, off: number, end: number): number {
   return result;
 }
 
-/** Token characters of RFC 9110 §5.6.2. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
-
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 16; i++) {
   HEX['0123456789abcdef'.charCodeAt(i)] = i;
@@ -158,9 +156,6 @@ function plausibleStartLine(b: Uint8Array, s: number, nl: number): boolean {
   return e - i >= 9 && b[e - 9] === 32 && b[e - 8] === 72 && b[e - 7] === 84 && b[e - 6] === 84 && b[e - 5] === 80 && b[e - 4] === 47;
 }
 
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ ]+) HTTP\/(\d)\.(\d)$/;
-const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
-
 /**
  * UTF-8 text of b[s, e), invalid bytes replaced. Node's Buffer method works on any Uint8Array
  * and, unlike Buffer.from(...).toString(), allocates no Buffer view per call.
@@ -168,22 +163,6 @@ const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, s: number, e: number): string }).utf8Slice;
 export function bytesToText(b: Uint8Array, s: number, e: number): string {
   return utf8Slice.call(b, s, e);
-}
-
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
-
-/** b[s, e) as text: a slice of the head's latin1 text when ASCII, else decoded as UTF-8. */
-function textOf(b: Uint8Array, s: number, e: number, text: string, base: number): string {
-  for (let i = s; i < e; i++) if (b[i]! >= 0x80) return utf8Slice.call(b, s, e);
-  return text.slice(s - base, e - base);
-}
-
-function trimOws(v: string): string {
-  let s = 0;
-  let e = v.length;
-  while (s < e && (v.charCodeAt(s) === 32 || v.charCodeAt(s) === 9)) s++;
-  while (e > s && (v.charCodeAt(e - 1) === 32 || v.charCodeAt(e - 1) === 9)) e--;
-  return s === 0 && e === v.length ? v : v.slice(s, e);
 }
 
 /** The parser of one direction. */
@@ -205,10 +184,12 @@ export class HttpParser {
   private carryLen = 0;
   private carryTs = 0n;
 
+  /** `heads`: parsed header sections shared by the parsers of one stitcher. */
   constructor(
     private readonly host: ParserHost,
     private readonly limits: ParserLimits,
     private readonly counters: ParserCounters,
+    private readonly heads: HeadCache = new HeadCache(),
   ) {}
 
   /** Bytes held: partial head, chunk line, body prefix and resync carry. */
@@ -511,81 +492,29 @@ export class HttpParser {
   }
 
   private parseHead(b: Uint8Array, s: number, e: number, tsNs: bigint): void {
-    // Structure is found on the bytes; strings are cut from one latin1 decoding of the head
-    // (one char per byte, so offsets agree), and re-decoded as UTF-8 where a byte is not ASCII.
-    const text = latin1Slice.call(b, s, e);
-    let nl = b.indexOf(LF, s);
-    const first = textOf(b, s, nl > s && b[nl - 1] === CR ? nl - 1 : nl, text, s);
-    const headers: string[] = [];
-    let p = nl + 1;
-    while (p < e) {
-      nl = p;
-      while (nl < e && b[nl] !== LF) nl++;
-      if (nl >= e) break;
-      const le = nl > p && b[nl - 1] === CR ? nl - 1 : nl;
-      const lineStart = p;
-      p = nl + 1;
-      if (le === lineStart) break;
-      const c = b[lineStart];
-      if (c === 32 || c === 9) {
-        // obs-fold: a continuation of the previous value (RFC 9112 §5.2).
-        if (headers.length === 0) return this.headError(tsNs);
-        headers[headers.length - 1] = trimOws(headers[headers.length - 1] + ' ' + trimOws(textOf(b, lineStart, le, text, s)));
-        continue;
-      }
-      let i = lineStart;
-      let upper = false;
-      while (i < le && TCHAR[b[i]!] === 1) {
-        if (b[i]! >= 65 && b[i]! <= 90) upper = true;
-        i++;
-      }
-      if (i === lineStart || b[i] !== 58 /* : */) return this.headError(tsNs);
-      const name = text.slice(lineStart - s, i - s);
-      let vs = i + 1;
-      let ve = le;
-      while (vs < ve && (b[vs] === 32 || b[vs] === 9)) vs++;
-      while (ve > vs && (b[ve - 1] === 32 || b[ve - 1] === 9)) ve--;
-      headers.push(name, upper ? name.toLowerCase() : name, textOf(b, vs, ve, text, s));
-    }
-    let te: string | undefined;
-    let cl: string | undefined;
-    let connection = '';
-    let hasUpgrade = false;
-    for (let i = 0; i < headers.length; i += 3) {
-      const lower = headers[i + 1]!;
-      const v = headers[i + 2]!;
-      if (lower === 'content-length') {
-        if (cl !== undefined && cl !== v) return this.headError(tsNs);
-        cl = v;
-      } else if (lower === 'transfer-encoding') te = te === undefined ? v : te + ', ' + v;
-      else if (lower === 'connection') connection += ',' + v.toLowerCase();
-      else if (lower === 'upgrade') hasUpgrade = true;
-    }
-    let length = 0;
-    if (cl !== undefined) {
-      if (cl.length === 0 || cl.length > 15) return this.headError(tsNs);
-      for (let i = 0; i < cl.length; i++) {
-        const d = cl.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) return this.headError(tsNs);
-        length = length * 10 + d;
-      }
-    }
-    const chunked = te !== undefined && /(^|,)\s*chunked\s*$/i.test(te);
+    // The start line is cut here; the header lines go through the stitcher's cache, as most
+    // sections repeat byte for byte (see heads.ts).
+    const nl = b.indexOf(LF, s);
+    const line = this.heads.startLine(b, s, nl > s && b[nl - 1] === CR ? nl - 1 : nl);
+    if (line === null) return this.headError(tsNs);
+    const section = this.heads.section(b, nl + 1, e);
+    if (section === null) return this.headError(tsNs);
+    const headers = section.headers;
+    const te = section.transferEncoding;
+    const chunked = section.chunked;
+    const length = section.contentLength < 0 ? 0 : section.contentLength;
+    const hasLength = section.contentLength >= 0;
     let m: HttpMessage;
     let next: S;
-    const rl = REQUEST_LINE.exec(first);
-    if (rl) {
-      const method = rl[1]!;
-      m = this.message('request', method, rl[2]!, 0, '', +rl[3]!, +rl[4]!, headers, e - s, tsNs,
-        method === 'CONNECT' || (hasUpgrade && /(^|,)\s*upgrade\s*(,|$)/.test(connection)));
+    if (line.status === 0) {
+      const method = line.method;
+      m = this.message('request', method, line.target, 0, '', line.major, line.minor, headers, e - s, tsNs, method === 'CONNECT' || section.upgrade);
       if (te !== undefined) {
         if (!chunked) return this.headError(tsNs);
         next = S.ChunkSize;
       } else next = length > 0 ? S.BodyFixed : S.Idle;
     } else {
-      const sl = STATUS_LINE.exec(first);
-      if (!sl) return this.headError(tsNs);
-      const status = +sl[3]!;
+      const status = line.status;
       if (status < 100) return this.headError(tsNs);
       if (status < 200 && status !== 101) {
         this.counters.interimResponses++;
@@ -595,10 +524,10 @@ export class HttpParser {
       }
       const method = this.host.requestMethod();
       const tunnel = status === 101 || (method === 'CONNECT' && status < 300);
-      m = this.message('response', '', '', status, sl[4] ?? '', +sl[1]!, +sl[2]!, headers, e - s, tsNs, tunnel);
+      m = this.message('response', '', '', status, line.reason, line.major, line.minor, headers, e - s, tsNs, tunnel);
       if (tunnel || method === 'HEAD' || status === 204 || status === 304) next = S.Idle;
       else if (te !== undefined) next = chunked ? S.ChunkSize : S.BodyEof;
-      else if (cl !== undefined) next = length > 0 ? S.BodyFixed : S.Idle;
+      else if (hasLength) next = length > 0 ? S.BodyFixed : S.Idle;
       else next = S.BodyEof;
     }
     this.cur = m;
@@ -613,7 +542,7 @@ export class HttpParser {
 
   private message(
     kind: 'request' | 'response', method: string, target: string, status: number, reason: string,
-    major: number, minor: number, headers: string[], headBytes: number, lastTsNs: bigint, upgrade: boolean,
+    major: number, minor: number, headers: readonly string[], headBytes: number, lastTsNs: bigint, upgrade: boolean,
   ): HttpMessage {
     return {
       kind, method, target, status, reason, major, minor, headers, headBytes,

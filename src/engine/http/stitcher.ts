@@ -16,6 +16,7 @@
 import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent, Direction, TraceRole } from '../capture/types.js';
 import { formatUpid } from '../meta/upid.js';
 import { ProcessMetadata, type ProcessInfo } from '../meta/process.js';
+import { HeadCache } from './heads.js';
 import { HttpParser, type HttpMessage, type ParserCounters, type ParserHost } from './parser.js';
 import { StreamReassembler, type ReassemblyCounters } from './reassembly.js';
 import { Redactor, bodyText, contentTypeOf, headersJson } from './render.js';
@@ -97,6 +98,9 @@ interface QueuedRequest {
   readonly cost: number;
 }
 
+/** See HttpStitcher.conn: how stale a connection's place in the LRU order may get. */
+const RECENT_TOUCHES = 1024;
+
 /** One direction of a connection. */
 interface Side {
   readonly reasm: StreamReassembler;
@@ -120,6 +124,8 @@ class Conn {
   droppedAtClose = false;
   lastTsNs = 0n;
   buffered = 0;
+  /** HttpStitcher.clock when this connection last moved to the recent end of the map. */
+  touched = 0;
   egress!: Side;
   ingress!: Side;
 
@@ -156,6 +162,15 @@ export class HttpStitcher {
     missingOpen: 0, upgrades: 0, wrongDirection: 0,
   };
   private readonly parserLimits: { maxHeaderBytes: number; bodyPrefixBytes: number };
+  private readonly heads = new HeadCache();
+  /** Counts conn() calls, for the approximate LRU order of `conns`. */
+  private clock = 0;
+  /**
+   * Column values derived from a header list, by list: a repeated header section comes back
+   * from the HeadCache as the same array, so its JSON is rendered once, and the store then
+   * deduplicates one string object instead of hashing a fresh copy per row.
+   */
+  private readonly rendered = new WeakMap<readonly string[], { json: string; contentType: number }>();
   private readonly reasmLimits: { maxPendingBytes: number; maxPendingSegments: number };
 
   private readonly conns = new Map<string, Conn>();
@@ -230,15 +245,21 @@ export class HttpStitcher {
     return rows;
   }
 
-  private conn(key: string, pid: number): Conn {
+  private conn(key: string, pid: number, opened?: ConnOpenEvent): Conn {
     let c = this.conns.get(key);
+    const clock = ++this.clock;
     if (c) {
-      // Most recently used last: eviction walks the map from its start.
-      this.conns.delete(key);
-      this.conns.set(key, c);
+      // Most recently used last: eviction walks the map from its start. Moving costs two hash
+      // operations, so a connection moves only when it may have drifted from the recent end:
+      // one touched in the last RECENT_TOUCHES calls is never near the start of the map.
+      if (clock - c.touched > RECENT_TOUCHES) {
+        c.touched = clock;
+        this.conns.delete(key);
+        this.conns.set(key, c);
+      }
       return c;
     }
-    const proc = this.processes.lookup(pid);
+    const proc = withKernelView(this.processes.lookup(pid), opened);
     let u = this.upids.get(pid);
     if (u === undefined || u.startTicks !== proc.startTicks) {
       u = { startTicks: proc.startTicks, upid: formatUpid({ asid: this.asid, pid, startTicks: proc.startTicks }) };
@@ -246,6 +267,7 @@ export class HttpStitcher {
       this.upids.set(pid, u);
     }
     c = new Conn(key, pid, proc, u.upid);
+    c.touched = clock;
     c.egress = this.side(c, 'egress');
     c.ingress = this.side(c, 'ingress');
     this.conns.set(key, c);
@@ -261,12 +283,12 @@ export class HttpStitcher {
       onMessage: (m) => this.onMessage(c, dir, m),
       onDrop: (m, inFlight, ts) => this.onDrop(c, dir, m, inFlight, ts),
     };
-    const parser = new HttpParser(host, this.parserLimits, this.counters);
+    const parser = new HttpParser(host, this.parserLimits, this.counters, this.heads);
     return { parser, reasm: new StreamReassembler(parser, this.reasmLimits, this.counters), seen: false };
   }
 
   private open(ev: ConnOpenEvent): void {
-    const c = this.conn(ev.connKey, ev.pid);
+    const c = this.conn(ev.connKey, ev.pid, ev);
     c.hasOpen = true;
     if (c.role === 0) c.role = ev.role;
     c.localAddr = ev.localAddr;
@@ -459,8 +481,18 @@ export class HttpStitcher {
     if (q) c.queueBytes -= q.cost;
   }
 
+  private render(headers: readonly string[]): { json: string; contentType: number } {
+    let r = this.rendered.get(headers);
+    if (r === undefined) {
+      r = { json: headersJson(headers, this.redactor), contentType: contentTypeOf(headers) };
+      this.rendered.set(headers, r);
+    }
+    return r;
+  }
+
   private row(c: Conn, req: HttpMessage, resp: HttpMessage): HttpEventRow {
     const latency = resp.lastTsNs - req.firstTsNs;
+    const respHead = this.render(resp.headers);
     return {
       time_: resp.lastTsNs,
       upid: c.upid,
@@ -472,13 +504,13 @@ export class HttpStitcher {
       encrypted: false,
       major_version: resp.major,
       minor_version: resp.minor,
-      content_type: contentTypeOf(resp.headers),
-      req_headers: headersJson(req.headers, this.redactor),
+      content_type: respHead.contentType,
+      req_headers: this.render(req.headers).json,
       req_method: req.method,
       req_path: req.target,
       req_body: bodyText(req.body, req.bodyLen, req.bodySize > req.bodyLen),
       req_body_size: req.bodySize,
-      resp_headers: headersJson(resp.headers, this.redactor),
+      resp_headers: respHead.json,
       resp_status: resp.status,
       resp_message: resp.reason,
       resp_body: bodyText(resp.body, resp.bodyLen, resp.bodySize > resp.bodyLen),
@@ -490,4 +522,16 @@ export class HttpStitcher {
       container_id: c.proc.containerId,
     };
   }
+}
+
+/**
+ * The process of a connection: /proc's view, filled in from the open event when /proc has
+ * nothing. A short-lived client (curl) is often gone before /proc is read; the kernel recorded
+ * its command name and start time (so its upid is still right) when the connection opened.
+ * A start time that merely differs is not overridden: a time namespace shifts /proc's.
+ */
+function withKernelView(proc: ProcessInfo, opened: ConnOpenEvent | undefined): ProcessInfo {
+  if (opened?.comm === undefined || opened.startTicks === undefined) return proc;
+  if (proc.startTicks === 0n) return { ...proc, comm: opened.comm, startTicks: opened.startTicks };
+  return proc.comm === '' ? { ...proc, comm: opened.comm } : proc;
 }

@@ -7,7 +7,9 @@ export type Codes = Uint8Array | Uint16Array | Int32Array;
  * One column of one batch, as the executor reads it. 64-bit values stay exact:
  * TIME64NS is a bigint `base` plus Float64Array offsets (exact below 2^53 ns ≈ 104 days);
  * INT64 is Int32Array or Float64Array when every value of the batch is a safe integer, else
- * BigInt64Array; strings (and UINT128) are dictionary codes into a per-batch dictionary.
+ * BigInt64Array; strings (and UINT128) are codes into a per-batch dictionary. A dictionary may
+ * hold the same string more than once (a near-unique column is stored plainly, one entry per
+ * row, see ColumnBuilder): readers compare the strings, never the codes, for equality.
  */
 export type StoredColumn =
   | { readonly kind: 'time'; readonly base: bigint; readonly data: Float64Array }
@@ -35,6 +37,14 @@ export function columnBytes(c: StoredColumn): number {
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
+ * A string column decides after this many rows of each tail whether deduplicating pays: when at
+ * least half of them were new strings (header JSON, bodies), the rest of the tail is stored
+ * plainly, one dictionary entry per row with no hash lookup. Each tail probes afresh, so a
+ * column whose values start repeating is deduplicated again from the next tail on.
+ */
+const PLAIN_PROBE_ROWS = 512;
+
+/**
  * The open tail of a table for one column: growable typed arrays that rows are appended to.
  * Readers take snapshots (`view`) that stay valid while appends continue, because an index
  * below the snapshot's length is never written again and growth copies into a new buffer.
@@ -48,7 +58,16 @@ export class ColumnBuilder {
   private codes: Int32Array | null = null;
   private bools: Uint8Array | null = null;
   private dict: string[] = [];
-  private dictIndex = new Map<string, number>();
+  /** null once the column is stored plainly (see PLAIN_PROBE_ROWS). */
+  private dictIndex: Map<string, number> | null = new Map<string, number>();
+  /**
+   * The last few distinct values and their codes, checked before the dictionary: a fresh
+   * string (a body, a path) is compared by length and then bytes, far cheaper than hashing
+   * it, and runs of equal values (one endpoint's body, "OK", "GET") are the common case.
+   */
+  private readonly recent: string[] = ['', '', '', ''];
+  private readonly recentCodes = new Int32Array(4).fill(-1);
+  private recentNext = 0;
   private dictBytes = 0;
   /** TIME64NS offsets are relative to this base. */
   readonly timeBase: bigint;
@@ -104,18 +123,33 @@ export class ColumnBuilder {
       case 'STRING':
       case 'UINT128': {
         const s = v === undefined ? '' : String(v);
-        let code = this.dictIndex.get(s);
-        if (code === undefined) {
-          code = this.dict.length;
-          this.dict.push(s);
-          this.dictIndex.set(s, code);
-          const b = stringBytes(s);
-          this.dictBytes += b;
-          this.codes![i] = code;
-          return b;
+        if (i === PLAIN_PROBE_ROWS && this.dict.length * 2 >= PLAIN_PROBE_ROWS) this.dictIndex = null;
+        const index = this.dictIndex;
+        if (index !== null) {
+          const recent = this.recent;
+          for (let k = 0; k < 4; k++) {
+            if (recent[k] === s && this.recentCodes[k]! >= 0) {
+              this.codes![i] = this.recentCodes[k]!;
+              return 0;
+            }
+          }
+          const slot = this.recentNext;
+          this.recentNext = (slot + 1) & 3;
+          recent[slot] = s;
+          const code = index.get(s);
+          if (code !== undefined) {
+            this.recentCodes[slot] = code;
+            this.codes![i] = code;
+            return 0;
+          }
+          this.recentCodes[slot] = this.dict.length;
+          index.set(s, this.dict.length);
         }
-        this.codes![i] = code;
-        return 0;
+        this.codes![i] = this.dict.length;
+        this.dict.push(s);
+        const b = stringBytes(s);
+        this.dictBytes += b;
+        return b;
       }
       case 'BOOLEAN':
         this.bools![i] = v === true ? 1 : 0;
@@ -164,6 +198,11 @@ export class ColumnBuilder {
     return 0;
   }
 
+  /** Whether strings are stored without deduplicating (decided after PLAIN_PROBE_ROWS rows). */
+  get plain(): boolean {
+    return this.dictIndex === null;
+  }
+
   /** A read-only snapshot of the first `n` rows (shares memory; no copy). */
   view(n: number): StoredColumn {
     if (this.codes) return { kind: 'dict', codes: this.codes.subarray(0, n), dict: this.dict };
@@ -179,8 +218,9 @@ export class ColumnBuilder {
     switch (v.kind) {
       case 'dict': {
         const dict = this.dict.slice();
-        const codes =
-          dict.length <= 256 ? Uint8Array.from(v.codes) : dict.length <= 65536 ? Uint16Array.from(v.codes) : v.codes.slice();
+        // TypedArray.set converts natively; TypedArray.from would iterate element by element.
+        const codes = dict.length <= 256 ? new Uint8Array(n) : dict.length <= 65536 ? new Uint16Array(n) : new Int32Array(n);
+        codes.set(v.codes);
         return { kind: 'dict', codes, dict };
       }
       case 'f64': {
@@ -194,7 +234,11 @@ export class ColumnBuilder {
               break;
             }
           }
-          if (fits) return { kind: 'i32', data: Int32Array.from(d) };
+          if (fits) {
+            const data = new Int32Array(n);
+            data.set(d);
+            return { kind: 'i32', data };
+          }
         }
         return { kind: 'f64', data: v.data.slice() };
       }

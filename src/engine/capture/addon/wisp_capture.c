@@ -12,12 +12,14 @@
  * Batch format, decoded by decode.ts: repeated [u32 record length][u32 zero][record][pad to 8].
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define CGROUP2_MAGIC 0x63677270
 #define PRIVILEGE_HINT "needs root, or CAP_BPF + CAP_PERFMON (+ CAP_SYS_RESOURCE)"
 
 static const char *const drop_names[WISP_DROP__COUNT] = {
@@ -153,6 +156,48 @@ static int get_u32_opt(napi_env env, napi_value obj, const char *name, uint32_t 
 	return 0;
 }
 
+/* Reads an optional string option into buf; 1 when present, 0 when absent, -1 after a throw. */
+static int get_str_opt(napi_env env, napi_value obj, const char *name, char *buf, size_t cap)
+{
+	napi_value v;
+	bool has = false;
+	size_t len = 0;
+
+	if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
+		return 0;
+	if (napi_get_named_property(env, obj, name, &v) != napi_ok ||
+	    napi_get_value_string_utf8(env, v, buf, cap, &len) != napi_ok || len + 1 >= cap) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "wisp capture: option %s must be a string shorter than %zu bytes",
+			 name, cap - 1);
+		napi_throw_type_error(env, NULL, msg);
+		return -1;
+	}
+	return 1;
+}
+
+/* Opens the cgroup v2 directory `path` for the cgroup_scope map; -1 after a throw. */
+static int open_cgroup(napi_env env, const char *path)
+{
+	struct statfs sfs;
+	char step[4200];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(step, sizeof(step), "opening the cgroup %s", path);
+		throw_step(env, step, errno, "give the path of a cgroup v2 directory, e.g. /sys/fs/cgroup/NAME");
+		return -1;
+	}
+	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != CGROUP2_MAGIC) {
+		snprintf(step, sizeof(step), "checking that %s is a cgroup v2 directory", path);
+		throw_step(env, step, EINVAL, "it is not on a cgroup2 filesystem (see `mount -t cgroup2`)");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static uint32_t round_up_pow2(uint32_t v)
 {
 	uint32_t p = 4096;
@@ -213,7 +258,7 @@ static int batch_record(void *ctx, void *data, size_t size)
 	return t->batch_len >= t->batch_limit ? -E2BIG : 0;
 }
 
-/* open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes }) */
+/* open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes, cgroupPath? }) */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -222,7 +267,8 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	uint32_t batch_bytes = 4u << 20;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
-	int err, ncpu;
+	char cgroup_path[4096];
+	int err, ncpu, has_cgroup, cgroup_fd = -1;
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
 		napi_throw_type_error(env, NULL, "wisp capture: open() needs an options object");
@@ -233,6 +279,9 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
 	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
 	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes))
+		return NULL;
+	has_cgroup = get_str_opt(env, argv[0], "cgroupPath", cgroup_path, sizeof(cgroup_path));
+	if (has_cgroup < 0)
 		return NULL;
 
 	libbpf_log_len = 0;
@@ -249,18 +298,30 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0 && errno != EPERM)
 		return throw_step(env, "raising RLIMIT_MEMLOCK", errno, NULL);
 
+	if (has_cgroup) {
+		cgroup_fd = open_cgroup(env, cgroup_path);
+		if (cgroup_fd < 0)
+			return NULL;
+	}
+
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		if (cgroup_fd >= 0)
+			close(cgroup_fd);
 		return throw_step(env, "allocating the tracer", ENOMEM, NULL);
+	}
 	t->batch_limit = batch_bytes ? batch_bytes : 1;
 
 	t->skel = socket_trace__open();
 	if (!t->skel) {
 		err = errno;
 		free(t);
+		if (cgroup_fd >= 0)
+			close(cgroup_fd);
 		return throw_step(env, "opening the BPF object", err, NULL);
 	}
 	t->skel->rodata->self_tgid = self_tgid;
+	t->skel->rodata->filter_cgroup = cgroup_fd >= 0;
 	t->skel->rodata->max_bytes_per_syscall = max_bytes;
 	t->skel->rodata->lazy_detect_attempts = attempts;
 	ncpu = libbpf_num_possible_cpus();
@@ -269,10 +330,26 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	    bpf_map__set_max_entries(t->skel->maps.events, round_up_pow2(ring_bytes))) {
 		tracer_destroy(t);
 		free(t);
+		if (cgroup_fd >= 0)
+			close(cgroup_fd);
 		return throw_step(env, "sizing the BPF maps", ncpu < 0 ? ncpu : EINVAL, NULL);
 	}
 
 	err = socket_trace__load(t->skel);
+	if (!err && cgroup_fd >= 0) {
+		uint32_t slot = 0;
+
+		/* The map keeps its own reference to the cgroup; our fd is not needed after. */
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.cgroup_scope), &slot, &cgroup_fd, BPF_ANY)) {
+			err = -errno;
+			close(cgroup_fd);
+			tracer_destroy(t);
+			free(t);
+			return throw_step(env, "scoping capture to the cgroup", err, NULL);
+		}
+	}
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
 	if (err) {
 		tracer_destroy(t);
 		free(t);
