@@ -187,13 +187,16 @@ async function main(): Promise<void> {
       duckRows = r.currentRowCount;
       duckRowsData = r.getRowObjectsJS() as Record<string, unknown>[];
     };
-    // Alternate the engines run by run, so background work of either (GC, DuckDB's threads)
-    // lands on both alike.
+    // Each query starts from a collected heap, so one query's garbage is not billed to the
+    // next; within a query, engines alternate run by run, so background work of either (GC,
+    // DuckDB's threads) lands on both alike.
+    (globalThis as { gc?: () => void }).gc?.();
     const { a: wisp, b: dk } = await alternate(runWisp, runDuck);
     const w = median(wisp);
     const d = median(dk);
     lines.push(`| ${q.name.padEnd(26)} | ${w.toFixed(1).padStart(9)} | ${d.toFixed(1).padStart(9)} | ${(w / d).toFixed(2).padStart(5)} | ${String(wispRows).padStart(6)} | ${String(duckRows).padStart(6)} |`);
     checks.push(crossCheck(q.name, wispJson!, duckRowsData));
+    if (q.name === 'bin+quantiles by service') checks.push(await exactQuantileCheck(con, wispJson!, s, e, bin));
   }
   const wispBytesPerRow = st.bytes / st.rows;
 
@@ -206,12 +209,53 @@ async function main(): Promise<void> {
   for (const l of lines) console.log(l);
   console.log('');
   for (const c of checks) console.log(c);
+  // A faster wrong answer is no result: any disagreement fails the run.
+  if (checks.some((c) => /mismatch|outside/.test(c))) process.exitCode = 1;
   console.log('');
   console.log(`store: ${st.rows.toLocaleString('en')} rows in ${st.batches} batches, ${(st.bytes / 1024 ** 2).toFixed(1)} MiB = ${wispBytesPerRow.toFixed(1)} B/row`);
   console.log(`Arrow IPC of the first ${sampleRows.toLocaleString('en')} rows (all ${HTTP_EVENTS_SCHEMA.fields.length} columns): utf8 ${arrowPlain.toFixed(1)} B/row, dictionary-encoded strings ${arrowDict.toFixed(1)} B/row (${(arrowMs / 1000).toFixed(1)} s)`);
   console.log(`ratio store / Arrow: ${(wispBytesPerRow / arrowPlain).toFixed(2)} (utf8), ${(wispBytesPerRow / arrowDict).toFixed(2)} (dictionary)`);
   con.closeSync();
   duck.closeSync();
+}
+
+const QS = [
+  ['latency_p50', 0.5],
+  ['latency_p90', 0.9],
+  ['latency_p99', 0.99],
+] as const;
+
+/**
+ * Wisp's quantiles against the exact value at rank floor(q·(n−1)) of each group, ranked by
+ * DuckDB outside the timings: every estimate must be within the sketch's 1 %.
+ */
+async function exactQuantileCheck(con: DuckDBConnection, w: ReturnType<typeof resultToJson>, s: string, e: string, bin: string): Promise<string> {
+  const r = await con.runAndReadAll(`
+    WITH r AS (
+      SELECT time_ - time_ % ${bin} AS timestamp, service, latency,
+        row_number() OVER (PARTITION BY time_ - time_ % ${bin}, service ORDER BY latency) - 1 AS rk,
+        count(*) OVER (PARTITION BY time_ - time_ % ${bin}, service) AS n
+      FROM http_events WHERE time_ >= ${s} AND time_ < ${e})
+    SELECT timestamp, service,
+      ${QS.map(([name, q]) => `max(latency) FILTER (WHERE rk = floor(${q} * (n - 1))) AS ${name}`).join(', ')}
+    FROM r GROUP BY 1, 2`);
+  const exact = new Map((r.getRowObjectsJS() as Record<string, unknown>[]).map((x) => [`${x['timestamp']}|${x['service']}`, x]));
+  const t = w.tables[0]!;
+  const colOf = (n: string): readonly unknown[] => t.data[t.columns.findIndex((c) => c.name === n)]!;
+  const ts = colOf('timestamp');
+  const sv = colOf('service');
+  let worst = 0;
+  let bad = exact.size === ts.length ? 0 : 1;
+  for (const [name] of QS) {
+    const est = colOf(name);
+    ts.forEach((x, i) => {
+      const want = Number(exact.get(`${x}|${sv[i]}`)?.[name] ?? NaN);
+      const err = Math.abs(Number(est[i]) - want) / want;
+      if (!(err <= 0.01)) bad++;
+      if (err > worst) worst = err;
+    });
+  }
+  return `check bin+quantiles by service vs exact ranks: ${bad === 0 ? 'all within 1 %' : `${bad} outside 1 %`} (p50/p90/p99 of ${ts.length} groups, worst ${(worst * 100).toFixed(2)} %)`;
 }
 
 /** Checks the two engines agree: exact for counts, within the sketch's error for quantiles. */

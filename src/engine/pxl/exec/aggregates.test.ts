@@ -125,3 +125,31 @@ test('grouped quantiles agree with one DDSketch per group, negatives and zeros i
   });
   assert.deepEqual(got, want);
 });
+
+test('quantile states reuse released arena pages as if they were fresh', async () => {
+  const { DDSketch, quantileValues, quantilesJson } = await import('./sketch.js');
+  const r = rng(8);
+  // Enough groups to fill more than one 8 MiB page, so full and partly used pages both return.
+  const groups = 5000;
+  const sketchOf = (seed: number): { got: unknown[]; want: string[] } => {
+    const rr = rng(seed);
+    const n = 30000;
+    const gids = Int32Array.from({ length: n }, () => Math.floor(rr() * groups));
+    const xs = Float64Array.from({ length: n }, () => Math.exp(20 * rr()));
+    const s = createAgg('quantiles', 'FLOAT64', 'STRING');
+    s.grow(groups);
+    s.update(gids, null, { t: 'num', d: xs });
+    const got = finalizeValues(s.finalize(groups));
+    s.release?.();
+    const want = Array.from({ length: groups }, (_, g) => {
+      const sk = new DDSketch();
+      xs.forEach((x, i) => gids[i] === g && sk.add(x));
+      return quantilesJson(quantileValues(sk));
+    });
+    return { got, want };
+  };
+  for (const seed of [1 + Math.floor(r() * 100), 200, 300]) {
+    const { got, want } = sketchOf(seed);
+    assert.deepEqual(got, want, `run with seed ${seed}`);
+  }
+});

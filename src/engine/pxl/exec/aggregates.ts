@@ -27,6 +27,11 @@ export interface AggState<P> {
   partial(g: number): P;
   merge(g: number, p: P): void;
   finalize(n: number): Vec;
+  /**
+   * Optional: gives the state's large buffers back for reuse by later queries. The state must
+   * not be used afterwards; the executor calls it once the output column is finalized.
+   */
+  release?(): void;
 }
 
 /** Count partial: rows. */
@@ -84,16 +89,17 @@ let scratch = new Float64Array(16384);
 
 /**
  * The argument's values of the live rows, densely in selection order, as float64 (booleans
- * 0/1, a constant repeated). Shared scratch space, valid until the next call: the update
- * loops then read one array type with no selection branch.
+ * 0/1, a constant repeated): a dense float64 argument as it is, anything else copied into
+ * shared scratch space valid until the next call. The update loops then read one array type
+ * with no selection branch; they only read it.
  */
 function dense(arg: Val, sel: Int32Array | null, m: number): Float64Array {
+  const d = numbers(arg);
+  if (!sel && d instanceof Float64Array) return d.length === m ? d : d.subarray(0, m);
   if (scratch.length < m) scratch = new Float64Array(m);
   const out = scratch.subarray(0, m);
-  const d = numbers(arg);
   if (typeof d === 'number') out.fill(d);
   else if (sel) for (let k = 0; k < m; k++) out[k] = d[sel[k]!]!;
-  else if (d instanceof Float64Array) out.set(d.subarray(0, m));
   else for (let k = 0; k < m; k++) out[k] = d[k]!;
   return out;
 }
@@ -322,9 +328,18 @@ class AnyState implements AggState<AnyPartial> {
 }
 
 const QUANTILE_QS = QUANTILE_KEYS.map(([, q]) => q);
+const QUANTILE_SCRATCH = new Float64Array(QUANTILE_KEYS.length);
 
 /** Slots per arena page (8 MiB). */
 const PAGE = 1 << 20;
+
+/**
+ * Arena pages of released quantile states with how many leading slots they used: a query of
+ * thousands of groups touches tens of MiB, and fresh pages cost page faults and push V8 towards
+ * full collections of a heap that holds the whole store's dictionaries.
+ */
+const FREE_PAGES: { page: Float64Array; used: number }[] = [];
+const MAX_FREE_PAGES = 8;
 
 /**
  * DDSketches of many groups in struct-of-arrays form: each group's positive buckets are a slice
@@ -416,7 +431,9 @@ class QuantilesState implements AggState<QuantilesPartial> {
   /** A zeroed slice of `n` slots for group `g`: sets the group's page, returns the offset. */
   private alloc(g: number, n: number): number {
     if (this.top + n > PAGE || this.pages.length === 0) {
-      this.pages.push(new Float64Array(Math.max(PAGE, n)));
+      const free = n <= PAGE ? FREE_PAGES.pop() : undefined;
+      if (free) free.page.fill(0, 0, free.used);
+      this.pages.push(free ? free.page : new Float64Array(Math.max(PAGE, n)));
       this.top = 0;
     }
     this.page[g] = this.pages.length - 1;
@@ -479,7 +496,8 @@ class QuantilesState implements AggState<QuantilesPartial> {
     const mn = this.mn[g]!;
     const mx = this.mx[g]!;
     const nq = QUANTILE_KEYS.length;
-    const out = new Float64Array(nq).fill(NaN);
+    // Shared scratch: a typed array per group costs more than the walk over its buckets.
+    const out = QUANTILE_SCRATCH.fill(NaN);
     if (total > 0) {
       let qi = 0;
       let target = Math.floor(QUANTILE_QS[0]! * (total - 1));
@@ -511,6 +529,16 @@ class QuantilesState implements AggState<QuantilesPartial> {
     const r: Record<string, number> = {};
     for (let i = 0; i < nq; i++) r[QUANTILE_KEYS[i]![0]] = out[i]!;
     return r;
+  }
+
+  release(): void {
+    const last = this.pages.length - 1;
+    this.pages.forEach((page, j) => {
+      if (page.length === PAGE && FREE_PAGES.length < MAX_FREE_PAGES) FREE_PAGES.push({ page, used: j === last ? this.top : PAGE });
+    });
+    this.pages = [];
+    this.top = PAGE;
+    this.base.fill(-1);
   }
 
   finalize(n: number): Vec {

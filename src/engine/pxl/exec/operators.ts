@@ -1,4 +1,3 @@
-import type { StoredColumn } from '../../store/column.js';
 import type { ColumnBatch } from '../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../store/types.js';
 import { PxlError } from '../diagnostic.js';
@@ -6,7 +5,9 @@ import type { LogicalPlan } from '../plan/logical.js';
 import { createAgg } from './aggregates.js';
 import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
 import { maskToSelection } from './kernels.js';
+import { fusedAgg, fusedAggs } from './fused.js';
 import { GroupKeyer } from './keys.js';
+import { fromStored, storedBytes } from './stored.js';
 import { concatChunks, emptyVec, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
 
 /** A table the executor can scan: the store's `Table` satisfies it. */
@@ -64,32 +65,6 @@ function indexOf(schema: readonly Field[]): ColumnIndex {
 
 function typesOf(schema: readonly Field[]): DataType[] {
   return schema.map((f) => f.type);
-}
-
-/** A stored column as an executor column; TIME64NS offsets are rebased onto the query's base. */
-function fromStored(c: StoredColumn, timeBase: bigint): Vec {
-  switch (c.kind) {
-    case 'dict':
-      return { t: 'str', c: c.codes, dict: c.dict };
-    case 'bool':
-      return { t: 'bool', d: c.data };
-    case 'big':
-      return { t: 'big', d: c.data };
-    case 'f64':
-    case 'i32':
-      return { t: 'num', d: c.data };
-    case 'time': {
-      if (c.base === timeBase) return { t: 'num', d: c.data };
-      const shift = Number(c.base - timeBase);
-      const d = new Float64Array(c.data.length);
-      for (let i = 0; i < d.length; i++) d[i] = c.data[i]! + shift;
-      return { t: 'num', d };
-    }
-  }
-}
-
-function storedBytes(c: StoredColumn): number {
-  return c.kind === 'dict' ? c.codes.byteLength : c.data.byteLength;
 }
 
 /** Rows of a batch inside [start, end), or null when the whole batch is inside. */
@@ -191,6 +166,11 @@ async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): O
 }
 
 async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
+  const fused = fusedAgg(plan, rt);
+  if (fused) {
+    yield* fused;
+    return;
+  }
   const inSchema = plan.input.schema;
   const cols = indexOf(inSchema);
   const keyIdx = plan.groups.map((g) => {
@@ -219,6 +199,7 @@ async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): O
   const keys = keyer.keyColumns();
   plan.groups.forEach((g, j) => byName.set(g, keys[j]!));
   plan.aggs.forEach((a, j) => byName.set(a.name, n === 0 ? emptyVec(a.type) : states[j]!.finalize(n)));
+  for (const s of states) s.release?.();
   if (n === 0) return;
   yield { n, sel: null, cols: plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
 }
@@ -254,8 +235,18 @@ function rowKey(cols: readonly Vec[], idx: readonly number[], i: number): string
 }
 
 async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime): Operator {
-  const left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
-  const right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
+  let left: Chunk;
+  let right: Chunk;
+  // Two aggregations of one scan (totals joined with filtered counts) are computed in one pass.
+  const both = plan.left.kind === 'agg' && plan.right.kind === 'agg' ? fusedAggs([plan.left, plan.right], rt) : null;
+  if (both) {
+    const [l, r] = await both();
+    left = concatChunks(l ? [l] : [], typesOf(plan.left.schema), rt.timeBase);
+    right = concatChunks(r ? [r] : [], typesOf(plan.right.schema), rt.timeBase);
+  } else {
+    left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
+    right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
+  }
   const li = indexOf(plan.left.schema);
   const ri = indexOf(plan.right.schema);
   const lk = plan.leftOn.map((c) => li.get(c)!);

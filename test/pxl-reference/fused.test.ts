@@ -1,0 +1,197 @@
+/**
+ * The fused aggregation loop against the operator pipeline: each plan runs once as is (source →
+ * filter/map → agg fused into one loop) and once with a pass-through `head` under the agg, which
+ * the fused loop does not cover, so the same plan runs through the separate operators. The two
+ * answers must be identical — values, types and group order — and the first must really have
+ * been fused. (The DuckDB reference tests cover the same shapes against SQL.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
+import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
+import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
+import { execute, resultToJson, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
+import { fusedAgg, fusedAggs } from '../../src/engine/pxl/exec/fused.js';
+import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
+import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
+import { compile } from '../../src/engine/pxl/compile.js';
+import { Store } from '../../src/engine/store/store.js';
+import { fixedOptions, httpCatalog, loadScript } from '../pxl-scripts/scripts.js';
+
+const T0 = 1_763_000_000_000_000_007n;
+const SPAN = 600e9;
+const cluster = makeCluster(['default/a', 'default/b', 'kube-system/c', ''], 3);
+const rows: HttpEventRow[] = [];
+generateHttpEvents(cluster, 7000, 9, T0, SPAN, (b) => rows.push(...b));
+// Latencies past int32 in some batches (stored as float64 there), empty strings as keys.
+for (let i = 0; i < rows.length; i += 613) rows[i] = { ...rows[i]!, latency: 5_000_000_000 + i, req_method: '' };
+
+const store = new Store();
+store.create(HTTP_EVENTS_SCHEMA, { budgetBytes: 1 << 30, batchRows: 1000 });
+// The last append leaves an open tail: its codes are a growing Int32Array, not sealed narrow codes.
+for (let o = 0; o < rows.length; o += 777) store.append('http_events', rows.slice(o, o + 777));
+
+const ctx: ExecContext = { metadata: cluster.metadata, nowNs: T0 + 3_600_000_000_000n };
+const START = rows[1500]!.time_;
+const END = rows[6100]!.time_;
+
+const I = (name: string): Expr => col(name, 'INT64');
+const S = (name: string): Expr => col(name, 'STRING');
+const T = col('time_', 'TIME64NS');
+const ALL = HTTP_EVENTS_SCHEMA.fields.map((f) => f.name);
+const src = (start: bigint | null = START, end: bigint | null = END): LogicalPlan => source(HTTP_EVENTS_SCHEMA, ALL, start, end);
+const service = call('upid_to_service_name', 'STRING', col('upid', 'UINT128'));
+
+function runtime(): Runtime {
+  return {
+    source: store,
+    stats: { rowsScanned: 0, bytesScanned: 0 },
+    metadata: cluster.metadata,
+    timeBase: store.get('http_events')!.timeBaseNs()!,
+    nowNs: ctx.nowNs!,
+    tick: async () => {},
+  };
+}
+
+/** The same agg with a pass-through head under it: the fused loop declines it. */
+function unfused(plan: LogicalPlan): LogicalPlan {
+  switch (plan.kind) {
+    case 'agg':
+      return { ...plan, input: limit(plan.input, 1e9) };
+    case 'source':
+      return plan;
+    case 'join':
+      return { ...plan, left: unfused(plan.left), right: unfused(plan.right) };
+    case 'union':
+      return { ...plan, inputs: plan.inputs.map(unfused) };
+    default:
+      return { ...plan, input: unfused(plan.input) } as LogicalPlan;
+  }
+}
+
+function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
+  if (plan.kind === 'agg') return plan;
+  if (plan.kind === 'join') return firstAgg(plan.left);
+  if (plan.kind === 'union') return firstAgg(plan.inputs[0]!);
+  if (plan.kind === 'source') throw new Error('no agg');
+  return firstAgg(plan.input);
+}
+
+async function same(plan: LogicalPlan, minRows = 1): Promise<void> {
+  assert.ok(fusedAgg(firstAgg(plan), runtime()) !== null, 'the plan is fused');
+  const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, store, ctx)).tables[0]!;
+  const fused = await run(plan);
+  const ops = await run(unfused(plan));
+  assert.ok(fused.rowCount >= minRows, `${fused.rowCount} rows`);
+  assert.deepEqual(fused, ops);
+}
+
+const withCols = (df: LogicalPlan, cols: Record<string, Expr>): LogicalPlan => {
+  for (const [name, e] of Object.entries(cols)) df = assign(df, name, e);
+  return df;
+};
+const A = (name: string, fn: string, column: string, type: string): AggSpec => ({ name, fn, column, type: type as AggSpec['type'] });
+
+test('the dashboard queries: bin+count, bin+quantiles by service, error rate (one pass and joined)', async () => {
+  await same(binCount(HTTP_EVENTS_SCHEMA, START, END, 7e9), 50);
+  await same(binQuantiles(HTTP_EVENTS_SCHEMA, START, END, 30e9), 20);
+  await same(errorRateOnePass(HTTP_EVENTS_SCHEMA, START, END), 3);
+  const joined = errorRate(HTTP_EVENTS_SCHEMA, START, END);
+  assert.ok(joined.kind === 'map' && joined.input.kind === 'join' && joined.input.left.kind === 'agg' && joined.input.right.kind === 'agg');
+  assert.ok(fusedAggs([joined.input.left, joined.input.right], runtime()) !== null, 'both sides of the join share one scan');
+  await same(joined, 3);
+});
+
+test('numeric keys in no order, every aggregate, int sums exact past int32', async () => {
+  const df = withCols(src(null, null), { ms: call('divide', 'FLOAT64', I('latency'), lit(1e6, 'FLOAT64')), slow: call('greaterThan', 'BOOLEAN', I('latency'), lit(20_000_000, 'INT64')) });
+  await same(
+    agg(df, ['resp_status'], [
+      A('n', 'count', 'latency', 'INT64'),
+      A('total', 'sum', 'latency', 'INT64'),
+      A('ms_sum', 'sum', 'ms', 'FLOAT64'),
+      A('ms_mean', 'mean', 'ms', 'FLOAT64'),
+      A('lo', 'min', 'latency', 'INT64'),
+      A('hi', 'max', 'latency', 'INT64'),
+      A('one', 'any', 'latency', 'INT64'),
+      A('slow_n', 'sum', 'slow', 'INT64'),
+      A('slow_any', 'max', 'slow', 'BOOLEAN'),
+      A('q', 'quantiles', 'latency', 'STRING'),
+    ]),
+    5,
+  );
+});
+
+test('three keys: a boolean, a raw string column with empty strings, a derived string', async () => {
+  const df = withCols(src(), { failure: call('greaterThanEqual', 'BOOLEAN', I('resp_status'), lit(400, 'INT64')), service });
+  await same(agg(df, ['failure', 'req_method', 'service'], [A('n', 'count', 'latency', 'INT64'), A('m', 'mean', 'latency', 'FLOAT64')]), 10);
+});
+
+test('filters: row arithmetic and logic, per-dictionary predicates, times against absolute ns', async () => {
+  let df = src(null, null);
+  df = filter(
+    df,
+    call(
+      'logicalOr',
+      'BOOLEAN',
+      call('logicalAnd', 'BOOLEAN', call('greaterThan', 'BOOLEAN', call('divide', 'FLOAT64', I('latency'), lit(1e6, 'FLOAT64')), lit(3, 'FLOAT64')), call('logicalNot', 'BOOLEAN', call('equal', 'BOOLEAN', S('req_method'), lit('GET', 'STRING')))),
+      call('contains', 'BOOLEAN', S('req_path'), lit('res1', 'STRING')),
+    ),
+  );
+  df = filter(df, call('lessThan', 'BOOLEAN', T, lit(END, 'INT64')));
+  df = filter(df, call('notEqual', 'BOOLEAN', service, lit('', 'STRING')));
+  df = withCols(df, {
+    service,
+    b: call('bin', 'TIME64NS', T, lit(13e9, 'INT64')),
+    m: call('modulo', 'INT64', T, lit(60e9, 'INT64')),
+    k: call('select', 'INT64', call('greaterThanEqual', 'BOOLEAN', I('resp_status'), lit(500, 'INT64')), lit(1, 'INT64'), call('floor', 'FLOAT64', call('divide', 'FLOAT64', I('resp_status'), lit(100, 'INT64')))),
+    pid: call('upid_to_pid', 'INT64', col('upid', 'UINT128')),
+    x: call('subtract', 'INT64', call('multiply', 'INT64', I('resp_body_size'), lit(3, 'INT64')), call('negate', 'INT64', I('req_body_size'))),
+  });
+  await same(agg(df, ['service', 'b'], [A('n', 'count', 'latency', 'INT64'), A('mx', 'max', 'm', 'INT64'), A('k', 'sum', 'k', 'INT64'), A('p', 'any', 'pid', 'INT64'), A('x', 'sum', 'x', 'INT64')]), 10);
+});
+
+test('no groups; a filter that keeps nothing; a constant filter', async () => {
+  await same(agg(src(), [], [A('n', 'count', 'latency', 'INT64'), A('s', 'sum', 'latency', 'INT64'), A('m', 'mean', 'latency', 'FLOAT64')]), 1);
+  await same(agg(filter(src(), call('greaterThan', 'BOOLEAN', I('latency'), lit(1e15, 'INT64'))), ['resp_status'], [A('n', 'count', 'latency', 'INT64')]), 0);
+  await same(agg(filter(src(), lit(true, 'BOOLEAN')), ['req_method'], [A('n', 'count', 'latency', 'INT64')]), 2);
+});
+
+test('shapes the loop does not cover are left to the operators', () => {
+  const rt = runtime();
+  const strAny = agg(src(), ['resp_status'], [A('m', 'any', 'req_method', 'STRING')]);
+  assert.equal(fusedAgg(strAny as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  const overLimit = agg(limit(src(), 10), ['resp_status'], [A('n', 'count', 'latency', 'INT64')]);
+  assert.equal(fusedAgg(overLimit as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  const twoColumns = agg(withCols(src(), { both: call('add', 'STRING', S('req_method'), S('req_path')) }), ['both'], [A('n', 'count', 'latency', 'INT64')]);
+  assert.equal(fusedAgg(twoColumns as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+});
+
+test('Pixie-style scripts compile to plans whose aggregations are fused', () => {
+  const aggsOf = (p: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }>[] =>
+    p.kind === 'agg' ? [p, ...aggsOf(p.input)] : p.kind === 'source' ? [] : p.kind === 'join' ? [...aggsOf(p.left), ...aggsOf(p.right)] : p.kind === 'union' ? p.inputs.flatMap(aggsOf) : aggsOf(p.input);
+  for (const name of ['throughput', 'throughput_per_service', 'errors_per_service', 'latency_quantiles', 'grafana_macros']) {
+    const r = compile(loadScript(name), fixedOptions, httpCatalog);
+    for (const o of r.program.outputs) {
+      const aggs = aggsOf(o.plan);
+      assert.ok(aggs.length > 0, `${name}: an aggregation`);
+      for (const a of aggs) assert.ok(fusedAgg(a, runtime()) !== null, `${name}/${o.name}: fused`);
+    }
+  }
+});
+
+test('bins of rows exactly on, just before and just after bin edges, in time order', async () => {
+  const size = 10_000_000_000n;
+  const first = ((T0 / size) + 1n) * size;
+  const edgeRows: HttpEventRow[] = [];
+  for (let b = 0n; b < 40n; b++) for (const d of [-1n, 0n, 1n, 2n]) edgeRows.push({ ...rows[edgeRows.length]!, time_: first + b * size + d });
+  const edges = new Store();
+  edges.create(HTTP_EVENTS_SCHEMA, { budgetBytes: 1 << 26, batchRows: 64 });
+  edges.append('http_events', edgeRows);
+  const plan = binCount(HTTP_EVENTS_SCHEMA, first - size, first + 50n * size, Number(size));
+  const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, edges, ctx)).tables[0]!;
+  const fused = await run(plan);
+  assert.deepEqual(fused, await run(unfused(plan)));
+  // Each edge starts a bin: its row and the next two, plus the row 1 ns before the next edge;
+  // the first bin holds only the row before the first edge, the last lacks that row.
+  assert.deepEqual(fused.data[1], ['1', ...Array.from({ length: 39 }, () => '4'), '3']);
+});
