@@ -17,6 +17,16 @@ export interface AgentOptions {
   readonly budgetBytes?: number;
   /** How often idle connections and stale reorder holes are flushed. Default 100 ms. */
   readonly flushIntervalMs?: number;
+  /**
+   * A cgroup v2 directory: capture only processes in it or below it (TracerOptions.cgroup;
+   * this wins over `tracer.cgroup`). Default: every process on the host.
+   */
+  readonly cgroup?: string;
+  /**
+   * Builds the metadata view over the agent's process cache (the stitcher shares it); its
+   * `close()` runs when the agent closes. Default: {@link HostMetadata} (no Kubernetes).
+   */
+  readonly metadata?: (processes: ProcessMetadata) => MetadataView & { close?(): Promise<void> };
 }
 
 /** Receives rows as they are stitched, before or without any query. */
@@ -28,7 +38,7 @@ export type RowsListener = (rows: readonly HttpEventRow[]) => void;
  */
 export class Agent {
   readonly store = new Store();
-  readonly metadata: MetadataView;
+  readonly metadata: MetadataView & { close?(): Promise<void> };
   readonly table: Table;
   private readonly tracer: Tracer;
   private readonly stitcher: HttpStitcher;
@@ -39,7 +49,7 @@ export class Agent {
 
   private constructor(tracer: Tracer, opts: AgentOptions) {
     const processes = new ProcessMetadata();
-    this.metadata = new HostMetadata({ processes });
+    this.metadata = opts.metadata ? opts.metadata(processes) : new HostMetadata({ processes });
     this.stitcher = new HttpStitcher({ ...opts.stitcher, processes });
     this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
     this.tracer = tracer;
@@ -49,10 +59,18 @@ export class Agent {
 
   /**
    * Loads and attaches capture and starts filling `http_events`. Throws the tracer's error
-   * (which says what is missing: privileges, tracefs, BTF) with nothing left attached.
+   * (which says what is missing: privileges, tracefs, BTF, a cgroup that is not cgroup v2)
+   * with nothing left attached.
    */
   static start(opts: AgentOptions = {}): Agent {
-    return new Agent(Tracer.open(opts.tracer), opts);
+    const tracer = opts.cgroup !== undefined ? { ...opts.tracer, cgroup: opts.cgroup } : opts.tracer;
+    const opened = Tracer.open(tracer);
+    try {
+      return new Agent(opened, opts);
+    } catch (e) {
+      opened.close();
+      throw e;
+    }
   }
 
   /** Adds a listener for freshly stitched rows (used by `wisp tail`). */
@@ -114,5 +132,6 @@ export class Agent {
     this.closed = true;
     clearInterval(this.flushTimer);
     this.tracer.close();
+    this.metadata.close?.().catch((e: unknown) => console.error(`wisp: stopping metadata failed: ${(e as Error).message}`));
   }
 }

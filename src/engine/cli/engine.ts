@@ -5,13 +5,22 @@ import { Agent } from '../agent.js';
 import { LocalBackend } from '../api/local.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
+import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
 
-export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N]
+export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
+                   [--kubernetes auto|in-cluster|KUBECONFIG] [--node-name NAME]
   Captures HTTP on this node and serves the query API (docs/api.md).
   --listen      where the API listens (default 127.0.0.1:7070; 0.0.0.0:7070 in a cluster; port 0 picks one)
   --token-file  require 'Authorization: Bearer <token>' on /api/* (token = the file's content)
   --budget-mib  memory budget of http_events (default 256); the oldest rows go first
   --body-bytes  request/response body prefix kept per row (default 512)
+  --cgroup      capture only processes in this cgroup v2 directory or below it
+                (e.g. /sys/fs/cgroup/wisp-node-a; default: every process on the host)
+  --kubernetes  fill pod/service/namespace/node metadata from the API server (docs/metadata.md):
+                in-cluster = the pod's service account; auto = in-cluster in a pod, else
+                $KUBECONFIG or ~/.kube/config; anything else is a kubeconfig path.
+                Without it the Kubernetes keys are ''. An unreachable API never stops capture.
+  --node-name   this node's name, to watch only its pods (default $NODE_NAME, else the host name)
   Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
 
 /** Splits HOST:PORT (IPv6 as [::1]:PORT). */
@@ -44,15 +53,21 @@ export interface RunningEngine {
 }
 
 /** Starts capture and the API; used by `wisp engine` and `wisp demo`. */
-export async function startEngine(opts: { listen: string; token?: string; budgetMiB?: number; bodyBytes?: number }): Promise<RunningEngine> {
+export async function startEngine(opts: { listen: string; token?: string; budgetMiB?: number; bodyBytes?: number; cgroup?: string; kubernetes?: string; nodeName?: string }): Promise<RunningEngine> {
   const { host, port } = parseListen(opts.listen);
+  if (opts.nodeName !== undefined && opts.kubernetes === undefined) throw new Error('--node-name only applies with --kubernetes');
+  // The node a broker prunes by is the one ctx['node'] reports: known only with Kubernetes.
+  const node = opts.kubernetes !== undefined ? resolveNodeName(opts.nodeName) : '';
+  const metadata = opts.kubernetes !== undefined ? await loadKubernetesMetadata(opts.kubernetes, node) : undefined;
   const agent = Agent.start({
+    ...(metadata ? { metadata } : {}),
     ...(opts.budgetMiB !== undefined ? { budgetBytes: opts.budgetMiB * 1024 * 1024 } : {}),
     ...(opts.bodyBytes !== undefined ? { stitcher: { bodyPrefixBytes: opts.bodyBytes } } : {}),
+    ...(opts.cgroup !== undefined ? { cgroup: opts.cgroup } : {}),
   });
   const metrics = new ApiMetrics();
   metrics.setSnapshot(() => agent.snapshot());
-  const app = buildApi({ backend: new LocalBackend(agent), metrics, ...(opts.token !== undefined ? { token: opts.token } : {}) });
+  const app = buildApi({ backend: new LocalBackend(agent, {}, { node }), metrics, ...(opts.token !== undefined ? { token: opts.token } : {}) });
   try {
     await app.listen({ host, port });
   } catch (e) {
@@ -85,6 +100,9 @@ export async function runEngine(argv: string[]): Promise<number> {
       'token-file': { type: 'string' },
       'budget-mib': { type: 'string' },
       'body-bytes': { type: 'string' },
+      cgroup: { type: 'string' },
+      kubernetes: { type: 'string' },
+      'node-name': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +115,9 @@ export async function runEngine(argv: string[]): Promise<number> {
     ...(values['token-file'] !== undefined ? { token: await readToken(values['token-file']) } : {}),
     ...(values['budget-mib'] !== undefined ? { budgetMiB: positiveInt('budget-mib', values['budget-mib']) } : {}),
     ...(values['body-bytes'] !== undefined ? { bodyBytes: positiveInt('body-bytes', values['body-bytes']) } : {}),
+    ...(values.cgroup !== undefined ? { cgroup: values.cgroup } : {}),
+    ...(values.kubernetes !== undefined ? { kubernetes: values.kubernetes } : {}),
+    ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),
   });
   console.log(`wisp engine listening on ${engine.url}`);
   return new Promise((resolve) => {

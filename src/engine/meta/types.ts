@@ -1,7 +1,7 @@
 /**
  * Metadata lookups behind `df.ctx[...]` and the `px.*` metadata functions. The process part is
- * filled from /proc on any Linux host; the Kubernetes part is empty strings until the Kubernetes
- * watcher (a later issue) provides pods and services.
+ * filled from /proc on any Linux host; the Kubernetes part is empty strings on a plain host and
+ * comes from the API server's informers with `wisp engine --kubernetes` (docs/metadata.md).
  *
  * Names follow Pixie: pods and services are `namespace/name`; ids are Kubernetes UIDs.
  */
@@ -22,4 +22,21 @@ export interface MetadataView {
   podIdToNamespace(podId: string): string;
   podNameToPodIp(podName: string): string;
   serviceIdToServiceName(serviceId: string): string;
+  /** Optional lookups (views without them answer ''): Pixie's pod → node/service functions. */
+  podIdToNodeName?(podId: string): string;
+  podIdToServiceId?(podId: string): string;
+  podIdToServiceName?(podId: string): string;
+  podNameToPodId?(podName: string): string;
+  serviceNameToServiceId?(serviceName: string): string;
+  /** Health of the metadata sources, appended to /readyz's checks. */
+  checks?(): MetadataCheck[];
+}
+
+/** One /readyz check a metadata source reports. */
+export interface MetadataCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** An advisory check is shown but does not make the engine unready. */
+  readonly advisory: boolean;
 }

@@ -145,6 +145,13 @@ const ENTRIES: readonly FunctionEntry[] = [
   lookup('pod_name_to_pod_ip', 'STRING', 'ST_IP_ADDRESS', 'The IP of the pod (namespace/name).', 'px.pod_name_to_pod_ip(df.pod)'),
   lookup('service_id_to_service_name', 'STRING', 'ST_SERVICE_NAME', 'The service (namespace/name) with this UID.',
     'px.service_id_to_service_name(df.service_id)'),
+  lookup('pod_id_to_node_name', 'STRING', 'ST_NODE_NAME', 'The node of the pod with this UID (pods of this node only).', 'px.pod_id_to_node_name(df.pod_id)'),
+  lookup('pod_id_to_service_id', 'STRING', 'ST_NONE', 'The UID of the service(s) of the pod with this UID; several as a JSON array.',
+    'px.pod_id_to_service_id(df.pod_id)'),
+  lookup('pod_id_to_service_name', 'STRING', 'ST_SERVICE_NAME', 'The service(s) (namespace/name) of the pod with this UID; several as a JSON array.',
+    'px.pod_id_to_service_name(px.ip_to_pod_id(df.remote_addr))'),
+  lookup('pod_name_to_pod_id', 'STRING', 'ST_NONE', 'The UID of the pod (namespace/name).', 'px.pod_name_to_pod_id(df.pod)'),
+  lookup('service_name_to_service_id', 'STRING', 'ST_NONE', 'The UID of the service (namespace/name).', 'px.service_name_to_service_id(df.service)'),
 
   { name: 'DurationNanos', spelling: 'px.DurationNanos', kind: 'cast', signatures: NUMERIC.map((t) => ({ args: [t], ret: t, semantic: 'ST_DURATION_NS' as const })),
     doc: 'Marks a number as a duration in ns (Grafana unit "ns").', example: 'window_ns = px.DurationNanos(10 * 1000 * 1000 * 1000)' },

@@ -1,3 +1,4 @@
+import { STRING_LOOKUPS, upidToPid } from '../../meta/lookups.js';
 import type { MetadataView } from '../../meta/types.js';
 import type { DataType } from '../../store/types.js';
 import { PxlError } from '../diagnostic.js';
@@ -507,20 +508,6 @@ const FUNCTIONS = new Map<string, Impl>([
   ['pluck_float64', pluckImpl('float')],
   ['pluck_int64', pluckImpl('int')],
   ['concat', (a, ch, c, env) => concat(evalExpr(a[0]!, ch, c, env), evalExpr(a[1]!, ch, c, env), ch)],
-  ['upid_to_pod_name', strToStr((md, s) => md.upidToPodName(s))],
-  ['upid_to_pod_id', strToStr((md, s) => md.upidToPodId(s))],
-  ['upid_to_service_name', strToStr((md, s) => md.upidToServiceName(s))],
-  ['upid_to_service_id', strToStr((md, s) => md.upidToServiceId(s))],
-  ['upid_to_namespace', strToStr((md, s) => md.upidToNamespace(s))],
-  ['upid_to_node_name', strToStr((md, s) => md.upidToNodeName(s))],
-  ['upid_to_hostname', strToStr((md, s) => md.upidToHostname(s))],
-  ['upid_to_cmdline', strToStr((md, s) => md.upidToCmdline(s))],
-  ['upid_to_container_id', strToStr((md, s) => md.upidToContainerId(s))],
-  ['upid_to_pid', strToNum((md, s) => md.upidToPid(s))],
-  ['ip_to_pod_id', strToStr((md, s) => md.ipToPodId(s))],
-  ['ip_to_service_id', strToStr((md, s) => md.ipToServiceId(s))],
-  ['pod_id_to_pod_name', strToStr((md, s) => md.podIdToPodName(s))],
-  ['pod_id_to_namespace', strToStr((md, s) => md.podIdToNamespace(s))],
-  ['pod_name_to_pod_ip', strToStr((md, s) => md.podNameToPodIp(s))],
-  ['service_id_to_service_name', strToStr((md, s) => md.serviceIdToServiceName(s))],
+  ['upid_to_pid', strToNum(upidToPid)],
+  ...[...STRING_LOOKUPS].map(([name, f]) => [name, strToStr(f)] as const),
 ]);
