@@ -75,3 +75,8 @@ bench-query: deps ts
 .PHONY: bench-capture
 bench-capture: build
 	node out/bench/capture/run.js $(BENCH_CAPTURE_ARGS)
+
+# --- bench-scale: the broker over 1, 2 and 4 engines, partial aggregation vs shipping raw rows (owned by the broker) ---
+.PHONY: bench-scale
+bench-scale: deps ts
+	node --max-old-space-size=8192 out/bench/scale/run.js $(BENCH_SCALE_ARGS)

@@ -24,7 +24,14 @@ export interface QueryStats {
   readonly executeMs: number;
   readonly rowsScanned: number;
   readonly bytesScanned: number;
+  /** Broker only: engines asked, skipped by metadata pruning, and failed or cut at the timeout. */
+  readonly engines?: { readonly queried: number; readonly pruned: number; readonly failed: number };
+  /** Broker only: response bytes received from the engines. */
+  readonly bytesReceived?: number;
 }
+
+/** The broker↔engine contract (`POST /api/v1/partial`, `GET /api/v1/node`): docs/api.md, docs/broker.md. */
+export type { NodeInfo, PartialLine, PartialRequest } from '../pxl/dist/wire.js';
 
 export interface QueryResponse {
   readonly tables: readonly ResultTable[];

@@ -1,9 +1,11 @@
 import type { MetadataView } from '../meta/types.js';
 import { compile, languageSchema } from '../pxl/compile.js';
-import { execute, resultToJson } from '../pxl/exec/execute.js';
+import { runPartial } from '../pxl/dist/engine.js';
+import { checkPartialRequest } from '../pxl/dist/validate.js';
+import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
-import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { QueryFrame } from './options.js';
 import type { QueryBackend } from './server.js';
@@ -26,12 +28,29 @@ function mib(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }
 
-/** Answers queries from this node's own store. */
+/**
+ * Answers queries from this node's own store, and a broker's plan fragments. `info` is what
+ * `GET /api/v1/node` reports: the name `ctx['node']` gives this node's rows, '' when there is
+ * none (no Kubernetes metadata), which no broker prunes by.
+ */
 export class LocalBackend implements QueryBackend {
   constructor(
     private readonly source: LocalSource,
     private readonly limits: ResultLimits = {},
+    private readonly info: NodeInfo = { node: '' },
   ) {}
+
+  partial(body: unknown, signal: AbortSignal): AsyncIterable<string> {
+    const req = checkPartialRequest(body, this.source.store);
+    const lines = runPartial(req, this.source.store, { metadata: this.source.metadata, signal, maxRows: this.limits.maxRows ?? DEFAULT_MAX_ROWS });
+    return (async function* () {
+      for await (const line of lines) yield JSON.stringify(line) + '\n';
+    })();
+  }
+
+  node(): NodeInfo {
+    return this.info;
+  }
 
   async query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse> {
     const t0 = performance.now();
@@ -77,10 +96,12 @@ export class LocalBackend implements QueryBackend {
       },
       { name: 'store', ok: Object.keys(stats).length > 0, detail: storeDetail || 'no tables' },
     ];
+    // Metadata checks (the Kubernetes API) are advisory: capture and queries work without them.
+    const metadata = this.source.metadata.checks?.() ?? [];
     return {
-      ready: checks.every((c) => c.ok),
+      ready: checks.every((c) => c.ok) && metadata.every((c) => c.ok || c.advisory),
       version: VERSION,
-      checks,
+      checks: [...checks, ...metadata.map((c) => ({ name: c.name, ok: c.ok, detail: c.advisory ? `${c.detail} (advisory: does not affect ready)` : c.detail }))],
       capture: { running: capture.running, events: snap.captureEvents, drops: snap.captureDrops },
       tables: snap.tables,
     };

@@ -1,8 +1,9 @@
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
 import { bearerMatches } from './auth.js';
-import type { ErrorResponse, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
 import { resolveFrame, type QueryFrame } from './options.js';
 
@@ -14,6 +15,13 @@ export interface QueryBackend {
   query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse>;
   schema(): SchemaResponse;
   ready(): ReadyResponse;
+  /**
+   * Engines only (`POST /api/v1/partial`): checks a broker's plan fragments, throwing PxlError
+   * for a bad body before anything is sent, then yields the NDJSON lines of the answer.
+   */
+  partial?(body: unknown, signal: AbortSignal): AsyncIterable<string>;
+  /** Engines only (`GET /api/v1/node`): what this node holds, for the broker's pruning. */
+  node?(): NodeInfo;
 }
 
 export interface ApiLimits {
@@ -67,6 +75,8 @@ function statusFor(code: string): number {
       return 504;
     case 'SCRIPT_TOO_LARGE':
       return 413;
+    case 'BROKER_NO_ENGINES':
+      return 503;
     default:
       return 400;
   }
@@ -151,6 +161,45 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       reply.raw.off('close', onClose);
     }
   });
+
+  const partial = opts.backend.partial?.bind(opts.backend);
+  if (partial) {
+    const partialBodySchema = {
+      type: 'object',
+      required: ['nowNs', 'fragments'],
+      properties: { nowNs: { type: 'string' }, fragments: { type: 'array' } },
+    } as const;
+    app.post('/api/v1/partial', { schema: { body: partialBodySchema } }, async (req, reply) => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new PxlError('QUERY_TIMEOUT', `partial query ran past the ${limits.queryTimeoutMs} ms limit and was cancelled`)), limits.queryTimeoutMs);
+      const onClose = (): void => {
+        if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'broker went away'));
+      };
+      reply.raw.once('close', onClose);
+      const done = (): void => {
+        clearTimeout(timer);
+        reply.raw.off('close', onClose);
+      };
+      let lines: AsyncIterable<string>;
+      try {
+        lines = partial(req.body, controller.signal);
+      } catch (e) {
+        done();
+        if (e instanceof PxlError) return reply.code(statusFor(e.diagnostic.code)).send({ error: e.diagnostic } satisfies ErrorResponse);
+        throw e;
+      }
+      async function* guarded(): AsyncGenerator<string> {
+        try {
+          yield* lines;
+        } finally {
+          done();
+        }
+      }
+      return reply.header('Content-Type', 'application/x-ndjson').send(Readable.from(guarded()));
+    });
+  }
+  const node = opts.backend.node?.bind(opts.backend);
+  if (node) app.get('/api/v1/node', async () => node());
 
   app.get('/api/v1/schema', async () => opts.backend.schema());
   app.get('/healthz', async () => ({ status: 'ok' }));

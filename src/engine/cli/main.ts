@@ -3,6 +3,7 @@ import { runQuery } from './query.js';
 const USAGE = `usage: wisp <command> [options]
   tail     print live HTTP request/response pairs as they are captured
   engine   capture + store + query API on this node
+  broker   the query API over many engines (fan-out with partial aggregation)
   query    run a PxL script on an engine
   demo     the local stack: engine, a demo workload, and live numbers
 Run 'wisp <command> --help' for a command's options.`;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   query: async () => runQuery,
   tail: () => lazy('./tail.js', 'runTail'),
   engine: () => lazy('./engine.js', 'runEngine'),
+  broker: () => lazy('./broker.js', 'runBroker'),
   demo: () => lazy('./demo.js', 'runDemo'),
 };
 

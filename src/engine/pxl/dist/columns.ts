@@ -1,0 +1,118 @@
+import type { StoredColumn } from '../../store/column.js';
+import type { DataType } from '../../store/types.js';
+import type { Vec } from '../exec/vec.js';
+import type { WireCell } from './wire.js';
+
+/**
+ * Columns on the wire in the API's exact encoding (docs/api.md): INT64 and TIME64NS as decimal
+ * strings, FLOAT64 as numbers or "NaN"/"±Infinity", booleans, strings.
+ */
+
+/** The live rows (`sel`, or the first `n`) of an executor column as JSON cells. */
+export function encodeVec(v: Vec, type: DataType, sel: Int32Array | null, n: number, timeBase: bigint): WireCell[] {
+  const m = sel ? sel.length : n;
+  const out: WireCell[] = new Array(m);
+  const at = (k: number): number => (sel ? sel[k]! : k);
+  switch (v.t) {
+    case 'str':
+      for (let k = 0; k < m; k++) out[k] = v.dict[v.c[at(k)]!]!;
+      return out;
+    case 'bool':
+      for (let k = 0; k < m; k++) out[k] = v.d[at(k)] === 1;
+      return out;
+    case 'big':
+      for (let k = 0; k < m; k++) out[k] = v.d[at(k)]!.toString();
+      return out;
+    case 'num': {
+      const d = v.d;
+      if (type === 'FLOAT64') {
+        for (let k = 0; k < m; k++) out[k] = encodeFloat(d[at(k)]!);
+      } else if (type === 'BOOLEAN') {
+        for (let k = 0; k < m; k++) out[k] = d[at(k)] !== 0;
+      } else {
+        const base = type === 'TIME64NS' ? timeBase : 0n;
+        for (let k = 0; k < m; k++) {
+          const x = d[at(k)]!;
+          out[k] = (base + BigInt(Number.isFinite(x) ? Math.trunc(x) : 0)).toString();
+        }
+      }
+      return out;
+    }
+  }
+}
+
+/** A float as JSON: non-finite values as strings. */
+export function encodeFloat(x: number): number | string {
+  return Number.isFinite(x) ? x : x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** The inverse of encodeFloat (numbers pass, the three strings parse, anything else is NaN). */
+export function decodeFloat(x: unknown): number {
+  if (typeof x === 'number') return x;
+  if (x === 'Infinity') return Infinity;
+  if (x === '-Infinity') return -Infinity;
+  return NaN;
+}
+
+/** A TIME64NS decimal string as a float offset from `base` (exact within 2^53 ns of it). */
+export function timeOffset(cell: unknown, base: bigint): number {
+  return typeof cell === 'string' && /^-?\d+$/.test(cell) ? Number(BigInt(cell) - base) : NaN;
+}
+
+/**
+ * Cells back into an executor column: TIME64NS as offsets from `base`; INT64 as numbers when
+ * every value is a safe integer, else exact bigints.
+ */
+export function decodeCells(cells: readonly unknown[], type: DataType, base: bigint): Vec {
+  const n = cells.length;
+  switch (type) {
+    case 'STRING':
+    case 'UINT128': {
+      const dict: string[] = [];
+      const index = new Map<string, number>();
+      const c = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = String(cells[i]);
+        let code = index.get(s);
+        if (code === undefined) {
+          code = dict.length;
+          dict.push(s);
+          index.set(s, code);
+        }
+        c[i] = code;
+      }
+      return { t: 'str', c, dict };
+    }
+    case 'BOOLEAN':
+      return { t: 'bool', d: Uint8Array.from(cells, (x) => (x === true ? 1 : 0)) };
+    case 'FLOAT64':
+      return { t: 'num', d: Float64Array.from(cells, decodeFloat) };
+    case 'TIME64NS':
+      return { t: 'num', d: Float64Array.from(cells, (x) => timeOffset(x, base)) };
+    case 'INT64': {
+      const d = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const x = Number(cells[i]);
+        if (!Number.isSafeInteger(x)) return { t: 'big', d: BigInt64Array.from(cells, (y) => BigInt.asIntN(64, BigInt(String(y)))) };
+        d[i] = x;
+      }
+      return { t: 'num', d };
+    }
+  }
+}
+
+/** An executor column as a stored column of a virtual table (TIME64NS offsets keep `base`). */
+export function toStored(v: Vec, type: DataType, base: bigint): StoredColumn {
+  switch (v.t) {
+    case 'str':
+      return { kind: 'dict', codes: v.c, dict: v.dict };
+    case 'bool':
+      return { kind: 'bool', data: v.d };
+    case 'big':
+      return { kind: 'big', data: v.d };
+    case 'num': {
+      const data = v.d instanceof Float64Array ? v.d : Float64Array.from(v.d);
+      return type === 'TIME64NS' ? { kind: 'time', base, data } : { kind: 'f64', data };
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import type { MetadataView } from '../../meta/types.js';
+import { PxlError, type Diagnostic } from '../diagnostic.js';
+import { createAgg } from '../exec/aggregates.js';
+import { evalExpr, type Val } from '../exec/expr.js';
+import { GroupKeyer } from '../exec/keys.js';
+import { physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
+import { liveRows } from '../exec/vec.js';
+import type { LogicalPlan } from '../plan/logical.js';
+import { encodeVec } from './columns.js';
+import { answerLookups } from './lookup.js';
+import { encodePartial } from './partials.js';
+import type { CheckedFragment, CheckedRequest } from './validate.js';
+import type { PartialLine } from './wire.js';
+
+/**
+ * The engine's half of a distributed query: runs checked fragments over the local store and
+ * yields the NDJSON lines of `POST /api/v1/partial`. Rows stream out chunk by chunk as the scan
+ * produces them; a partial aggregate is sent once its input is exhausted, in slices of groups.
+ */
+
+/** What a partial request runs with. */
+export interface FragmentContext {
+  readonly metadata: MetadataView;
+  readonly signal: AbortSignal;
+  /** Rows per rows-fragment; more are cut off with a warning. */
+  readonly maxRows: number;
+}
+
+/** Groups or rows per NDJSON line: big enough to amortise JSON, small enough to stream. */
+const LINE_ROWS = 4096;
+const SLICE_MS = 20;
+
+function sourceOf(p: LogicalPlan): Extract<LogicalPlan, { kind: 'source' }> {
+  let q = p;
+  while (q.kind !== 'source') q = (q as { input: LogicalPlan }).input;
+  return q;
+}
+
+function runtime(req: CheckedRequest, source: TableSource, ctx: FragmentContext, stats: ExecStats): Runtime {
+  const first = sourceOf(req.fragments[0]!.plan);
+  let lastYield = performance.now();
+  const check = (): void => {
+    if (ctx.signal.aborted) {
+      const r: unknown = ctx.signal.reason;
+      throw r instanceof PxlError ? r : new PxlError('QUERY_CANCELLED', 'the partial query was cancelled');
+    }
+  };
+  return {
+    source,
+    stats,
+    metadata: ctx.metadata,
+    timeBase: source.get(first.table)?.timeBaseNs() ?? first.startNs ?? 0n,
+    nowNs: req.nowNs,
+    async tick() {
+      check();
+      if (performance.now() - lastYield >= SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+        check();
+      }
+    },
+  };
+}
+
+/** Runs every fragment of a checked request; the last line is `end` or `error`. */
+export async function* runPartial(req: CheckedRequest, source: TableSource, ctx: FragmentContext): AsyncGenerator<PartialLine> {
+  const started = performance.now();
+  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
+  const warnings: Diagnostic[] = [];
+  try {
+    const rt = runtime(req, source, ctx, stats);
+    for (const f of req.fragments) {
+      const lookups = new Map<string, Map<string, string | number>>();
+      if (f.plan.kind === 'agg') yield* partialAgg(f, f.plan, rt, lookups);
+      else yield* rows(f, rt, ctx.maxRows, warnings, lookups);
+      for (const [fn, table] of lookups) yield { t: 'lookup', fn, values: Object.fromEntries(table) };
+    }
+    yield { t: 'end', stats: { ...stats, executeMs: performance.now() - started }, warnings };
+  } catch (e) {
+    if (!(e instanceof PxlError)) throw e;
+    yield { t: 'error', error: e.diagnostic };
+  }
+}
+
+/** Distinct string values of one output column, fed to the lookups of a fragment. */
+class LookupValues {
+  private readonly values = new Map<string, Set<string>>();
+  constructor(private readonly f: CheckedFragment) {
+    for (const l of f.lookups) this.values.set(l.column, new Set());
+  }
+  get active(): boolean {
+    return this.values.size > 0;
+  }
+  add(column: string, cells: readonly unknown[]): void {
+    const s = this.values.get(column);
+    if (s) for (const c of cells) s.add(String(c));
+  }
+  answer(md: MetadataView, into: Map<string, Map<string, string | number>>): void {
+    for (const l of this.f.lookups) answerLookups(md, l.fns, this.values.get(l.column)!, into);
+  }
+}
+
+async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+  const schema = f.plan.schema;
+  const wanted = new LookupValues(f);
+  let sent = 0;
+  for await (const ch of physical(f.plan, rt)) {
+    const live = liveRows(ch);
+    for (let o = 0; o < live && sent < maxRows; o += LINE_ROWS) {
+      const m = Math.min(LINE_ROWS, live - o, maxRows - sent);
+      const sel = ch.sel ? ch.sel.subarray(o, o + m) : Int32Array.from({ length: m }, (_, k) => o + k);
+      const data = schema.map((c, j) => encodeVec(ch.cols[j]!, c.type, sel, m, rt.timeBase));
+      if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, data[j]!));
+      sent += m;
+      yield { t: 'rows', fragment: f.id, n: m, data };
+    }
+    if (sent >= maxRows) {
+      warnings.push({
+        severity: 'warning',
+        code: 'RESULT_TRUNCATED',
+        message: `fragment ${f.id} was cut off at ${maxRows} rows on this engine`,
+        hints: ['aggregate, filter or head() the data frame before px.display'],
+      });
+      break;
+    }
+  }
+  wanted.answer(rt.metadata, lookups);
+}
+
+async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime, lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+  const inSchema = plan.input.schema;
+  const cols = new Map(inSchema.map((c, j) => [c.name, j]));
+  const keyIdx = plan.groups.map((g) => cols.get(g)!);
+  const keyTypes = keyIdx.map((j) => inSchema[j]!.type);
+  const keyer = new GroupKeyer(keyTypes);
+  const argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
+  const states = plan.aggs.map((a, i) => createAgg(a.fn, argTypes[i]!, a.type));
+  for await (const ch of physical(plan.input, rt)) {
+    if (liveRows(ch) === 0) continue;
+    const gids = keyer.assign(
+      ch,
+      keyIdx.map((j) => ch.cols[j]!),
+    );
+    for (let a = 0; a < states.length; a++) {
+      const spec = plan.aggs[a]!;
+      const arg: Val = spec.args[0] ? evalExpr(spec.args[0], ch, cols, rt) : { t: 'scalar', v: 1 };
+      states[a]!.grow(keyer.size);
+      states[a]!.update(gids, ch.sel, arg);
+    }
+    await rt.tick();
+  }
+  const n = keyer.size;
+  if (n === 0) return;
+  const keys = keyer.keyColumns();
+  const wanted = new LookupValues(f);
+  for (let o = 0; o < n; o += LINE_ROWS) {
+    const m = Math.min(LINE_ROWS, n - o);
+    const sel = Int32Array.from({ length: m }, (_, k) => o + k);
+    const keyCells = keys.map((v, j) => encodeVec(v, keyTypes[j]!, sel, m, rt.timeBase));
+    if (wanted.active) plan.groups.forEach((g, j) => wanted.add(g, keyCells[j]!));
+    const partials = states.map((s, a) => {
+      const out = new Array<unknown>(m);
+      for (let k = 0; k < m; k++) out[k] = encodePartial(plan.aggs[a]!.fn, argTypes[a]!, s.partial(o + k), rt.timeBase);
+      return out;
+    });
+    yield { t: 'groups', fragment: f.id, n: m, keys: keyCells, partials };
+    await rt.tick();
+  }
+  wanted.answer(rt.metadata, lookups);
+}

@@ -1,0 +1,279 @@
+import type { Field } from '../../store/types.js';
+import { PxlError } from '../diagnostic.js';
+import type { Expr, LogicalPlan, Program } from '../plan/logical.js';
+import { METADATA_FNS } from './lookup.js';
+import { planToWire, type LookupSpec, type NodeInfo, type WirePlan } from './wire.js';
+
+/**
+ * Splits a compiled program at its blocking operators (docs/broker.md). Every maximal leaf
+ * pipeline — a source with its filters and maps — becomes a fragment the engines run: topped by
+ * the first aggregate (engines send its partial states), or by a `head` (pushed down as a limit),
+ * or bare (engines send rows). The broker runs the rest of the plan over virtual tables named
+ * `__fragment_<id>` that hold the merged fragment outputs.
+ */
+
+/** One fragment: what the engines run, and what the broker gets back. */
+export interface Fragment {
+  readonly id: string;
+  /** The leaf pipeline; an `agg` on top means partial aggregation. */
+  readonly plan: LogicalPlan;
+  readonly wire: WirePlan;
+  /** The output schema of the fragment as the broker's upper plan reads it. */
+  readonly schema: readonly Field[];
+  /** Metadata lookups the upper plan needs on the fragment's output values. */
+  readonly lookups: LookupSpec[];
+  /** Ctx equality filters of the fragment: an engine whose NodeInfo rules them out is skipped. */
+  readonly constraints: readonly Constraint[];
+}
+
+/** `ctx[key]` must be one of `values` for a row to pass the fragment's filters. */
+export interface Constraint {
+  readonly key: 'node' | 'pod' | 'namespace' | 'service';
+  readonly values: readonly string[];
+}
+
+/** A program split for the broker. */
+export interface DistributedProgram {
+  readonly fragments: readonly Fragment[];
+  /** The broker's part: the original outputs with each fragment replaced by its virtual table. */
+  readonly upper: Program;
+}
+
+/** The virtual table name of a fragment. */
+export function fragmentTable(id: string): string {
+  return `__fragment_${id}`;
+}
+
+function isLeafChain(p: LogicalPlan): boolean {
+  for (let q = p; ; q = (q as { input: LogicalPlan }).input) {
+    if (q.kind === 'source') return true;
+    if (q.kind !== 'filter' && q.kind !== 'map') return false;
+  }
+}
+
+/**
+ * Splits every output; identical fragments (a helper called twice) are run once. With
+ * `partialAggregates: false` aggregates stay on the broker and engines ship their leaf rows:
+ * the baseline bench/scale compares against.
+ */
+export function splitProgram(program: Program, opts: { partialAggregates?: boolean } = {}): DistributedProgram {
+  const partial = opts.partialAggregates ?? true;
+  const byKey = new Map<string, Fragment>();
+  const fragments: Fragment[] = [];
+  const fragment = (plan: LogicalPlan): LogicalPlan => {
+    const wire = planToWire(plan);
+    const key = JSON.stringify(wire);
+    let f = byKey.get(key);
+    if (!f) {
+      f = { id: String(fragments.length), plan, wire, schema: plan.schema, lookups: [], constraints: constraintsOf(plan) };
+      byKey.set(key, f);
+      fragments.push(f);
+    }
+    return { kind: 'source', table: fragmentTable(f.id), columns: plan.schema.map((c) => c.name), startNs: null, endNs: null, schema: plan.schema };
+  };
+  const split = (p: LogicalPlan): LogicalPlan => {
+    if (isLeafChain(p)) return fragment(p);
+    switch (p.kind) {
+      case 'agg':
+        return partial && isLeafChain(p.input) ? fragment(p) : { ...p, input: split(p.input) };
+      case 'limit':
+        // head() is pushed down: each engine stops at n rows, the broker cuts the union to n.
+        return isLeafChain(p.input) ? { ...p, input: fragment(p) } : { ...p, input: split(p.input) };
+      case 'filter':
+      case 'map':
+        return { ...p, input: split(p.input) };
+      case 'join':
+        return { ...p, left: split(p.left), right: split(p.right) };
+      case 'union':
+        return { ...p, inputs: p.inputs.map(split) };
+      case 'source':
+        return fragment(p);
+    }
+  };
+  const upper: Program = { outputs: program.outputs.map((o) => ({ name: o.name, plan: split(o.plan) })) };
+  const byTable = new Map(fragments.map((f) => [fragmentTable(f.id), f]));
+  for (const o of upper.outputs) collectLookups(o.plan, byTable);
+  return { fragments, upper };
+}
+
+/** Where a column of an upper plan comes from: a fragment column with metadata functions applied. */
+interface Lineage {
+  readonly table: string;
+  readonly column: string;
+  readonly fns: readonly string[];
+}
+
+function lineage(p: LogicalPlan, column: string): Lineage[] | null {
+  switch (p.kind) {
+    case 'source':
+      return [{ table: p.table, column, fns: [] }];
+    case 'filter':
+    case 'limit':
+      return lineage(p.input, column);
+    case 'map': {
+      const e = p.exprs.find((x) => x.name === column)?.expr;
+      return e ? exprLineage(e, p.input) : null;
+    }
+    case 'agg':
+      return p.groups.includes(column) ? lineage(p.input, column) : null;
+    case 'join': {
+      const o = p.outputs.find((x) => x.name === column);
+      if (!o) return null;
+      return lineage(o.side === 'left' ? p.left : p.right, o.column);
+    }
+    case 'union': {
+      const all: Lineage[] = [];
+      for (const i of p.inputs) {
+        const l = lineage(i, column);
+        if (!l) return null;
+        all.push(...l);
+      }
+      return all;
+    }
+  }
+}
+
+/** The lineage of a column reference or a chain of metadata calls on one. */
+function exprLineage(e: Expr, input: LogicalPlan): Lineage[] | null {
+  if (e.kind === 'column') return lineage(input, e.name);
+  if (e.kind === 'call' && METADATA_FNS.has(e.fn) && e.args.length === 1) {
+    const inner = exprLineage(e.args[0]!, input);
+    return inner && inner.map((l) => ({ ...l, fns: [...l.fns, e.fn] }));
+  }
+  return null;
+}
+
+function metadataCalls(e: Expr, out: Expr[]): void {
+  if (e.kind !== 'call') return;
+  if (METADATA_FNS.has(e.fn)) out.push(e);
+  for (const a of e.args) metadataCalls(a, out);
+}
+
+/** Records, on each fragment, the metadata lookups the broker-side plan will ask for. */
+function collectLookups(p: LogicalPlan, byTable: ReadonlyMap<string, Fragment>): void {
+  const exprs: Expr[] = [];
+  let input: LogicalPlan | null = null;
+  switch (p.kind) {
+    case 'source':
+      return;
+    case 'filter':
+      exprs.push(p.predicate);
+      input = p.input;
+      break;
+    case 'map':
+      exprs.push(...p.exprs.map((e) => e.expr));
+      input = p.input;
+      break;
+    case 'agg':
+      for (const a of p.aggs) exprs.push(...a.args);
+      input = p.input;
+      break;
+    case 'limit':
+      input = p.input;
+      break;
+    case 'join':
+      collectLookups(p.left, byTable);
+      collectLookups(p.right, byTable);
+      return;
+    case 'union':
+      for (const i of p.inputs) collectLookups(i, byTable);
+      return;
+  }
+  const calls: Expr[] = [];
+  for (const e of exprs) metadataCalls(e, calls);
+  for (const c of calls) {
+    const ls = exprLineage(c, input);
+    if (!ls) {
+      const fn = (c as Extract<Expr, { kind: 'call' }>).fn;
+      throw new PxlError('BROKER_UNSUPPORTED', `px.${fn} runs after an aggregate on a value computed there; the broker cannot look it up on the engines`, undefined, [
+        `call px.${fn} (or df.ctx[...]) before the first groupby, or on a group-by column`,
+      ]);
+    }
+    for (const l of ls) {
+      const f = byTable.get(l.table)!;
+      if (!f.lookups.some((x) => x.column === l.column && x.fns.join() === l.fns.join())) f.lookups.push({ column: l.column, fns: l.fns });
+    }
+  }
+  collectLookups(input, byTable);
+}
+
+const CTX_FN: Readonly<Record<string, Constraint['key']>> = {
+  upid_to_node_name: 'node',
+  upid_to_pod_name: 'pod',
+  upid_to_namespace: 'namespace',
+  upid_to_service_name: 'service',
+};
+
+/** The ctx key a column of a leaf chain holds, when it is `df.ctx[key]` of the source's upid. */
+function ctxKeyOf(p: LogicalPlan, e: Expr): Constraint['key'] | null {
+  if (e.kind === 'call' && e.args.length === 1 && CTX_FN[e.fn] && e.args[0]!.kind === 'column' && sourceColumn(p, e.args[0]!.name) === 'upid') return CTX_FN[e.fn]!;
+  if (e.kind === 'column') {
+    for (let q = p; q.kind !== 'source'; q = (q as { input: LogicalPlan }).input) {
+      if (q.kind === 'map') {
+        const x = q.exprs.find((m) => m.name === e.name)!.expr;
+        return ctxKeyOf(q.input, x);
+      }
+    }
+  }
+  return null;
+}
+
+/** The source column a leaf-chain column passes through unchanged from, if any. */
+function sourceColumn(p: LogicalPlan, name: string): string | null {
+  for (let q = p; ; q = (q as { input: LogicalPlan }).input) {
+    if (q.kind === 'source') return name;
+    if (q.kind === 'map') {
+      const x = q.exprs.find((m) => m.name === name)?.expr;
+      if (!x || x.kind !== 'column') return null;
+      name = x.name;
+    }
+    if (q.kind !== 'map' && q.kind !== 'filter') return null;
+  }
+}
+
+/** `ctx[key] == 'v'` (either side), or an `or` of such on one key: the allowed values. */
+function equalities(p: LogicalPlan, e: Expr): Constraint | null {
+  if (e.kind !== 'call') return null;
+  if (e.fn === 'equal' && e.args.length === 2) {
+    const [a, b] = e.args as [Expr, Expr];
+    const [col, lit] = a.kind === 'literal' ? [b, a] : [a, b];
+    if (lit.kind !== 'literal' || typeof lit.value !== 'string') return null;
+    const key = ctxKeyOf(p, col);
+    return key ? { key, values: [lit.value] } : null;
+  }
+  if (e.fn === 'logicalOr') {
+    const l = equalities(p, e.args[0]!);
+    const r = equalities(p, e.args[1]!);
+    return l && r && l.key === r.key ? { key: l.key, values: [...l.values, ...r.values] } : null;
+  }
+  return null;
+}
+
+function conjuncts(e: Expr, out: Expr[]): void {
+  if (e.kind === 'call' && e.fn === 'logicalAnd') for (const a of e.args) conjuncts(a, out);
+  else out.push(e);
+}
+
+function constraintsOf(plan: LogicalPlan): Constraint[] {
+  const out: Constraint[] = [];
+  for (let q = plan; q.kind !== 'source'; q = (q as { input: LogicalPlan }).input) {
+    if (q.kind !== 'filter') continue;
+    const cs: Expr[] = [];
+    conjuncts(q.predicate, cs);
+    for (const c of cs) {
+      const k = equalities(q.input, c);
+      if (k) out.push(k);
+    }
+  }
+  return out;
+}
+
+/** Whether an engine may hold rows that pass a fragment's ctx filters. */
+export function engineMayMatch(info: NodeInfo | undefined, f: Fragment): boolean {
+  if (!info) return true;
+  for (const c of f.constraints) {
+    const held = c.key === 'node' ? (info.node === '' ? undefined : [info.node]) : c.key === 'pod' ? info.pods : c.key === 'namespace' ? info.namespaces : info.services;
+    if (held !== undefined && !c.values.some((v) => held.includes(v))) return false;
+  }
+  return true;
+}
