@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev pkg-config make g++
   nginx-light wrk curl python3 iproute2 chromium
+  docker-compose  # v1: validates docker-compose.yaml offline (test/deploy); no Docker engine needed
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,9 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   # npm ci refuses this lock file: it lists optional platform packages (darwin/win32 builds of
   # @swc/core and @duckdb/node-bindings) that the registry reachable here does not serve, so the
   # lock cannot record them. npm install from the same lock installs the same versions.
-  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --no-save --loglevel=error
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/wisp-npm-ci.log; then
+    echo "wisp: npm ci refused the lock file (first line: $(grep -m1 -v '^npm error code' /tmp/wisp-npm-ci.log)); npm install from it"
+    npm install --no-audit --no-fund --no-save --loglevel=error
+  fi
   cp package-lock.json "$stamp"
 fi

@@ -1,0 +1,93 @@
+/**
+ * The provisioned "HTTP overview" dashboard and datasource as the deploy tests read them, and
+ * Grafana's way of filling variables: in dashboard order, each variable's script run with the
+ * values of the ones before it, "All" sent as the list of every value (what the plugin's
+ * collectVariables gets from Grafana for a multi-value variable with includeAll).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+/** The repository root (compiled tests live in out/test/deploy). */
+export const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A datasource reference as dashboards write it. */
+export interface DsRef {
+  type: string;
+  uid: string;
+}
+
+/** One panel query: the plugin's WispQuery (src/plugin/types.ts). */
+export interface Target {
+  refId: string;
+  datasource: DsRef;
+  script: string;
+  output?: string;
+  format?: 'auto' | 'table';
+}
+
+export interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource: DsRef;
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets: Target[];
+  options?: { sortBy?: { displayName: string; desc: boolean }[] };
+  fieldConfig: { defaults: { unit?: string; displayName?: string } };
+}
+
+export interface Variable {
+  name: string;
+  type: string;
+  datasource: DsRef;
+  query: { refId: string; script: string };
+  includeAll: boolean;
+  multi: boolean;
+  current: { value: string[] };
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
+
+/** provisioning/dashboards/http-overview.json. */
+export function loadDashboard(): Dashboard {
+  return JSON.parse(readFileSync(join(root, 'provisioning/dashboards/http-overview.json'), 'utf8')) as Dashboard;
+}
+
+/** provisioning/datasources/wisp.yaml. */
+export function loadDatasources(): {
+  apiVersion: number;
+  datasources: { name: string; uid: string; type: string; access: string; jsonData: Record<string, string>; secureJsonData: Record<string, string> }[];
+} {
+  return parse(readFileSync(join(root, 'provisioning/datasources/wisp.yaml'), 'utf8'));
+}
+
+/** src/plugin/plugin.json. */
+export function loadPluginJson(): { id: string; routes: { path: string; url: string; headers: { name: string; content: string }[] }[] } {
+  return JSON.parse(readFileSync(join(root, 'src/plugin/plugin.json'), 'utf8'));
+}
+
+/** Variable values as the plugin sends them in a request's `variables`. */
+export type Variables = Record<string, string | string[]>;
+
+/**
+ * Fills the dashboard's variables the way Grafana does on load with every variable on "All":
+ * `runScript(script, earlier)` answers the values a variable's script lists (its first column).
+ */
+export async function resolveVariables(
+  dashboard: Dashboard,
+  runScript: (script: string, variables: Variables) => Promise<string[]>,
+): Promise<Variables> {
+  const values: Variables = {};
+  for (const v of dashboard.templating.list) {
+    values[v.name] = await runScript(v.query.script, { ...values });
+  }
+  return values;
+}
