@@ -26,6 +26,7 @@ import { startBroker } from '../../src/engine/cli/broker.js';
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
 import { makeCgroup, startIn, type TestCgroup } from '../capture-kernel/cgroups.js';
 import type { Child } from '../capture-kernel/helpers.js';
+import { loadDashboard, resolveVariables } from '../deploy/dashboard.js';
 import { waitForLine } from '../support/peers.js';
 import { loadScript, scriptNames } from '../pxl-scripts/scripts.js';
 import { assertSameAnswer, type Tolerance } from './compare.js';
@@ -207,6 +208,31 @@ test('every compatibility script and preset through the broker = the reference e
     }
   }
   assert.ok(nonEmpty >= scripts.length, `only ${nonEmpty} answers had rows`);
+});
+
+test('every panel of the provisioned dashboard, variables included, through the broker = the reference engine', async () => {
+  const dashboard = loadDashboard();
+  const resolve = (url: string, token: string): Promise<Record<string, string | string[]>> =>
+    resolveVariables(dashboard, async (script, variables) => {
+      const r = await query(url, token, script, { variables });
+      assert.equal(r.status, 200, `variable script: ${JSON.stringify(r.body.error)}`);
+      return r.body.tables[0]!.data[0]!.map(String).sort();
+    });
+  const variables = await resolve(broker.url, 'broker-secret');
+  assert.deepEqual(variables, await resolve(reference.url, 'engine-secret'));
+  assert.ok((variables['service'] as string[]).length > 0, 'the service variable lists the servers');
+  let nonEmpty = 0;
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets) {
+      const b = await query(broker.url, 'broker-secret', target.script, { variables });
+      assert.equal(b.status, 200, `${panel.title}: ${JSON.stringify(b.body.error)}`);
+      assert.deepEqual(b.body.warnings.filter((w) => w.code.startsWith('BROKER')), [], `${panel.title}: warnings`);
+      const r = await query(reference.url, 'engine-secret', target.script, { variables });
+      assertSameAnswer(panel.title, b.body, r.body, CAPTURED);
+      if (b.body.tables.some((t) => t.rowCount > 0)) nonEmpty++;
+    }
+  }
+  assert.equal(nonEmpty, dashboard.panels.length, 'every panel has rows');
 });
 
 test('per-process latency quantiles merged on the broker match one engine (sketch bound, capture skew)', async () => {
