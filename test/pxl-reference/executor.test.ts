@@ -214,6 +214,46 @@ for (const how of ['inner', 'left', 'right', 'outer'] as JoinHow[]) {
   });
 }
 
+test('aggregations sharing one scan, different filters, merged with keys missing on one side or an empty side', async () => {
+  let df = src(['time_', 'upid', 'req_method', 'resp_status', 'latency']);
+  df = assign(df, 'service', call('upid_to_service_name', 'STRING', col('upid', 'UINT128')));
+  df = assign(df, 'slow', call('greaterThan', 'BOOLEAN', I('latency'), lit(20_000_000, 'INT64')));
+  const totals = agg(df, ['service'], [
+    { name: 'requests', fn: 'count', column: 'latency', type: 'INT64' },
+    { name: 'slow', fn: 'sum', column: 'slow', type: 'INT64' },
+  ]);
+  const postErrors = agg(filter(filter(df, call('equal', 'BOOLEAN', I('resp_status'), lit(401, 'INT64'))), call('equal', 'BOOLEAN', S('req_method'), lit('POST', 'STRING'))), ['service'], [
+    { name: 'errors', fn: 'count', column: 'latency', type: 'INT64' },
+    { name: 'slow_rate', fn: 'mean', column: 'slow', type: 'FLOAT64' },
+  ]);
+  const none = agg(filter(df, call('greaterThanEqual', 'BOOLEAN', I('resp_status'), lit(600, 'INT64'))), ['service'], [{ name: 'errors', fn: 'count', column: 'latency', type: 'INT64' }]);
+  const base = `SELECT m.service, h.* FROM http_events h JOIN meta m USING (upid)`;
+  const l = `SELECT service, count(*) AS requests, count(*) FILTER (WHERE latency > 20000000) AS slow FROM (${base}) GROUP BY 1`;
+  const r = `SELECT service, count(*) AS errors, avg((latency > 20000000)::INT) AS slow_rate FROM (${base}) WHERE resp_status = 401 AND req_method = 'POST' GROUP BY 1`;
+  const e = `SELECT service, count(*) AS errors FROM (${base}) WHERE resp_status >= 600 GROUP BY 1`;
+  const [services, posts] = [(await sql(db.con, l)).length, (await sql(db.con, r)).length];
+  assert.ok(posts >= 1 && posts < services, `${posts} of ${services} services with 401s to POSTs`);
+  for (const how of ['inner', 'left', 'outer'] as JoinHow[]) {
+    const sqlHow = { inner: 'INNER', left: 'LEFT', right: 'RIGHT', outer: 'FULL OUTER' }[how];
+    assertSameRows(
+      await wisp(join(totals, postErrors, how, ['service'], ['service'])),
+      await sql(
+        db.con,
+        `SELECT coalesce(l.service, ''), coalesce(l.requests, 0), coalesce(l.slow, 0), coalesce(r.service, ''), coalesce(r.errors, 0), coalesce(r.slow_rate, 0)
+         FROM (${l}) l ${sqlHow} JOIN (${r}) r ON l.service = r.service`,
+      ),
+    );
+    assertSameRows(
+      await wisp(join(totals, none, how, ['service'], ['service'])),
+      await sql(
+        db.con,
+        `SELECT coalesce(l.service, ''), coalesce(l.requests, 0), coalesce(l.slow, 0), coalesce(r.service, ''), coalesce(r.errors, 0)
+         FROM (${l}) l ${sqlHow} JOIN (${e}) r ON l.service = r.service`,
+      ),
+    );
+  }
+});
+
 test('append (union) keeps every row of both inputs, columns matched by name', async () => {
   const a = keep(filter(src(), call('lessThan', 'BOOLEAN', I('resp_status'), lit(300, 'INT64'))), ['req_path', 'resp_status']);
   const b = keep(filter(src(), call('greaterThanEqual', 'BOOLEAN', I('resp_status'), lit(500, 'INT64'))), ['resp_status', 'req_path']);
@@ -331,8 +371,12 @@ test('a long query yields to the event loop every ~20 ms', async () => {
   const big = new Store();
   big.create(HTTP_EVENTS_SCHEMA, { budgetBytes: 1 << 30 });
   const r = rng(9);
-  const t = Array.from({ length: 400_000 }, (_, i) => ({ ...rows[i % rows.length]!, time_: T0 + BigInt(i) * 1000n, latency: Math.floor(r() * 1e9) }));
-  big.append('http_events', t);
+  // 1.2 M rows, so that each query runs for several slices even with the fused loop at full
+  // speed (with 400k, a warm query could end within one slice and never need to yield).
+  for (let k = 0; k < 3; k++) {
+    const t = Array.from({ length: 400_000 }, (_, i) => ({ ...rows[i % rows.length]!, time_: T0 + BigInt(k * 400_000 + i) * 1000n, latency: Math.floor(r() * 1e9) }));
+    big.append('http_events', t);
+  }
   let plan = src(['time_', 'upid', 'latency']);
   plan = assign(plan, 'service', call('upid_to_service_name', 'STRING', col('upid', 'UINT128')));
   plan = assign(plan, 'b', call('bin', 'TIME64NS', T, lit(1_000_000, 'INT64')));
@@ -346,7 +390,7 @@ test('a long query yields to the event loop every ~20 ms', async () => {
   }, 1);
   const started = performance.now();
   // Six runs back to back: long enough for many slices even on a fast machine, so that a
-  // garbage-collection pause of the 400k rows built above cannot hide them.
+  // garbage-collection pause of the rows built above cannot hide them.
   const runs = 6;
   for (let i = 0; i < runs; i++) await execute({ outputs: [{ name: 'o', plan }] }, big, ctx);
   const took = performance.now() - started;

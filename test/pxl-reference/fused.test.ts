@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
-import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
+import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, join, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
-import { execute, resultToJson, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
+import { execute, resultToJson, type ExecContext, type JsonTable } from '../../src/engine/pxl/exec/execute.js';
 import { fusedAgg, fusedAggs } from '../../src/engine/pxl/exec/fused.js';
 import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
+import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
 import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { Store } from '../../src/engine/store/store.js';
@@ -194,4 +195,119 @@ test('bins of rows exactly on, just before and just after bin edges, in time ord
   // Each edge starts a bin: its row and the next two, plus the row 1 ns before the next edge;
   // the first bin holds only the row before the first edge, the last lacks that row.
   assert.deepEqual(fused.data[1], ['1', ...Array.from({ length: 39 }, () => '4'), '3']);
+});
+
+/** A fused chunk as the JSON table `execute` would return for the plan. */
+function chunkJson(plan: LogicalPlan, ch: Chunk | null): JsonTable {
+  const cols = plan.schema.map((f, j) => ch?.cols[j] ?? emptyVec(f.type));
+  const rt = runtime();
+  return resultToJson({ tables: [{ name: 'o', fields: plan.schema, rowCount: ch?.n ?? 0, columns: cols }], warnings: [], stats: { ...rt.stats, executeMs: 0 }, timeBase: rt.timeBase }).tables[0]!;
+}
+
+/** Runs aggs in one shared scan and checks each against the operators running it alone. */
+async function sameShared(plans: readonly LogicalPlan[]): Promise<JsonTable[]> {
+  const aggs = plans.map((p) => firstAgg(p));
+  const run = fusedAggs(aggs, runtime());
+  assert.ok(run !== null, 'the aggs share one fused scan');
+  const got = (await run()).map((ch, j) => chunkJson(aggs[j]!, ch));
+  for (let j = 0; j < aggs.length; j++) {
+    const ops = resultToJson(await execute({ outputs: [{ name: 'o', plan: unfused(aggs[j]!) }] }, store, ctx)).tables[0]!;
+    assert.deepEqual(got[j], ops, `agg ${j}`);
+  }
+  return got;
+}
+
+const gte = (name: string, v: number): Expr => call('greaterThanEqual', 'BOOLEAN', I(name), lit(v, 'INT64'));
+
+test('aggs sharing a scan, counted per code: different filters and flags, two key columns', async () => {
+  const df = withCols(src(), { service, failure: gte('resp_status', 400), server: gte('resp_status', 500) });
+  const got = await sameShared([
+    agg(df, ['service'], [A('requests', 'count', 'latency', 'INT64')]),
+    agg(filter(df, gte('resp_status', 400)), ['service'], [A('errors', 'count', 'latency', 'INT64')]),
+    // A row filter, a filter on another string column, a flag summed and averaged.
+    agg(filter(filter(df, gte('latency', 20_000_000)), call('equal', 'BOOLEAN', S('req_method'), lit('GET', 'STRING'))), ['service'], [
+      A('slow_gets', 'count', 'latency', 'INT64'),
+      A('server_errors', 'sum', 'server', 'INT64'),
+      A('server_rate', 'mean', 'server', 'FLOAT64'),
+    ]),
+    // A filter on the key's own column, and the failure flag again (the same bit).
+    agg(filter(df, call('notEqual', 'BOOLEAN', service, lit('', 'STRING'))), ['service'], [A('n', 'count', 'latency', 'INT64'), A('f', 'sum', 'failure', 'INT64')]),
+    // Another key column: a tally of its own.
+    agg(filter(df, call('lessThan', 'BOOLEAN', I('resp_status'), lit(300, 'INT64'))), ['req_method'], [A('ok', 'count', 'latency', 'INT64')]),
+  ]);
+  assert.ok(got.every((t) => t.rowCount >= 2));
+});
+
+test('more flags than a tally holds: the aggs past them are keyed row by row, same answers', async () => {
+  const df = withCols(src(), { service });
+  await sameShared(
+    [200, 300, 400, 404, 500, 503].map((s) => agg(filter(df, gte('resp_status', s)), ['service'], [A(`n${s}`, 'count', 'latency', 'INT64')])),
+  );
+});
+
+test('groups first seen in a later batch of one branch only, in order of first appearance', async () => {
+  // Service c has no row before row 3000, and service b no error before row 5000: their groups
+  // are new in later batches, after batches whose every code already had its group.
+  const [a, b, c] = ['default/a', 'default/b', 'kube-system/c'].map((s) => cluster.procs.filter((p) => p.service === s));
+  const late = rows.map((r, i) => {
+    const p = cluster.procs.find((x) => x.upid === r.upid)!;
+    if (i < 3000 && c!.includes(p)) return { ...r, upid: a![i % a!.length]!.upid };
+    if (i < 5000 && b!.includes(p) && r.resp_status >= 400) return { ...r, resp_status: 200 };
+    return r;
+  });
+  const lateStore = new Store();
+  lateStore.create(HTTP_EVENTS_SCHEMA, { budgetBytes: 1 << 30, batchRows: 1000 });
+  for (let o = 0; o < late.length; o += 777) lateStore.append('http_events', late.slice(o, o + 777));
+  const end = T0 + BigInt(SPAN) + 1n;
+  const df = withCols(source(HTTP_EVENTS_SCHEMA, ALL, T0, end), { service });
+  const outputs = [
+    { name: 'requests', plan: agg(df, ['service'], [A('requests', 'count', 'latency', 'INT64')]) },
+    { name: 'errors', plan: agg(filter(df, gte('resp_status', 400)), ['service'], [A('errors', 'count', 'latency', 'INT64')]) },
+    { name: 'joined', plan: errorRate(HTTP_EVENTS_SCHEMA, T0, end) },
+    { name: 'one_pass', plan: errorRateOnePass(HTTP_EVENTS_SCHEMA, T0, end) },
+  ];
+  const fused = resultToJson(await execute({ outputs }, lateStore, ctx)).tables;
+  const ops = resultToJson(await execute({ outputs: outputs.map((o) => ({ name: o.name, plan: unfused(o.plan) })) }, lateStore, ctx)).tables;
+  assert.deepEqual(fused, ops);
+  // c's group comes after those of the first rows; b's errors come last.
+  assert.equal(fused[0]!.data[0]!.at(-1), 'kube-system/c');
+  assert.equal(fused[1]!.data[0]!.at(-1), 'default/b');
+});
+
+test('a branch that keeps no row, and joins with keys missing on one side', async () => {
+  const df = withCols(src(), { service });
+  const totals = agg(df, ['service'], [A('requests', 'count', 'latency', 'INT64')]);
+  const none = agg(filter(df, gte('resp_status', 600)), ['service'], [A('errors', 'count', 'latency', 'INT64')]);
+  // Server errors of POSTs: some services have none.
+  const some = agg(filter(filter(df, gte('resp_status', 500)), call('equal', 'BOOLEAN', S('req_method'), lit('POST', 'STRING'))), ['service'], [A('post_errors', 'count', 'latency', 'INT64')]);
+  const [, empty, partial] = await sameShared([totals, none, some]);
+  assert.equal(empty!.rowCount, 0);
+  assert.ok(partial!.rowCount >= 1 && partial!.rowCount < 4, `${partial!.rowCount} services with POST server errors`);
+  for (const how of ['left', 'inner', 'outer', 'right'] as const) {
+    for (const right of [none, some]) {
+      const plan = join(totals, right, how, ['service'], ['service']);
+      const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, store, ctx)).tables[0]!;
+      assert.deepEqual(await run(plan), await run(unfused(plan)), `${how} join`);
+    }
+  }
+});
+
+test('the outputs of one program share a scan, an agg the loop declines aside; stats count every scan', async () => {
+  const df = withCols(src(), { service });
+  const totals = agg(df, ['service'], [A('requests', 'count', 'latency', 'INT64')]);
+  const errors = agg(filter(df, gte('resp_status', 400)), ['service'], [A('errors', 'count', 'latency', 'INT64')]);
+  const bins = binCount(HTTP_EVENTS_SCHEMA, START, END, 7e9);
+  const outputs = [
+    { name: 'joined', plan: join(totals, errors, 'left', ['service'], ['service']) },
+    { name: 'self', plan: join(totals, totals, 'inner', ['service'], ['service']) },
+    { name: 'bins', plan: bins },
+    { name: 'errors', plan: errors },
+    // Over the same scan, but not covered by the loop: run by the operators, the rest still shared.
+    { name: 'methods', plan: agg(src(), ['resp_status'], [A('m', 'any', 'req_method', 'STRING')]) },
+  ];
+  const shared = await execute({ outputs }, store, ctx);
+  const alone = await execute({ outputs: outputs.map((o) => ({ name: o.name, plan: unfused(o.plan) })) }, store, ctx);
+  assert.deepEqual(resultToJson(shared).tables, resultToJson(alone).tables);
+  assert.equal(shared.stats.rowsScanned, alone.stats.rowsScanned);
+  assert.equal(shared.stats.bytesScanned, alone.stats.bytesScanned);
 });

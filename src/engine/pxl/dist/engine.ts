@@ -1,9 +1,6 @@
 import type { MetadataView } from '../../meta/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
-import { createAgg } from '../exec/aggregates.js';
-import { evalExpr, type Val } from '../exec/expr.js';
-import { GroupKeyer } from '../exec/keys.js';
-import { physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
+import { groupAndUpdate, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
 import { liveRows } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { encodeVec } from './columns.js';
@@ -128,27 +125,9 @@ async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings:
 }
 
 async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime, lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
-  const inSchema = plan.input.schema;
-  const cols = new Map(inSchema.map((c, j) => [c.name, j]));
-  const keyIdx = plan.groups.map((g) => cols.get(g)!);
-  const keyTypes = keyIdx.map((j) => inSchema[j]!.type);
-  const keyer = new GroupKeyer(keyTypes);
+  const { keyer, states } = await groupAndUpdate(plan, rt);
+  const keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);
   const argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
-  const states = plan.aggs.map((a, i) => createAgg(a.fn, argTypes[i]!, a.type));
-  for await (const ch of physical(plan.input, rt)) {
-    if (liveRows(ch) === 0) continue;
-    const gids = keyer.assign(
-      ch,
-      keyIdx.map((j) => ch.cols[j]!),
-    );
-    for (let a = 0; a < states.length; a++) {
-      const spec = plan.aggs[a]!;
-      const arg: Val = spec.args[0] ? evalExpr(spec.args[0], ch, cols, rt) : { t: 'scalar', v: 1 };
-      states[a]!.grow(keyer.size);
-      states[a]!.update(gids, ch.sel, arg);
-    }
-    await rt.tick();
-  }
   const n = keyer.size;
   if (n === 0) return;
   const keys = keyer.keyColumns();

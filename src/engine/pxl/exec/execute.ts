@@ -3,6 +3,7 @@ import type { DataType, Field, SemanticType } from '../../store/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import type { LogicalPlan, Program } from '../plan/logical.js';
 import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
+import { SharedScans } from './shared.js';
 import { concatChunks, sliceChunk, type Chunk, type Vec } from './vec.js';
 
 /** Default cap on rows per output table. */
@@ -99,6 +100,7 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
       }
     },
   };
+  rt.shared = new SharedScans(program, rt);
   check();
   const maxRows = ctx.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_BYTES;

@@ -2,11 +2,12 @@ import type { ColumnBatch } from '../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../store/types.js';
 import { PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
-import { createAgg } from './aggregates.js';
+import { createAgg, type AggState } from './aggregates.js';
 import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
 import { maskToSelection } from './kernels.js';
-import { fusedAgg, fusedAggs } from './fused.js';
+import { fusedAgg } from './fused.js';
 import { GroupKeyer } from './keys.js';
+import type { SharedScans } from './shared.js';
 import { fromStored, storedBytes } from './stored.js';
 import { concatChunks, emptyVec, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
 
@@ -34,6 +35,8 @@ export interface Runtime extends EvalEnv {
   readonly stats: ExecStats;
   /** Yields to the event loop when the time slice is used up; throws when cancelled. */
   tick(): Promise<void>;
+  /** Aggs of the program that share one scan (see SharedScans); absent: each agg scans alone. */
+  shared?: SharedScans;
 }
 
 /** A physical operator: a stream of chunks whose columns follow the plan's schema. */
@@ -165,12 +168,14 @@ async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): O
   }
 }
 
-async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
-  const fused = fusedAgg(plan, rt);
-  if (fused) {
-    yield* fused;
-    return;
-  }
+/**
+ * The unfused groupby: assigns every input row a group and updates one state per aggregate.
+ * The local executor finalizes the states; a broker fragment sends their partials instead.
+ */
+export async function groupAndUpdate(
+  plan: Extract<LogicalPlan, { kind: 'agg' }>,
+  rt: Runtime,
+): Promise<{ keyer: GroupKeyer; states: AggState<unknown>[] }> {
   const inSchema = plan.input.schema;
   const cols = indexOf(inSchema);
   const keyIdx = plan.groups.map((g) => {
@@ -179,7 +184,7 @@ async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): O
     return j;
   });
   const keyer = new GroupKeyer(keyIdx.map((j) => inSchema[j]!.type));
-  const states = plan.aggs.map((a) => createAgg(a.fn, a.args[0]?.type ?? 'INT64', a.type));
+  const states: AggState<unknown>[] = plan.aggs.map((a) => createAgg(a.fn, a.args[0]?.type ?? 'INT64', a.type));
   for await (const ch of physical(plan.input, rt)) {
     if (liveRows(ch) === 0) continue;
     const gids = keyer.assign(
@@ -194,6 +199,21 @@ async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): O
     }
     await rt.tick();
   }
+  return { keyer, states };
+}
+
+async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
+  const shared = await rt.shared?.take(plan);
+  if (shared !== undefined) {
+    if (shared) yield shared;
+    return;
+  }
+  const fused = fusedAgg(plan, rt);
+  if (fused) {
+    yield* fused;
+    return;
+  }
+  const { keyer, states } = await groupAndUpdate(plan, rt);
   const n = keyer.size;
   const byName = new Map<string, Vec>();
   const keys = keyer.keyColumns();
@@ -235,18 +255,8 @@ function rowKey(cols: readonly Vec[], idx: readonly number[], i: number): string
 }
 
 async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime): Operator {
-  let left: Chunk;
-  let right: Chunk;
-  // Two aggregations of one scan (totals joined with filtered counts) are computed in one pass.
-  const both = plan.left.kind === 'agg' && plan.right.kind === 'agg' ? fusedAggs([plan.left, plan.right], rt) : null;
-  if (both) {
-    const [l, r] = await both();
-    left = concatChunks(l ? [l] : [], typesOf(plan.left.schema), rt.timeBase);
-    right = concatChunks(r ? [r] : [], typesOf(plan.right.schema), rt.timeBase);
-  } else {
-    left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
-    right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
-  }
+  const left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
+  const right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
   const li = indexOf(plan.left.schema);
   const ri = indexOf(plan.right.schema);
   const lk = plan.leftOn.map((c) => li.get(c)!);

@@ -23,6 +23,14 @@ export class StrKey {
     return this.table;
   }
 
+  /** Records in this batch's table the ids of the codes whose strings are groups already. */
+  resolveKnown(): void {
+    for (let k = 0; k < this.derived.length; k++) {
+      const id = this.index.get(this.derived[k]!);
+      if (id !== undefined) this.table[k] = id;
+    }
+  }
+
   /** The id of a code not yet in this batch's table (recorded there). */
   miss(code: number): number {
     const s = this.derived[code]!;
