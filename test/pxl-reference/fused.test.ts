@@ -3,7 +3,9 @@
  * filter/map → agg fused into one loop) and once with a pass-through `head` under the agg, which
  * the fused loop does not cover, so the same plan runs through the separate operators. The two
  * answers must be identical — values, types and group order — and the first must really have
- * been fused. (The DuckDB reference tests cover the same shapes against SQL.)
+ * been fused. (The DuckDB reference tests cover the same shapes against SQL.) An engine's
+ * answers to a broker's agg fragments are compared the same way, to the byte: grouped by the
+ * fused loop, and by the operators (`unfused`).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,11 +13,14 @@ import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, join, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
 import { execute, resultToJson, type ExecContext, type JsonTable } from '../../src/engine/pxl/exec/execute.js';
-import { fusedAgg, fusedAggs } from '../../src/engine/pxl/exec/fused.js';
+import { fusedAggs, fusedGroups } from '../../src/engine/pxl/exec/fused.js';
 import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
 import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
+import { runPartial } from '../../src/engine/pxl/dist/engine.js';
+import { splitProgram } from '../../src/engine/pxl/dist/split.js';
+import type { LookupSpec, PartialLine } from '../../src/engine/pxl/dist/wire.js';
 import { Store } from '../../src/engine/store/store.js';
 import { fixedOptions, httpCatalog, loadScript } from '../pxl-scripts/scripts.js';
 
@@ -43,12 +48,12 @@ const ALL = HTTP_EVENTS_SCHEMA.fields.map((f) => f.name);
 const src = (start: bigint | null = START, end: bigint | null = END): LogicalPlan => source(HTTP_EVENTS_SCHEMA, ALL, start, end);
 const service = call('upid_to_service_name', 'STRING', col('upid', 'UINT128'));
 
-function runtime(): Runtime {
+function runtime(from: Store = store): Runtime {
   return {
-    source: store,
+    source: from,
     stats: { rowsScanned: 0, bytesScanned: 0 },
     metadata: cluster.metadata,
-    timeBase: store.get('http_events')!.timeBaseNs()!,
+    timeBase: from.get('http_events')!.timeBaseNs() ?? 0n,
     nowNs: ctx.nowNs!,
     tick: async () => {},
   };
@@ -79,7 +84,7 @@ function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
 }
 
 async function same(plan: LogicalPlan, minRows = 1): Promise<void> {
-  assert.ok(fusedAgg(firstAgg(plan), runtime()) !== null, 'the plan is fused');
+  assert.ok(fusedGroups(firstAgg(plan), runtime()) !== null, 'the plan is fused');
   const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, store, ctx)).tables[0]!;
   const fused = await run(plan);
   const ops = await run(unfused(plan));
@@ -160,11 +165,11 @@ test('no groups; a filter that keeps nothing; a constant filter', async () => {
 test('shapes the loop does not cover are left to the operators', () => {
   const rt = runtime();
   const strAny = agg(src(), ['resp_status'], [A('m', 'any', 'req_method', 'STRING')]);
-  assert.equal(fusedAgg(strAny as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(fusedGroups(strAny as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
   const overLimit = agg(limit(src(), 10), ['resp_status'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedAgg(overLimit as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(fusedGroups(overLimit as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
   const twoColumns = agg(withCols(src(), { both: call('add', 'STRING', S('req_method'), S('req_path')) }), ['both'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedAgg(twoColumns as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(fusedGroups(twoColumns as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
 });
 
 test('Pixie-style scripts compile to plans whose aggregations are fused', () => {
@@ -175,7 +180,7 @@ test('Pixie-style scripts compile to plans whose aggregations are fused', () => 
     for (const o of r.program.outputs) {
       const aggs = aggsOf(o.plan);
       assert.ok(aggs.length > 0, `${name}: an aggregation`);
-      for (const a of aggs) assert.ok(fusedAgg(a, runtime()) !== null, `${name}/${o.name}: fused`);
+      for (const a of aggs) assert.ok(fusedGroups(a, runtime()) !== null, `${name}/${o.name}: fused`);
     }
   }
 });
@@ -310,4 +315,95 @@ test('the outputs of one program share a scan, an agg the loop declines aside; s
   assert.deepEqual(resultToJson(shared).tables, resultToJson(alone).tables);
   assert.equal(shared.stats.rowsScanned, alone.stats.rowsScanned);
   assert.equal(shared.stats.bytesScanned, alone.stats.bytesScanned);
+});
+
+/** An engine's answer to agg fragments, as NDJSON text, grouped by the fused loop or by the operators. */
+async function partialAnswer(plans: readonly LogicalPlan[], from: Store, unfused: boolean, lookups: readonly LookupSpec[][] = []): Promise<{ text: string; groups: number }> {
+  const req = { nowNs: ctx.nowNs!, fragments: plans.map((plan, j) => ({ id: `f${j}`, plan, lookups: lookups[j] ?? [] })) };
+  const lines: string[] = [];
+  let groups = 0;
+  for await (const line of runPartial(req, from, { metadata: cluster.metadata, signal: new AbortController().signal, maxRows: 1e6, unfused })) {
+    if (line.t === 'groups') groups += line.n;
+    // The time it took is the one thing that may differ; rows and bytes scanned may not.
+    const l: PartialLine = line.t === 'end' ? { ...line, stats: { ...line.stats, executeMs: 0 } } : line;
+    lines.push(JSON.stringify(l));
+  }
+  return { text: lines.join('\n'), groups };
+}
+
+/** Agg fragments answered with the fused loop give the bytes the operators give; returns the groups sent. */
+async function samePartials(plans: readonly LogicalPlan[], from: Store = store, lookups: readonly LookupSpec[][] = []): Promise<number> {
+  for (const p of plans) assert.ok(p.kind === 'agg' && fusedGroups(p, runtime(from)) !== null, 'the fragment is fused');
+  const fused = await partialAnswer(plans, from, false, lookups);
+  const ops = await partialAnswer(plans, from, true, lookups);
+  assert.equal(fused.text, ops.text);
+  return fused.groups;
+}
+
+test('engines\' partial aggregates: the fused loop sends the lines the operators send', async () => {
+  const df = withCols(src(), {
+    service,
+    ms: call('divide', 'FLOAT64', I('latency'), lit(1e6, 'FLOAT64')),
+    slow: call('greaterThan', 'BOOLEAN', I('latency'), lit(20_000_000, 'INT64')),
+    failure: gte('resp_status', 400),
+    b: call('bin', 'TIME64NS', T, lit(30e9, 'INT64')),
+  });
+  const every = [
+    A('n', 'count', 'latency', 'INT64'),
+    A('total', 'sum', 'latency', 'INT64'),
+    A('ms_sum', 'sum', 'ms', 'FLOAT64'),
+    A('ms_mean', 'mean', 'ms', 'FLOAT64'),
+    A('lo', 'min', 'latency', 'INT64'),
+    A('hi', 'max', 'ms', 'FLOAT64'),
+    A('first', 'min', 'time_', 'TIME64NS'),
+    A('one', 'any', 'latency', 'INT64'),
+    A('slow_n', 'sum', 'slow', 'INT64'),
+    A('slow_rate', 'mean', 'slow', 'FLOAT64'),
+    A('slow_any', 'max', 'slow', 'BOOLEAN'),
+    A('q', 'quantiles', 'latency', 'STRING'),
+  ];
+  // Every aggregate by a string, a number and a time bin; by three keys with a filter on rows and
+  // one on the key's column; counted per code (the tally); no key; more groups than one line holds.
+  const filtered = filter(filter(df, gte('latency', 5_000_000)), call('notEqual', 'BOOLEAN', service, lit('', 'STRING')));
+  const fine = withCols(src(null, null), { service, b: call('bin', 'TIME64NS', T, lit(50e6, 'INT64')) });
+  const groups = await samePartials([
+    agg(df, ['service'], every),
+    agg(df, ['resp_status'], every),
+    agg(df, ['b'], every),
+    agg(filtered, ['service', 'resp_status', 'b'], every),
+    agg(filter(df, gte('resp_status', 400)), ['service'], [A('errors', 'count', 'latency', 'INT64'), A('f', 'sum', 'failure', 'INT64'), A('r', 'mean', 'failure', 'FLOAT64')]),
+    agg(df, [], every),
+    agg(fine, ['service', 'b'], [A('n', 'count', 'latency', 'INT64'), A('q', 'quantiles', 'latency', 'STRING')]),
+  ]);
+  assert.ok(groups > 4096 + 100, `${groups} groups`);
+});
+
+test('engines\' partial aggregates with no rows: an empty range, a filter that keeps nothing, an empty table', async () => {
+  const every = [A('n', 'count', 'latency', 'INT64'), A('s', 'sum', 'latency', 'INT64'), A('m', 'mean', 'latency', 'FLOAT64'), A('q', 'quantiles', 'latency', 'STRING')];
+  const emptyStore = new Store();
+  emptyStore.create(HTTP_EVENTS_SCHEMA, { budgetBytes: 1 << 20, batchRows: 64 });
+  const none = [
+    agg(src(T0 - 10_000_000_000n, T0 - 1n), ['resp_status'], every),
+    agg(filter(src(), gte('latency', 1e15)), ['req_method'], every),
+    agg(filter(withCols(src(), { service }), gte('resp_status', 600)), ['service'], [A('n', 'count', 'latency', 'INT64')]),
+    agg(src(), [], every),
+  ];
+  assert.equal(await samePartials(none.slice(0, 3)), 0);
+  assert.equal(await samePartials(none, emptyStore), 0);
+});
+
+test('engines\' partial aggregates of the compatibility scripts, lookups included', async () => {
+  const options = { ...fixedOptions, fromNs: T0, toNs: T0 + BigInt(SPAN) + 1n, nowNs: T0 + BigInt(SPAN) + 1n };
+  let groups = 0;
+  for (const name of ['throughput', 'throughput_per_service', 'errors_per_service', 'latency_quantiles', 'grafana_macros', 'service_let', 'service_map']) {
+    const { fragments } = splitProgram(compile(loadScript(name), options, httpCatalog).program);
+    const aggs = fragments.filter((f) => f.plan.kind === 'agg');
+    assert.ok(aggs.length > 0, `${name}: an aggregate fragment`);
+    groups += await samePartials(
+      aggs.map((f) => f.plan),
+      store,
+      aggs.map((f) => f.lookups),
+    );
+  }
+  assert.ok(groups > 100, `${groups} groups`);
 });

@@ -1,6 +1,6 @@
 import type { MetadataView } from '../../meta/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
-import { groupAndUpdate, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
+import { groupStates, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
 import { liveRows } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { encodeVec } from './columns.js';
@@ -13,6 +13,7 @@ import type { PartialLine } from './wire.js';
  * The engine's half of a distributed query: runs checked fragments over the local store and
  * yields the NDJSON lines of `POST /api/v1/partial`. Rows stream out chunk by chunk as the scan
  * produces them; a partial aggregate is sent once its input is exhausted, in slices of groups.
+ * Aggregates group as local queries do: in the fused loop where it covers the fragment.
  */
 
 /** What a partial request runs with. */
@@ -21,6 +22,8 @@ export interface FragmentContext {
   readonly signal: AbortSignal;
   /** Rows per rows-fragment; more are cut off with a warning. */
   readonly maxRows: number;
+  /** Aggregates grouped by the operators only, never the fused loop: the reference tests compare the loop with. */
+  readonly unfused?: boolean;
 }
 
 /** Groups or rows per NDJSON line: big enough to amortise JSON, small enough to stream. */
@@ -46,6 +49,7 @@ function runtime(req: CheckedRequest, source: TableSource, ctx: FragmentContext,
     source,
     stats,
     metadata: ctx.metadata,
+    unfused: ctx.unfused,
     timeBase: source.get(first.table)?.timeBaseNs() ?? first.startNs ?? 0n,
     nowNs: req.nowNs,
     async tick() {
@@ -125,25 +129,28 @@ async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings:
 }
 
 async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime, lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
-  const { keyer, states } = await groupAndUpdate(plan, rt);
-  const keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);
-  const argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
-  const n = keyer.size;
-  if (n === 0) return;
-  const keys = keyer.keyColumns();
-  const wanted = new LookupValues(f);
-  for (let o = 0; o < n; o += LINE_ROWS) {
-    const m = Math.min(LINE_ROWS, n - o);
-    const sel = Int32Array.from({ length: m }, (_, k) => o + k);
-    const keyCells = keys.map((v, j) => encodeVec(v, keyTypes[j]!, sel, m, rt.timeBase));
-    if (wanted.active) plan.groups.forEach((g, j) => wanted.add(g, keyCells[j]!));
-    const partials = states.map((s, a) => {
-      const out = new Array<unknown>(m);
-      for (let k = 0; k < m; k++) out[k] = encodePartial(plan.aggs[a]!.fn, argTypes[a]!, s.partial(o + k), rt.timeBase);
-      return out;
-    });
-    yield { t: 'groups', fragment: f.id, n: m, keys: keyCells, partials };
-    await rt.tick();
+  const { n, keys, states } = await groupStates(plan, rt);
+  try {
+    if (n === 0) return;
+    const keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);
+    const argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
+    const wanted = new LookupValues(f);
+    for (let o = 0; o < n; o += LINE_ROWS) {
+      const m = Math.min(LINE_ROWS, n - o);
+      const sel = Int32Array.from({ length: m }, (_, k) => o + k);
+      const keyCells = keys.map((v, j) => encodeVec(v, keyTypes[j]!, sel, m, rt.timeBase));
+      if (wanted.active) plan.groups.forEach((g, j) => wanted.add(g, keyCells[j]!));
+      const partials = states.map((s, a) => {
+        const out = new Array<unknown>(m);
+        for (let k = 0; k < m; k++) out[k] = encodePartial(plan.aggs[a]!.fn, argTypes[a]!, s.partial(o + k), rt.timeBase);
+        return out;
+      });
+      yield { t: 'groups', fragment: f.id, n: m, keys: keyCells, partials };
+      await rt.tick();
+    }
+    wanted.answer(rt.metadata, lookups);
+  } finally {
+    // Also when the request is aborted mid-answer: quantile arenas go back for later queries.
+    for (const s of states) s.release?.();
   }
-  wanted.answer(rt.metadata, lookups);
 }

@@ -1,5 +1,6 @@
 import type { DataType } from '../../store/types.js';
-import type { Operator, Runtime } from './operators.js';
+import { finalizeGroups, type Groups } from './groups.js';
+import type { Runtime } from './operators.js';
 import { Compiler, Decline, fold, type AggPlan } from './fused/compiler.js';
 import { buildLoop, type LoopFn } from './fused/loop.js';
 import { compilePart, finishTallies, type Part, type Tally } from './fused/parts.js';
@@ -22,22 +23,21 @@ import type { Chunk } from './vec.js';
  * scan (both sides of an error-rate join) share one loop. Shapes the compiler does not cover
  * (joins below the agg, string values in row arithmetic, 64-bit columns beyond 2^53, ...) are
  * declined and run by the operators; the results are the same either way, group order included.
+ * The loop hands back each agg's groups and complete states (groups.ts): the executor finalizes
+ * them, an engine answering a broker sends their partial states.
  *
  * fused/compiler.ts generates the expressions, fused/parts.ts each agg's part of the loop,
  * fused/loop.ts the loop function and its cache, fused/scan.ts runs it over the batches.
  */
 
 /**
- * The fused operator for an agg over source → filter/map*, or null when the shape is not covered
- * (the caller then runs the operators). Declining never has side effects.
+ * The groups of an agg over source → filter/map*, computed by the fused loop when it is run, or
+ * null when the shape is not covered (the caller then runs the operators). Declining never has
+ * side effects.
  */
-export function fusedAgg(plan: AggPlan, rt: Runtime): Operator | null {
-  const run = fusedAggs([plan], rt);
-  if (!run) return null;
-  return (async function* (): Operator {
-    const [out] = await run();
-    if (out) yield out;
-  })();
+export function fusedGroups(plan: AggPlan, rt: Runtime): (() => Promise<Groups>) | null {
+  const run = compileOrDecline([plan], rt, [1]);
+  return run && (async () => (await run())[0]!);
 }
 
 /**
@@ -47,15 +47,20 @@ export function fusedAgg(plan: AggPlan, rt: Runtime): Operator | null {
  * of which the stats count as a scan of its own, as the operators would run them (default 1).
  */
 export function fusedAggs(plans: readonly AggPlan[], rt: Runtime, uses?: readonly number[]): (() => Promise<(Chunk | null)[]>) | null {
+  const run = compileOrDecline(plans, rt, uses ?? plans.map(() => 1));
+  return run && (async () => (await run()).map((g, j) => finalizeGroups(plans[j]!, g)));
+}
+
+function compileOrDecline(plans: readonly AggPlan[], rt: Runtime, uses: readonly number[]): (() => Promise<Groups[]>) | null {
   try {
-    return compile(plans, rt, uses ?? plans.map(() => 1));
+    return compile(plans, rt, uses);
   } catch (e) {
     if (e instanceof Decline) return null;
     throw e;
   }
 }
 
-function compile(plans: readonly AggPlan[], rt: Runtime, uses: readonly number[]): (() => Promise<(Chunk | null)[]>) | null {
+function compile(plans: readonly AggPlan[], rt: Runtime, uses: readonly number[]): (() => Promise<Groups[]>) | null {
   const folded = plans.map(fold);
   if (folded.some((f) => f === null)) return null;
   const first = folded[0]!.src;

@@ -5,11 +5,12 @@ import type { LogicalPlan } from '../plan/logical.js';
 import { createAgg, type AggState } from './aggregates.js';
 import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
 import { maskToSelection } from './kernels.js';
-import { fusedAgg } from './fused.js';
+import { fusedGroups } from './fused.js';
+import { finalizeGroups, type Groups } from './groups.js';
 import { GroupKeyer } from './keys.js';
 import type { SharedScans } from './shared.js';
 import { fromStored, storedBytes } from './stored.js';
-import { concatChunks, emptyVec, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
+import { concatChunks, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
 
 /** A table the executor can scan: the store's `Table` satisfies it. */
 export interface ScannableTable {
@@ -37,6 +38,8 @@ export interface Runtime extends EvalEnv {
   tick(): Promise<void>;
   /** Aggs of the program that share one scan (see SharedScans); absent: each agg scans alone. */
   shared?: SharedScans;
+  /** Every agg grouped by the operators, never the fused loop: the reference the loop is tested against. */
+  readonly unfused?: boolean;
 }
 
 /** A physical operator: a stream of chunks whose columns follow the plan's schema. */
@@ -169,13 +172,17 @@ async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): O
 }
 
 /**
- * The unfused groupby: assigns every input row a group and updates one state per aggregate.
- * The local executor finalizes the states; a broker fragment sends their partials instead.
+ * An agg's groups and states: computed by the fused loop when it covers the plan, else by the
+ * operators (the same groups in the same order either way). The local executor finalizes them;
+ * a broker fragment sends their partials instead.
  */
-export async function groupAndUpdate(
-  plan: Extract<LogicalPlan, { kind: 'agg' }>,
-  rt: Runtime,
-): Promise<{ keyer: GroupKeyer; states: AggState<unknown>[] }> {
+export async function groupStates(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Promise<Groups> {
+  const fused = rt.unfused ? null : fusedGroups(plan, rt);
+  return fused ? fused() : groupAndUpdate(plan, rt);
+}
+
+/** The unfused groupby: assigns every input row a group and updates one state per aggregate. */
+async function groupAndUpdate(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Promise<Groups> {
   const inSchema = plan.input.schema;
   const cols = indexOf(inSchema);
   const keyIdx = plan.groups.map((g) => {
@@ -199,7 +206,7 @@ export async function groupAndUpdate(
     }
     await rt.tick();
   }
-  return { keyer, states };
+  return { n: keyer.size, keys: keyer.keyColumns(), states };
 }
 
 async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
@@ -208,20 +215,8 @@ async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): O
     if (shared) yield shared;
     return;
   }
-  const fused = fusedAgg(plan, rt);
-  if (fused) {
-    yield* fused;
-    return;
-  }
-  const { keyer, states } = await groupAndUpdate(plan, rt);
-  const n = keyer.size;
-  const byName = new Map<string, Vec>();
-  const keys = keyer.keyColumns();
-  plan.groups.forEach((g, j) => byName.set(g, keys[j]!));
-  plan.aggs.forEach((a, j) => byName.set(a.name, n === 0 ? emptyVec(a.type) : states[j]!.finalize(n)));
-  for (const s of states) s.release?.();
-  if (n === 0) return;
-  yield { n, sel: null, cols: plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
+  const out = finalizeGroups(plan, await groupStates(plan, rt));
+  if (out) yield out;
 }
 
 async function collect(op: Operator, schema: readonly Field[], timeBase: bigint, rt: Runtime): Promise<Chunk> {

@@ -3,6 +3,7 @@ import { PxlError } from '../../diagnostic.js';
 import { evalExpr, type ColumnIndex, type Val } from '../expr.js';
 import type { Runtime } from '../operators.js';
 import { fromStored, storedBytes } from '../stored.js';
+import type { Groups } from '../groups.js';
 import { emptyVec, type Chunk, type Vec } from '../vec.js';
 import { exprKey, type Compiler, type SourcePlan } from './compiler.js';
 import { prime, type LoopFn } from './loop.js';
@@ -11,7 +12,7 @@ import { SLICE, type Part, type Tally } from './parts.js';
 /*
  * Running a compiled fused loop: each batch's columns and per-dictionary tables handed to the
  * loop slice by slice, per-code tallies folded into groups after each batch, and each agg's
- * output built at the end.
+ * groups and states handed back at the end.
  */
 
 /**
@@ -29,10 +30,7 @@ const identityCodes = (n: number): Int32Array => {
 /** Picks the compiled loop for a batch's array types, time range check and order tracking. */
 export type LoopFor = (cols: readonly ArrayLike<number>[], ranged: boolean, ordered: boolean) => LoopFn;
 
-/**
- * Scans the batches once for all the parts; each part's output chunk (null: no groups). The
- * stats count `uses[p]` scans for part p.
- */
+/** Scans the batches once for all the parts; each part's groups. The stats count `uses[p]` scans for part p. */
 export async function scan(
   rt: Runtime,
   src: SourcePlan,
@@ -44,7 +42,7 @@ export async function scan(
   tallies: readonly Tally[],
   loopFor: LoopFor,
   uses: readonly number[],
-): Promise<(Chunk | null)[]> {
+): Promise<Groups[]> {
   const index: ColumnIndex = new Map(columns.map((c, j) => [c, j]));
   const placeholder = emptyVec('INT64');
   const S = parts.map((p) => p.state);
@@ -157,9 +155,10 @@ export async function scan(
     }
     for (const tally of tallies) foldTally(tally, parts, T, ordered);
   }
-  // Finalizing many groups takes a while: a query past its deadline stops before it.
+  // Merging, then finalizing or encoding, many groups takes a while: a query past its deadline
+  // stops before it.
   await rt.tick();
-  return parts.map(output);
+  return parts.map(groupsOf);
 }
 
 /**
@@ -223,25 +222,24 @@ function foldTally(tally: Tally, parts: readonly Part[], T: readonly ArrayLike<n
   }
 }
 
-/** The agg's output chunk: its key columns and finalized aggregates, in the plan's order. */
-function output(part: Part): Chunk | null {
+/**
+ * The agg's groups: their key columns, and its states with what the loop kept in its own arrays
+ * (rows per group, fused sums and means) merged in, so that each state is complete, for its
+ * partials as for its output.
+ */
+function groupsOf(part: Part): Groups {
   const S = part.state;
   const n = groupCount(part);
-  if (n === 0) return null;
-  const byName = new Map<string, Vec>();
-  keyColumns(part, n).forEach((v, j) => byName.set(part.plan.groups[j]!, v));
-  part.plan.aggs.forEach((a, j) => {
-    const f = part.feeds[j]!;
+  const rowsOf = S.acc[0]!;
+  const states = part.feeds.map((f) => {
     f.state.grow(n);
-    const rowsOf = S.acc[0]!;
     const sums = S.acc[f.slot]!;
     if (f.fused === 'count') for (let g = 0; g < n; g++) f.state.merge(g, rowsOf[g]!);
     else if (f.fused === 'sum') for (let g = 0; g < n; g++) f.state.merge(g, sums[g]!);
     else if (f.fused === 'mean') for (let g = 0; g < n; g++) f.state.merge(g, { sum: sums[g]!, count: rowsOf[g]! });
-    byName.set(a.name, f.state.finalize(n));
-    f.state.release?.();
+    return f.state;
   });
-  return { n, sel: null, cols: part.plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
+  return { n, keys: keyColumns(part, n), states };
 }
 
 function groupCount(part: Part): number {

@@ -1,0 +1,30 @@
+import type { LogicalPlan } from '../plan/logical.js';
+import type { AggState } from './aggregates.js';
+import { emptyVec, type Chunk, type Vec } from './vec.js';
+
+/**
+ * An agg's groups before its output: the key columns and one state per aggregate, group g at
+ * index g of each. The fused loop and the operators both produce them, with the same groups in
+ * the same order. The local executor finalizes them into the agg's output chunk; an engine
+ * answering a broker sends each group's `partial(g)` instead.
+ */
+export interface Groups {
+  readonly n: number;
+  /** One column per group key, in the plan's order. */
+  readonly keys: readonly Vec[];
+  /** One state per aggregate, in the plan's order, each holding groups 0..n-1. */
+  readonly states: readonly AggState<unknown>[];
+}
+
+/** The agg's output chunk, in the plan's column order (null: no groups); the states are released. */
+export function finalizeGroups(plan: Extract<LogicalPlan, { kind: 'agg' }>, groups: Groups): Chunk | null {
+  const { n, keys, states } = groups;
+  const byName = new Map<string, Vec>();
+  plan.groups.forEach((g, j) => byName.set(g, keys[j]!));
+  plan.aggs.forEach((a, j) => {
+    if (n > 0) byName.set(a.name, states[j]!.finalize(n));
+    states[j]!.release?.();
+  });
+  if (n === 0) return null;
+  return { n, sel: null, cols: plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
+}
