@@ -5,7 +5,7 @@ import { buildApi } from '../api/server.js';
 import { BrokerBackend, DEFAULT_ENGINE_TIMEOUT_MS } from '../broker/backend.js';
 import { KubernetesEngines, parseEngineUrls, parseServiceRef, StaticEngines, type EngineDiscovery } from '../broker/engines.js';
 import { parseDurationNs } from '../pxl/exec/expr.js';
-import { parseListen, readToken } from './engine.js';
+import { listenUrl, parseListen, readToken } from './engine.js';
 
 const BROKER_USAGE = `usage: wisp broker [--listen HOST:PORT] [--token-file F] [--engine-token-file F]
                    (--engines URL[,URL...] | --kubernetes-service NAMESPACE/NAME) [--engine-timeout DURATION]
@@ -52,13 +52,10 @@ export async function startBroker(opts: { listen: string; engines: EngineDiscove
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
   backend.start();
-  const addr = app.server.address();
-  const bound = typeof addr === 'object' && addr ? addr.port : port;
-  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     app,
     backend,
-    url: `http://${shown}:${bound}`,
+    url: listenUrl(app, host, port),
     async stop() {
       try {
         await app.close();

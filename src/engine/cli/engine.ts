@@ -31,6 +31,14 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+/** The URL a listening API is reached at: the port it bound (for port 0), a wildcard host as loopback. */
+export function listenUrl(app: FastifyInstance, host: string, port: number): string {
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${shown}:${bound}`;
+}
+
 /** Reads a bearer token from a file; an empty file is an error, not "no auth". */
 export async function readToken(file: string): Promise<string> {
   const token = (await readFile(file, 'utf8')).trim();
@@ -74,13 +82,10 @@ export async function startEngine(opts: { listen: string; token?: string; budget
     agent.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
-  const addr = app.server.address();
-  const bound = typeof addr === 'object' && addr ? addr.port : port;
-  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     agent,
     app,
-    url: `http://${shown}:${bound}`,
+    url: listenUrl(app, host, port),
     async stop() {
       try {
         agent.close();

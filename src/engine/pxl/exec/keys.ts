@@ -1,4 +1,5 @@
 import type { DataType } from '../../store/types.js';
+import { PairKey } from './rowkeys.js';
 import type { Chunk, Vec } from './vec.js';
 
 /**
@@ -9,13 +10,13 @@ import type { Chunk, Vec } from './vec.js';
  */
 export class GroupKeyer {
   private readonly cols: KeyColumn[];
-  private readonly pairs: PairTable[] = [];
+  private readonly pairs: PairKey[] = [];
   private zeros = new Int32Array(0);
   size = 0;
 
   constructor(types: readonly DataType[]) {
     this.cols = types.map((t) => new KeyColumn(t));
-    for (let j = 1; j < types.length; j++) this.pairs.push(new PairTable());
+    for (let j = 1; j < types.length; j++) this.pairs.push(new PairKey());
   }
 
   /**
@@ -177,99 +178,3 @@ class KeyColumn {
   }
 }
 
-/** Dense-table size limit (entries) before pairs move to a hash map. */
-const DENSE_LIMIT = 1 << 22;
-
-/** Maps (a, b) id pairs to dense ids. */
-class PairTable {
-  count = 0;
-  private capA = 64;
-  private capB = 64;
-  private dense: Int32Array | null = new Int32Array(64 * 64).fill(-1);
-  private map: Map<number, number> | null = null;
-  private pa = new Int32Array(64);
-  private pb = new Int32Array(64);
-  private scratch = new Int32Array(0);
-
-  combine(a: Int32Array, b: Int32Array): Int32Array {
-    const m = a.length;
-    if (this.scratch.length < m) this.scratch = new Int32Array(Math.max(m, 16384));
-    const out = this.scratch.subarray(0, m);
-    let maxA = 0;
-    let maxB = 0;
-    for (let k = 0; k < m; k++) {
-      if (a[k]! > maxA) maxA = a[k]!;
-      if (b[k]! > maxB) maxB = b[k]!;
-    }
-    if (this.dense && (maxA >= this.capA || maxB >= this.capB)) this.regrow(maxA, maxB);
-    if (this.dense) {
-      const t = this.dense;
-      const capB = this.capB;
-      for (let k = 0; k < m; k++) {
-        const x = a[k]!;
-        const y = b[k]!;
-        const idx = x * capB + y;
-        let g = t[idx]!;
-        if (g < 0) t[idx] = g = this.add(x, y);
-        out[k] = g;
-      }
-      return out;
-    }
-    const map = this.map!;
-    for (let k = 0; k < m; k++) {
-      const x = a[k]!;
-      const y = b[k]!;
-      const key = x * 2147483648 + y;
-      let g = map.get(key);
-      if (g === undefined) {
-        g = this.add(x, y);
-        map.set(key, g);
-      }
-      out[k] = g;
-    }
-    return out;
-  }
-
-  /** The first id of pair `g`. */
-  first(g: number): number {
-    return this.pa[g]!;
-  }
-
-  /** The second id of pair `g`. */
-  second(g: number): number {
-    return this.pb[g]!;
-  }
-
-  private add(x: number, y: number): number {
-    const g = this.count++;
-    if (g >= this.pa.length) {
-      const na = new Int32Array(this.pa.length * 2);
-      na.set(this.pa);
-      this.pa = na;
-      const nb = new Int32Array(this.pb.length * 2);
-      nb.set(this.pb);
-      this.pb = nb;
-    }
-    this.pa[g] = x;
-    this.pb[g] = y;
-    return g;
-  }
-
-  private regrow(maxA: number, maxB: number): void {
-    let capA = this.capA;
-    let capB = this.capB;
-    while (capA <= maxA) capA *= 2;
-    while (capB <= maxB) capB *= 2;
-    if (capA * capB > DENSE_LIMIT) {
-      this.map = new Map();
-      for (let g = 0; g < this.count; g++) this.map.set(this.pa[g]! * 2147483648 + this.pb[g]!, g);
-      this.dense = null;
-      return;
-    }
-    const t = new Int32Array(capA * capB).fill(-1);
-    for (let g = 0; g < this.count; g++) t[this.pa[g]! * capB + this.pb[g]!] = g;
-    this.dense = t;
-    this.capA = capA;
-    this.capB = capB;
-  }
-}

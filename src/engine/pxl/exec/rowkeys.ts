@@ -112,6 +112,7 @@ export class PairKey {
   private map: Map<number, number> | null = null;
   private pa = new Int32Array(64);
   private pb = new Int32Array(64);
+  private scratch = new Int32Array(0);
 
   /** The id of pair (a, b). */
   get(a: number, b: number): number {
@@ -120,6 +121,15 @@ export class PairKey {
       if (g >= 0) return g;
     }
     return this.slow(a, b);
+  }
+
+  /** The ids of the pairs (a[k], b[k]): a scratch array, valid until the next call. */
+  combine(a: Int32Array, b: Int32Array): Int32Array {
+    const m = a.length;
+    if (this.scratch.length < m) this.scratch = new Int32Array(Math.max(m, 16384));
+    const out = this.scratch.subarray(0, m);
+    for (let k = 0; k < m; k++) out[k] = this.get(a[k]!, b[k]!);
+    return out;
   }
 
   /** The first id of pair `g`. */
