@@ -10,7 +10,10 @@ import type { QueryResponse, ResultTable } from '../../src/engine/api/contract.j
 export interface Tolerance {
   /** Relative, for FLOAT64 (sums in another order; quantile-derived values). */
   readonly float: number;
-  /** Relative, for each value of a quantiles object (the sketch's bound is 1 %). */
+  /**
+   * Relative, for each value of a quantiles object (the sketch's bound is 1 %); latency
+   * quantiles also pass within `durationAbsNs`, as the durations they summarise do.
+   */
   readonly quantile: number;
   /** Absolute ns, for TIME64NS. */
   readonly timeNs: number;
@@ -49,7 +52,7 @@ function sameCell(c: Column, a: Cell, b: Cell, tol: Tolerance): boolean {
   if (c.semantic === 'ST_QUANTILES' && typeof a === 'string' && typeof b === 'string') {
     const qa = JSON.parse(a) as Record<string, number | null>;
     const qb = JSON.parse(b) as Record<string, number | null>;
-    return Object.keys(qb).every((k) => (qa[k] === null || qb[k] === null ? qa[k] === qb[k] : close(qa[k]!, qb[k]!, tol.quantile)));
+    return Object.keys(qb).every((k) => (qa[k] === null || qb[k] === null ? qa[k] === qb[k] : close(qa[k]!, qb[k]!, tol.quantile, tol.durationAbsNs)));
   }
   if (c.type === 'TIME64NS' && typeof a === 'string' && typeof b === 'string') return Math.abs(Number(BigInt(a) - BigInt(b))) <= tol.timeNs;
   if (c.type === 'INT64' && c.semantic === 'ST_DURATION_NS') return close(Number(a), Number(b), tol.duration, tol.durationAbsNs);
