@@ -36,13 +36,15 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 # embeds the BPF object, so the .node file is the single artifact.
 ADDON := out/capture/wisp_capture.node
 NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
-ADDON_SRC := $(wildcard src/engine/capture/addon/*.c)
+# The HTTP stage's native code (src/engine/http/native) is linked in; its fuzz harnesses are not.
+HTTP_NATIVE_SRC := $(filter-out %/fuzz_%.c,$(wildcard src/engine/http/native/*.c))
+ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC)
 
 addon: $(ADDON)
 
-$(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h) $(BPF_OUT)/socket_trace.skel.h bpf/socket_trace.h
+$(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h src/engine/http/native/*.h) $(BPF_OUT)/socket_trace.skel.h bpf/socket_trace.h
 	@mkdir -p $(@D)
-	cc -O2 -g -Wall -Wextra -fPIC -shared -fvisibility=hidden -I$(NODE_INCLUDE) -I$(BPF_OUT) -Ibpf \
+	cc -std=gnu11 -O2 -g -Wall -Wextra -fPIC -shared -fvisibility=hidden -pthread -I$(NODE_INCLUDE) -I$(BPF_OUT) -Ibpf \
 		$(ADDON_SRC) -o $@ -lbpf -lelf -lz
 
 # --- ts: the engine, CLI, tests and benches ---

@@ -21,6 +21,7 @@ enum wisp_event_kind {
 	WISP_EV_OPEN = 1,
 	WISP_EV_DATA = 2,
 	WISP_EV_CLOSE = 3,
+	WISP_EV_SHED = 4,
 };
 
 enum wisp_role {
@@ -87,6 +88,29 @@ struct wisp_close_event {
 	struct wisp_event_header hdr;
 	__u64 egress_bytes;
 	__u64 ingress_bytes;
+};
+
+/*
+ * The connection is being shed under overload from these stream positions on: no data records
+ * follow until its next one, whose position tells where shedding ended.
+ */
+struct wisp_shed_event {
+	struct wisp_event_header hdr;
+	__u64 pos[2];
+};
+
+/* Slots of the conn_ctl map; a connection's slot is conn_id % WISP_CTL_SLOTS. */
+#define WISP_CTL_SLOTS 65536
+
+/*
+ * What user space asks of the kernel for one connection (the conn_ctl array map): bytes before
+ * skip_to[direction] are not copied (counted only), and a muted connection copies nothing.
+ */
+struct wisp_conn_ctl {
+	__u64 conn_id;
+	__u64 skip_to[2];
+	__u8 muted;
+	__u8 pad[7];
 };
 
 /* Index into the per-CPU `drops` array; each counts what was lost, in the unit its name says. */

@@ -1,15 +1,17 @@
 /**
- * How fast the HTTP stitcher turns capture events into rows, on three mixes built from the
- * recorded fixtures, alone and with the rows appended to `http_events` in the store (what the
- * engine does per drained batch). Events are generated first (a small set, replayed through fresh stitchers,
- * so a big heap of prepared events does not slow the garbage collector); only `push` is timed.
- * Rates are per second of this process's CPU time (user + system), which stays meaningful on a
- * machine shared with other work; wall-clock rates are printed too.
+ * How fast the native HTTP stitcher turns ring records into `http_events` column batches, on
+ * three mixes built from the recorded fixtures, alone and with the batches appended to the
+ * store (what the engine does per take). The records are encoded once, exactly as the kernel
+ * lays them out, and replayed through fresh stitchers; only the push/take (and append) are
+ * timed. Rates are per second of this process's CPU time (user + system), which stays
+ * meaningful on a machine shared with other work; wall-clock rates are printed too.
  *
  *   node out/bench/http/stitcher.bench.js [exchanges=200000]
  */
+import { loadAddon } from '../../src/engine/capture/addon.js';
+import { RecordEncoder } from '../../src/engine/capture/encode.js';
 import type { CaptureEvent } from '../../src/engine/capture/types.js';
-import { HttpStitcher } from '../../src/engine/http/stitcher.js';
+import { httpColumns } from '../../src/engine/http/batch.js';
 import { ConnScript, bytes } from '../../src/engine/http/testing.js';
 import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_GET, type RecordedExchange } from '../../src/engine/http/fixtures.js';
 import { HTTP_EVENTS_SCHEMA } from '../../src/engine/http/schema.js';
@@ -31,9 +33,12 @@ const BIG = bytes('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n
 
 interface Workload {
   readonly name: string;
-  readonly events: CaptureEvent[];
+  /** The records, framed, `PUSH` records per frame buffer (a drain round's worth). */
+  readonly frames: Uint8Array[];
   readonly bytes: number;
 }
+
+const PUSH = 256;
 
 /**
  * `conns` keep-alive connections served round robin, as a busy server's ring buffer would
@@ -56,7 +61,10 @@ function build(name: string, perConn: number, shape: (c: ConnScript, x: Encoded,
   }
   let bytes = 0;
   for (const e of events) if (e.kind === 'data') bytes += e.data.length;
-  return { name, events, bytes };
+  const enc = new RecordEncoder();
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += PUSH) frames.push(enc.encode(events.slice(i, i + PUSH)));
+  return { name, frames, bytes };
 }
 
 interface Result {
@@ -67,24 +75,31 @@ interface Result {
   readonly bytes: number;
 }
 
+const addon = loadAddon();
+
 function run(w: Workload, store: boolean): Result {
   const processes = new ProcessMetadata();
   // Big enough that no batch is dropped: dropping is not what is measured.
   const table = store ? new Table(HTTP_EVENTS_SCHEMA, { budgetBytes: 4 * 2 ** 30 }) : undefined;
-  const batch = 256;
   const rounds = Math.max(1, Math.round(exchanges / SET));
   let rows = 0;
   let drops = 0;
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   for (let r = 0; r < rounds; r++) {
-    const s = new HttpStitcher({ processes });
-    for (let i = 0; i < w.events.length; i += batch) {
-      const out = s.push(w.events.slice(i, i + batch));
-      table?.append(out);
-      rows += out.length;
+    const s = addon.stitcherOpen({});
+    // The engine takes a batch every few thousand records; so does this.
+    for (let i = 0; i < w.frames.length; i++) {
+      addon.stitcherPush(s, w.frames[i]!, 0n);
+      if (i % 16 !== 15 && i !== w.frames.length - 1) continue;
+      for (const b of addon.stitcherTake(s)) {
+        if (table) table.appendColumns(b.rows, httpColumns(b, processes));
+        rows += b.rows;
+      }
     }
-    drops += s.stats().droppedExchanges + s.stats().unpairedResponses;
+    const st = addon.stitcherStats(s);
+    drops += st.droppedExchanges + st.unpairedResponses;
+    addon.stitcherClose(s);
   }
   const c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;

@@ -1,6 +1,6 @@
+import type { NativeBatch, NativeHttpOptions } from './capture/addon.js';
 import { Tracer, type TracerOptions } from './capture/tracer.js';
-import type { CaptureEvent } from './capture/types.js';
-import { HttpStitcher, type StitcherOptions } from './http/stitcher.js';
+import { httpColumns, httpRows } from './http/batch.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
 import { ProcessMetadata } from './meta/process.js';
@@ -11,12 +11,11 @@ import type { Table } from './store/table.js';
 
 /** Everything a node agent is configured with; every field has a default. */
 export interface AgentOptions {
-  readonly tracer?: TracerOptions;
-  readonly stitcher?: Omit<StitcherOptions, 'processes'>;
+  readonly tracer?: Omit<TracerOptions, 'raw' | 'http'>;
+  /** The native stitcher's options (body prefix, limits, redaction). */
+  readonly stitcher?: NativeHttpOptions;
   /** Byte budget of `http_events`. */
   readonly budgetBytes?: number;
-  /** How often idle connections and stale reorder holes are flushed. Default 100 ms. */
-  readonly flushIntervalMs?: number;
   /**
    * A cgroup v2 directory: capture only processes in it or below it (TracerOptions.cgroup;
    * this wins over `tracer.cgroup`). Default: every process on the host.
@@ -33,28 +32,25 @@ export interface AgentOptions {
 export type RowsListener = (rows: readonly HttpEventRow[]) => void;
 
 /**
- * One node's pipeline: kernel tracer → HTTP stitcher → `http_events` in the store. The API and
- * `wisp tail` read from it; nothing here knows about queries.
+ * One node's pipeline: kernel tracer → native HTTP stitcher (in the tracer's drain thread) →
+ * `http_events` in the store, a column batch at a time. The API and `wisp tail` read from it;
+ * nothing here knows about queries.
  */
 export class Agent {
   readonly store = new Store();
   readonly metadata: MetadataView & { close?(): Promise<void> };
   readonly table: Table;
   private readonly tracer: Tracer;
-  private readonly stitcher: HttpStitcher;
+  private readonly processes = new ProcessMetadata();
   private readonly listeners: RowsListener[] = [];
-  private readonly flushTimer: NodeJS.Timeout;
   private rowErrors = 0;
   private closed = false;
 
   private constructor(tracer: Tracer, opts: AgentOptions) {
-    const processes = new ProcessMetadata();
-    this.metadata = opts.metadata ? opts.metadata(processes) : new HostMetadata({ processes });
-    this.stitcher = new HttpStitcher({ ...opts.stitcher, processes });
+    this.metadata = opts.metadata ? opts.metadata(this.processes) : new HostMetadata({ processes: this.processes });
     this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
     this.tracer = tracer;
-    tracer.onEvents((events) => this.ingest(events));
-    this.flushTimer = setInterval(() => this.deliver(this.stitcher.flushIdle(BigInt(Date.now()) * 1_000_000n)), opts.flushIntervalMs ?? 100);
+    tracer.onBatches((batches) => this.ingest(batches));
   }
 
   /**
@@ -63,7 +59,7 @@ export class Agent {
    * with nothing left attached.
    */
   static start(opts: AgentOptions = {}): Agent {
-    const tracer = opts.cgroup !== undefined ? { ...opts.tracer, cgroup: opts.cgroup } : opts.tracer;
+    const tracer: TracerOptions = { ...opts.tracer, ...(opts.cgroup !== undefined ? { cgroup: opts.cgroup } : {}), ...(opts.stitcher !== undefined ? { http: opts.stitcher } : {}) };
     const opened = Tracer.open(tracer);
     try {
       return new Agent(opened, opts);
@@ -78,21 +74,22 @@ export class Agent {
     this.listeners.push(cb);
   }
 
-  private ingest(events: CaptureEvent[]): void {
-    this.deliver(this.stitcher.push(events));
-  }
-
-  private deliver(rows: HttpEventRow[]): void {
-    if (rows.length === 0) return;
-    try {
-      this.table.append(rows);
-    } catch (e) {
-      // A row the schema rejects is a stitcher bug; count it rather than stop capturing.
-      this.rowErrors += rows.length;
-      console.error(`wisp: dropped ${rows.length} rows: ${(e as Error).message}`);
-      return;
+  private ingest(batches: NativeBatch[]): void {
+    for (const b of batches) {
+      const columns = httpColumns(b, this.processes);
+      try {
+        this.table.appendColumns(b.rows, columns);
+      } catch (e) {
+        // A batch the schema rejects is a stitcher bug; count it rather than stop capturing.
+        this.rowErrors += b.rows;
+        console.error(`wisp: dropped ${b.rows} rows: ${(e as Error).message}`);
+        continue;
+      }
+      if (this.listeners.length > 0) {
+        const rows = httpRows(b.rows, columns);
+        for (const cb of this.listeners) cb(rows);
+      }
     }
-    for (const cb of this.listeners) cb(rows);
   }
 
   /** Whether capture is attached, and how many programs. */
@@ -104,13 +101,15 @@ export class Agent {
   /** Totals for /metrics and /readyz. */
   snapshot(): MetricsSnapshot {
     const capture = this.tracer.stats();
-    const http = this.stitcher.stats();
+    const http = capture.http!;
     const httpDrops: Record<string, number> = {
       unpaired_responses: http.unpairedResponses,
       dropped_exchanges: http.droppedExchanges,
       died_mid_exchange: http.diedMidExchange,
       unanswered_requests: http.unansweredRequests,
-      evictions: http.evictions,
+      evictions_idle: http.evictionsIdle,
+      evictions_memory: http.evictionsMemory,
+      evictions_count: http.evictionsCount,
       queue_overflows: http.queueOverflows,
       wrong_direction: http.wrongDirection,
       parse_errors: http.parseErrors,
@@ -119,6 +118,8 @@ export class Agent {
       invalid_chunks: http.invalidChunks,
       gaps: http.gaps,
       reorder_overflows: http.reorderOverflows,
+      shed_exchanges: http.shedExchanges,
+      row_alloc_failures: http.rowAllocFailures,
       rejected_rows: this.rowErrors,
     };
     const tables: Record<string, { rows: number; bytes: number; droppedRows: number }> = {};
@@ -130,7 +131,6 @@ export class Agent {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.flushTimer);
     this.tracer.close();
     this.metadata.close?.().catch((e: unknown) => console.error(`wisp: stopping metadata failed: ${(e as Error).message}`));
   }

@@ -15,7 +15,7 @@ export interface Recording {
 
 /** Opens a tracer that appends every event to `events`; fails with the tracer's own message. */
 export function record(opts: TracerOptions = {}): Recording {
-  const tracer = Tracer.open({ pollIntervalMs: 5, ...opts });
+  const tracer = Tracer.open({ pollIntervalMs: 5, ...opts, raw: true });
   const events: CaptureEvent[] = [];
   tracer.onEvents((batch) => { for (const e of batch) events.push(e); });
   return { tracer, events };

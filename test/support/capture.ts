@@ -22,7 +22,7 @@ export class Capture {
 
   /** Starts the real pipeline; fails with the tracer's own message (privileges, tracefs, BTF). */
   static start(): Capture {
-    return new Capture(Agent.start({ tracer: { pollIntervalMs: 10 }, flushIntervalMs: 50 }));
+    return new Capture(Agent.start({ tracer: { pollIntervalMs: 10 } }));
   }
 
   /** Rows of connections to or from `port` (the server's port), split by trace role. */

@@ -1,13 +1,108 @@
 /**
  * Loads wisp_capture.node (built by `make addon` into out/capture/) and types its functions.
- * Only tracer.ts talks to it.
+ * tracer.ts talks to its tracer half; src/engine/http/stitcher.ts to its standalone stitcher.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The stitcher's options (src/engine/http/native/wisp_http.h, `struct wisp_http_options`);
+ * absent ones take the defaults documented there.
+ */
+export interface NativeHttpOptions {
+  bodyPrefixBytes?: number;
+  maxHeaderBytes?: number;
+  maxPendingBytes?: number;
+  maxPendingSegments?: number;
+  maxPipelined?: number;
+  maxBufferedBytes?: number;
+  maxConnections?: number;
+  idleNs?: number;
+  reorderNs?: number;
+  batchRows?: number;
+  skipBodyOver?: number;
+  redact?: boolean;
+  redactHeaders?: readonly string[];
+  redactQueryParams?: readonly string[];
+}
+
+/** A column of strings: codes into the batch's table of distinct strings. */
+export interface NativeStrings {
+  readonly codes: Uint32Array;
+  readonly dict: readonly string[];
+}
+
+/**
+ * One batch of `http_events` rows as the native stitcher hands it over (js.c): numbers as
+ * typed arrays, strings deduplicated per batch, processes as a table rows point into.
+ */
+export interface NativeBatch {
+  readonly rows: number;
+  /** `time_` of row i is timeBase + time[i] (ns since the epoch). */
+  readonly timeBase: bigint;
+  readonly time: Float64Array;
+  readonly numbers: Readonly<Record<NativeNumberColumn, Float64Array>>;
+  readonly encrypted: Uint8Array;
+  readonly strings: Readonly<Record<NativeStringColumn, NativeStrings>>;
+  /** The process of each row, as the kernel saw it at open (startTicks 0, comm '': unknown). */
+  readonly procs: {
+    readonly codes: Uint32Array;
+    readonly pid: Uint32Array;
+    readonly startTicks: Float64Array;
+    readonly comm: readonly string[];
+  };
+}
+
+export type NativeNumberColumn =
+  | 'remote_port' | 'local_port' | 'trace_role' | 'major_version' | 'minor_version' | 'content_type'
+  | 'req_body_size' | 'resp_status' | 'resp_body_size' | 'latency' | 'pid';
+
+export type NativeStringColumn =
+  | 'remote_addr' | 'local_addr' | 'req_headers' | 'req_method' | 'req_path' | 'req_body' | 'resp_headers'
+  | 'resp_message' | 'resp_body';
+
+/** The stitcher's counters (wisp_http.h `struct wisp_http_counters`), by reason. */
+export interface HttpCounters {
+  readonly records: number;
+  readonly malformedRecords: number;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly connections: number;
+  readonly bufferedBytes: number;
+  readonly parseErrors: number;
+  readonly resyncs: number;
+  readonly oversizedHeaders: number;
+  readonly invalidChunks: number;
+  readonly interimResponses: number;
+  readonly gaps: number;
+  readonly gapBytes: number;
+  readonly duplicateBytes: number;
+  readonly reorderOverflows: number;
+  readonly unpairedResponses: number;
+  readonly droppedExchanges: number;
+  readonly diedMidExchange: number;
+  readonly unansweredRequests: number;
+  readonly evictionsIdle: number;
+  readonly evictionsMemory: number;
+  readonly evictionsCount: number;
+  readonly queueOverflows: number;
+  readonly missingOpen: number;
+  readonly upgrades: number;
+  readonly wrongDirection: number;
+  readonly shedGaps: number;
+  readonly shedExchanges: number;
+  readonly skipRequests: number;
+  readonly muteRequests: number;
+  readonly batchesFull: number;
+  readonly rowAllocFailures: number;
+}
+
 /** An opaque handle to one loaded and attached tracer. */
 export type TracerHandle = { readonly __brand: 'wisp-tracer' };
+
+/** An opaque handle to a standalone stitcher (no kernel). */
+export type StitcherHandle = { readonly __brand: 'wisp-stitcher' };
 
 /** Options the addon reads; absent ones take the defaults documented in TracerOptions. */
 export interface AddonOpenOptions {
@@ -18,22 +113,46 @@ export interface AddonOpenOptions {
   batchBytes: number;
   /** A cgroup v2 directory: trace only tasks in it or below it. */
   cgroupPath?: string;
+  /** Raw records to drain() instead of stitched rows to take(). */
+  raw?: boolean;
+  /** How long the drain thread sleeps when the ring is empty (stitched mode). */
+  drainIntervalMs?: number;
+  /** The stitcher's options (stitched mode). */
+  http?: NativeHttpOptions;
 }
 
-/** The kernel's loss counters, by reason. */
+/** The kernel's loss counters, by reason; in stitched mode also the stitcher's and the thread's. */
 export interface AddonStats {
   drops: Record<string, number>;
+  http?: HttpCounters;
+  drain?: { loops: number; stalls: number; batches: number; ctlFailures: number };
 }
 
-/** The native functions, as wisp_capture.c defines them. */
+/** A conn_ctl write the standalone stitcher asked for (skip_to -1: to the close). */
+export interface CtlCall {
+  readonly connId: number;
+  readonly skipTo: readonly [number, number];
+  readonly muted: boolean;
+}
+
+/** The native functions, as wisp_capture.c and stitcher_js.c define them. */
 export interface CaptureAddon {
   open(opts: AddonOpenOptions): TracerHandle;
   drain(h: TracerHandle): Buffer | null;
+  take(h: TracerHandle): NativeBatch[];
+  stop(h: TracerHandle): void;
   stats(h: TracerHandle): AddonStats;
   ids(h: TracerHandle): { programs: number[]; links: number[] };
   attachedPrograms(h: TracerHandle): number;
   close(h: TracerHandle): void;
   clockOffsetNs(): bigint;
+  stitcherOpen(opts: NativeHttpOptions): StitcherHandle;
+  stitcherPush(h: StitcherHandle, frames: Uint8Array, clockOffsetNs: bigint): number;
+  stitcherFlushIdle(h: StitcherHandle, nowNs: bigint): void;
+  stitcherTake(h: StitcherHandle): NativeBatch[];
+  stitcherStats(h: StitcherHandle): HttpCounters;
+  stitcherCtlCalls(h: StitcherHandle): CtlCall[];
+  stitcherClose(h: StitcherHandle): void;
 }
 
 // out/src/engine/capture/addon.js -> out/capture/wisp_capture.node

@@ -35,7 +35,7 @@ function show(e: CaptureEvent): string {
 
 let tracer: Tracer;
 try {
-  tracer = Tracer.open();
+  tracer = Tracer.open({ raw: true });
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(1);

@@ -1,8 +1,12 @@
 /**
- * The kernel tracer as the engine sees it: open it, receive batches of `CaptureEvent`s, read
- * its counters, close it. Everything kernel-side lives in bpf/ and the addon.
+ * The kernel tracer as the engine sees it: open it, receive what it captured, read its
+ * counters, close it. Everything kernel-side lives in bpf/ and the addon.
+ *
+ * Stitched mode (the default, the engine's): the addon's drain thread parses and pairs in
+ * native code and this hands over `http_events` column batches. Raw mode (`raw: true`, for the
+ * kernel tests and the dump tool): ring records decoded into `CaptureEvent`s.
  */
-import { loadAddon, type CaptureAddon, type TracerHandle } from './addon.js';
+import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
 import { ConnKeys, decodeBatch } from './decode.js';
 import type { CaptureEvent, CaptureStats } from './types.js';
@@ -27,10 +31,24 @@ export interface TracerOptions {
    * syscall and are not counted as drops. Default: every process.
    */
   cgroup?: string;
+  /** Hand over raw records as CaptureEvents instead of stitched rows. Default false. */
+  raw?: boolean;
+  /** The native stitcher's options (stitched mode). */
+  http?: NativeHttpOptions;
+  /** How long the drain thread sleeps when the ring is empty (stitched mode). Default 10 ms. */
+  drainIntervalMs?: number;
 }
 
-/** Receives the events of one drained batch, in ring-buffer order. */
+/** Receives the events of one drained batch, in ring-buffer order (raw mode). */
 export type EventsListener = (events: CaptureEvent[]) => void;
+
+/** Receives the column batches finished since the last take (stitched mode). */
+export type BatchesListener = (batches: NativeBatch[]) => void;
+
+/** Counters of a tracer: CaptureStats, plus the stitcher's in stitched mode. */
+export interface TracerStats extends CaptureStats {
+  readonly http?: HttpCounters;
+}
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -80,17 +98,20 @@ export class Tracer {
   #handle: TracerHandle | undefined;
   readonly #timer: NodeJS.Timeout;
   readonly #batchBytes: number;
+  readonly #raw: boolean;
   readonly #listeners: EventsListener[] = [];
+  readonly #batchListeners: BatchesListener[] = [];
   readonly #keys = new ConnKeys();
   #events = 0;
   #bytes = 0;
   #malformed = 0;
-  #finalStats: CaptureStats | undefined;
+  #finalStats: TracerStats | undefined;
 
-  private constructor(addon: CaptureAddon, handle: TracerHandle, pollIntervalMs: number, batchBytes: number) {
+  private constructor(addon: CaptureAddon, handle: TracerHandle, pollIntervalMs: number, batchBytes: number, raw: boolean) {
     this.#addon = addon;
     this.#handle = handle;
     this.#batchBytes = batchBytes;
+    this.#raw = raw;
     this.#timer = setInterval(() => this.drain(), pollIntervalMs);
   }
 
@@ -108,6 +129,8 @@ export class Tracer {
     if (typeof excludeSelf !== 'boolean') {
       throw new RangeError(`wisp capture: option excludeSelf must be a boolean, got ${String(excludeSelf)}`);
     }
+    const drainIntervalMs = intOption(opts, 'drainIntervalMs', 10, 1, 1000);
+    const raw = opts.raw ?? false;
     const cgroupPath = opts.cgroup === undefined ? undefined : checkCgroupDir(opts.cgroup);
     const addon = loadAddon();
     const handle = addon.open({
@@ -116,24 +139,40 @@ export class Tracer {
       ringBufferBytes,
       lazyDetectAttempts,
       batchBytes,
+      raw,
+      drainIntervalMs,
+      ...(opts.http !== undefined ? { http: opts.http } : {}),
       ...(cgroupPath !== undefined ? { cgroupPath } : {}),
     });
-    const t = new Tracer(addon, handle, pollIntervalMs, batchBytes);
+    const t = new Tracer(addon, handle, pollIntervalMs, batchBytes, raw);
     if (open.size === 0) installHandlers();
     open.add(t);
     return t;
   }
 
-  /** Adds a listener for event batches (one call per drained batch). */
+  /** Adds a listener for event batches (raw mode; one call per drained batch). */
   onEvents(cb: EventsListener): void {
+    if (!this.#raw) throw new Error('wisp capture: onEvents() needs a raw tracer (Tracer.open({ raw: true }))');
     this.#listeners.push(cb);
   }
 
+  /** Adds a listener for column batches (stitched mode). */
+  onBatches(cb: BatchesListener): void {
+    if (this.#raw) throw new Error('wisp capture: onBatches() needs a stitched tracer (raw: false)');
+    this.#batchListeners.push(cb);
+  }
+
   /**
-   * Drains the ring buffer now, delivering batches to the listeners; the poll timer calls this,
-   * tests and shutdown paths may too.
+   * Delivers what is ready now to the listeners: raw records from the ring, or the batches the
+   * drain thread finished. The poll timer calls this; tests and shutdown paths may too.
    */
   drain(): void {
+    if (!this.#raw) {
+      if (this.#handle === undefined) return;
+      const batches = this.#addon.take(this.#handle);
+      if (batches.length > 0) for (const cb of this.#batchListeners) cb(batches);
+      return;
+    }
     for (;;) {
       if (this.#handle === undefined) return;
       const batch = this.#addon.drain(this.#handle);
@@ -153,10 +192,11 @@ export class Tracer {
    * summed over CPUs; `decode_malformed` counts records user space could not decode). After
    * close, the counts as they were at close.
    */
-  stats(): CaptureStats {
+  stats(): TracerStats {
     if (this.#handle === undefined) return this.#finalStats!;
     const s = this.#addon.stats(this.#handle);
-    return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
+    if (s.http === undefined) return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
+    return { events: s.http.records, bytes: s.http.bytes, drops: { ...s.drops, decode_malformed: s.http.malformedRecords }, http: s.http };
   }
 
   /** How many BPF programs are attached right now (0 after close). */
@@ -174,6 +214,8 @@ export class Tracer {
     if (this.#handle === undefined) return;
     clearInterval(this.#timer);
     try {
+      // The drain thread finishes the ring first, so the last take has everything captured.
+      if (!this.#raw) this.#addon.stop(this.#handle);
       this.drain();
     } finally {
       this.#finalStats = this.stats();

@@ -19,6 +19,17 @@ export type StoredColumn =
   | { readonly kind: 'dict'; readonly codes: Codes; readonly dict: readonly string[] }
   | { readonly kind: 'bool'; readonly data: Uint8Array };
 
+/**
+ * Rows of one column handed to the store at once (a producer's batch): numbers as a typed
+ * array, TIME64NS as a bigint base plus exact offsets, strings as codes into the batch's own
+ * table of distinct strings. INT64 values must be safe integers.
+ */
+export type ColumnInput =
+  | { readonly kind: 'time'; readonly base: bigint; readonly data: Float64Array }
+  | { readonly kind: 'f64'; readonly data: Float64Array }
+  | { readonly kind: 'bool'; readonly data: Uint8Array }
+  | { readonly kind: 'dict'; readonly codes: Uint32Array; readonly dict: readonly string[] };
+
 /** Bytes a dictionary entry is charged: its characters plus V8's string header. */
 export function stringBytes(s: string): number {
   return s.length + 16;
@@ -184,6 +195,85 @@ export class ColumnBuilder {
         return 0;
       }
     }
+  }
+
+  /**
+   * Appends rows [off, off + n) of `input` (whose kind fits this column, checked by the table);
+   * the caller has reserved room. Returns the bytes added beyond the reserved capacity.
+   */
+  appendFrom(input: ColumnInput, off: number, n: number): number {
+    const at = this.length;
+    switch (input.kind) {
+      case 'dict':
+        return this.appendCodes(input.codes, input.dict, off, n);
+      case 'bool':
+        this.bools!.set(input.data.subarray(off, off + n), at);
+        this.length += n;
+        return 0;
+      case 'f64':
+        if (this.big) {
+          for (let i = 0; i < n; i++) this.push(input.data[off + i]!);
+          return 0;
+        }
+        this.f64!.set(input.data.subarray(off, off + n), at);
+        this.length += n;
+        return 0;
+      case 'time': {
+        const delta = input.base - this.timeBase;
+        if (this.big || delta > SAFE_BIG || delta < -SAFE_BIG) {
+          for (let i = 0; i < n; i++) this.push(input.base + BigInt(input.data[off + i]!));
+          return 0;
+        }
+        // Both parts are exact integers below 2^53, so their sum is exact while it stays there.
+        const d = Number(delta);
+        const f = this.f64!;
+        for (let i = 0; i < n; i++) {
+          const v = input.data[off + i]! + d;
+          if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) {
+            this.length = at + i;
+            for (let j = i; j < n; j++) this.push(input.base + BigInt(input.data[off + j]!));
+            return 0;
+          }
+          f[at + i] = v;
+        }
+        this.length += n;
+        return 0;
+      }
+    }
+  }
+
+  /**
+   * Strings by code: each distinct entry of the batch's table is looked up (or stored plainly)
+   * once, then rows copy integers. The plain/deduplicated choice of `push` is made at batch
+   * boundaries, from the same rule.
+   */
+  private appendCodes(codes: Uint32Array, dict: readonly string[], off: number, n: number): number {
+    if (this.dictIndex !== null && this.length >= PLAIN_PROBE_ROWS && this.dict.length * 2 >= this.length) this.dictIndex = null;
+    const index = this.dictIndex;
+    const remap = new Int32Array(dict.length).fill(-1);
+    const out = this.codes!;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const c = codes[off + i]!;
+      let r = remap[c]!;
+      if (r < 0) {
+        const s = dict[c]!;
+        const known = index?.get(s);
+        if (known !== undefined) r = known;
+        else {
+          r = this.dict.length;
+          this.dict.push(s);
+          index?.set(s, r);
+          const b = stringBytes(s);
+          this.dictBytes += b;
+          bytes += b;
+        }
+        remap[c] = r;
+      }
+      out[this.length + i] = r;
+    }
+    this.length += n;
+    return bytes;
   }
 
   /** Switches to BigInt64Array storage (same capacity) for a value beyond 2^53; returns 0 bytes added. */

@@ -1,4 +1,4 @@
-import { ColumnBuilder, columnBytes, type StoredColumn } from './column.js';
+import { ColumnBuilder, columnBytes, type ColumnInput, type StoredColumn } from './column.js';
 import type { DataType, Row, RowValue, TableSchema } from './types.js';
 
 /** An immutable run of rows in columnar form; `minTime`/`maxTime` let range scans skip it. */
@@ -109,6 +109,52 @@ export class Table {
     for (const row of rows) this.appendOne(row);
   }
 
+  /**
+   * Appends `rows` rows given column by column (every column of the schema, each of the kind its
+   * type takes: TIME64NS 'time', INT64/FLOAT64 'f64', BOOLEAN 'bool', STRING/UINT128 'dict').
+   * Throws RowError, appending nothing, when a column is missing, of the wrong kind or length,
+   * or a string code is outside its table. The budget holds when this returns, as for append.
+   */
+  appendColumns(rows: number, columns: Readonly<Record<string, ColumnInput>>): void {
+    const inputs = this.schema.fields.map((f) => {
+      const c = columns[f.name];
+      const problem = c === undefined ? 'missing' : inputProblem(f.type, c, rows);
+      if (problem !== undefined) throw new RowError(this.schema.name, f.name, problem);
+      return c!;
+    });
+    const time = this.hasTime ? columns['time_'] as Extract<ColumnInput, { kind: 'time' }> : undefined;
+    for (let off = 0; off < rows;) {
+      if (this.tailRows === 0) this.openTailAt(time === undefined ? 0n : time.base + BigInt(time.data[off]!));
+      const n = Math.min(rows - off, this.batchRows - this.tailRows);
+      const tail = this.tail;
+      if (!tail[0]!.hasRoom(n)) {
+        for (const b of tail) b.reserve(this.tailRows + n);
+        let bytes = 0;
+        for (const b of tail) bytes += b.bytes();
+        this.tailBytes = bytes;
+      }
+      for (let j = 0; j < tail.length; j++) this.tailBytes += tail[j]!.appendFrom(inputs[j]!, off, n);
+      if (time !== undefined) {
+        let lo = time.data[off]!;
+        let hi = lo;
+        for (let i = off + 1; i < off + n; i++) {
+          const t = time.data[i]!;
+          if (t < lo) lo = t;
+          else if (t > hi) hi = t;
+        }
+        const min = time.base + BigInt(lo);
+        const max = time.base + BigInt(hi);
+        if (this.tailRows === 0 || min < this.tailMin) this.tailMin = min;
+        if (this.tailRows === 0 || max > this.tailMax) this.tailMax = max;
+      }
+      this.tailRows += n;
+      this.appended += n;
+      off += n;
+      if (this.tailRows >= this.batchRows || this.tailBytes * TAIL_BUDGET_FRACTION >= this.budgetBytes) this.seal();
+      this.enforceBudget();
+    }
+  }
+
   private appendOne(row: Row): void {
     if (this.tailRows === 0) this.openTail(row);
     const tail = this.tail;
@@ -132,10 +178,14 @@ export class Table {
   }
 
   private openTail(row: Row): void {
+    const tv = row['time_'];
+    this.openTailAt(tv === undefined ? 0n : typeof tv === 'bigint' ? tv : BigInt(tv as number));
+  }
+
+  /** Opens a tail whose first row's `time_` is t. */
+  private openTailAt(t: bigint): void {
     if (this.timeBase === null && this.hasTime) {
-      const tv = row['time_'];
       // One base for the table (the first row's second) keeps offsets of every batch comparable.
-      const t = tv === undefined ? 0n : typeof tv === 'bigint' ? tv : BigInt(tv as number);
       this.timeBase = t - (t % 1_000_000_000n);
     }
     const cap = Math.min(this.batchRows, INITIAL_TAIL_ROWS);
@@ -216,6 +266,20 @@ export class Table {
     };
     if (!this.hasTime || overlaps(tailBatch, startNs, endNs)) yield tailBatch;
   }
+}
+
+/** Why a column input does not fit a column of `type` with `rows` rows, or undefined when it does. */
+function inputProblem(type: DataType, c: ColumnInput, rows: number): string | undefined {
+  const want = type === 'TIME64NS' ? 'time' : type === 'INT64' || type === 'FLOAT64' ? 'f64' : type === 'BOOLEAN' ? 'bool' : 'dict';
+  if (c.kind !== want) return `expected a '${want}' column input, got '${c.kind}'`;
+  const n = c.kind === 'dict' ? c.codes.length : c.data.length;
+  if (n !== rows) return `has ${n} values for ${rows} rows`;
+  if (c.kind === 'dict') {
+    let max = 0;
+    for (let i = 0; i < n; i++) if (c.codes[i]! > max) max = c.codes[i]!;
+    if (n > 0 && max >= c.dict.length) return `code ${max} is outside its table of ${c.dict.length} strings`;
+  }
+  return undefined;
 }
 
 function overlaps(b: ColumnBatch, startNs: bigint | null, endNs: bigint | null): boolean {

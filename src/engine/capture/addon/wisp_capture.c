@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * wisp_capture.node: loads the socket tracer (the skeleton embeds the BPF object), attaches
- * it, and hands ring-buffer records to JS in batches.
+ * it, and hands what it captures to JS.
  *
- * Draining is driven by a JS timer calling drain(), which runs a non-blocking
- * ring_buffer__consume into one batch buffer and returns it as a single Buffer. No thread and
- * no threadsafe function: nothing races with close(), the JS event loop is never blocked (the
- * call only copies what is already in the ring), and the BPF side never needs to wake anyone,
- * so it submits every record with BPF_RB_NO_WAKEUP.
+ * Two modes. Stitched (the engine's): a native thread (drain.c) consumes the ring in place and
+ * feeds the HTTP stitcher (src/engine/http/native); JS takes finished rows as column batches
+ * (take()). Raw (the kernel tests' and the dump tool's): a JS timer calls drain(), which copies
+ * the ring's records into one Buffer. Either way the BPF side never needs to wake anyone, so it
+ * submits every record with BPF_RB_NO_WAKEUP.
  *
- * Batch format, decoded by decode.ts: repeated [u32 record length][u32 zero][record][pad to 8].
+ * Raw batch format, decoded by decode.ts: repeated [u32 record length][u32 zero][record][pad to 8].
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,8 @@
 
 #include "socket_trace.h"
 #include "socket_trace.skel.h"
+#include "drain.h"
+#include "js.h"
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
@@ -50,6 +52,8 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 struct tracer {
 	struct socket_trace *skel;
 	struct ring_buffer *rb;
+	int raw;
+	struct drain drain;
 	unsigned char *batch;
 	size_t batch_len;
 	size_t batch_cap;
@@ -91,12 +95,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void tracer_destroy(struct tracer *t)
 {
+	drain_stop(&t->drain);
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
 	socket_trace__destroy(t->skel);
 	t->skel = NULL;
 	free(t->batch);
 	t->batch = NULL;
+	wisp_batch_free(drain_take(&t->drain));
+	wisp_stitcher_free(t->drain.st);
+	t->drain.st = NULL;
 }
 
 static napi_value throw_step(napi_env env, const char *step, int err, const char *hint)
@@ -136,24 +144,6 @@ static int ensure_tracefs(napi_env env)
 		throw_step(env, "mounting tracefs at " TRACEFS_DIR, err ? err : ENOENT, hint);
 	}
 	return -1;
-}
-
-static int get_u32_opt(napi_env env, napi_value obj, const char *name, uint32_t *out)
-{
-	napi_value v;
-	bool has = false;
-
-	if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
-		return 0;
-	if (napi_get_named_property(env, obj, name, &v) != napi_ok ||
-	    napi_get_value_uint32(env, v, out) != napi_ok) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "wisp capture: option %s must be a uint32", name);
-		napi_throw_type_error(env, NULL, msg);
-		return -1;
-	}
-	return 0;
 }
 
 /* Reads an optional string option into buf; 1 when present, 0 when absent, -1 after a throw. */
@@ -258,30 +248,85 @@ static int batch_record(void *ctx, void *data, size_t size)
 	return t->batch_len >= t->batch_limit ? -E2BIG : 0;
 }
 
-/* open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes, cgroupPath? }) */
+/* Reads the optional boolean option `name` (default 0); -1 after a throw. */
+static int get_bool_opt(napi_env env, napi_value obj, const char *name, int *out)
+{
+	napi_value v;
+	bool has = false, b;
+
+	if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has)
+		return 0;
+	if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_bool(env, v, &b) != napi_ok) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "wisp capture: option %s must be a boolean", name);
+		napi_throw_type_error(env, NULL, msg);
+		return -1;
+	}
+	*out = b;
+	return 0;
+}
+
+/* Starts stitched mode once the programs are attached: the ring's consumer and the drain thread; -1 after a throw. */
+static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
+{
+	struct bpf_map *ctl = bpf_object__find_map_by_name(t->skel->obj, "conn_ctl");
+	int err;
+
+	t->drain.ctl_fd = ctl ? bpf_map__fd(ctl) : -1;
+	t->drain.poll_us = drain_ms * 1000;
+	t->drain.max_ready_rows = 1u << 20;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), drain_record, &t->drain, NULL);
+	if (!t->rb) {
+		throw_step(env, "opening the ring buffer", errno, NULL);
+		return -1;
+	}
+	t->drain.rb = t->rb;
+	err = drain_start(&t->drain);
+	if (err) {
+		throw_step(env, "starting the drain thread", err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes,
+ *        cgroupPath?, raw?, drainIntervalMs?, http? })
+ */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], handle;
+	napi_value argv[1], handle, http_obj;
 	uint32_t self_tgid = 0, max_bytes = 256 * 1024, ring_bytes = 32u << 20, attempts = 32;
-	uint32_t batch_bytes = 4u << 20;
+	uint32_t batch_bytes = 4u << 20, drain_ms = 10;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
+	struct js_options http;
 	char cgroup_path[4096];
-	int err, ncpu, has_cgroup, cgroup_fd = -1;
+	int err, ncpu, has_cgroup, cgroup_fd = -1, raw = 0;
+	bool has_http = false;
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
 		napi_throw_type_error(env, NULL, "wisp capture: open() needs an options object");
 		return NULL;
 	}
-	if (get_u32_opt(env, argv[0], "selfTgid", &self_tgid) ||
-	    get_u32_opt(env, argv[0], "maxBytesPerSyscall", &max_bytes) ||
-	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
-	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
-	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes))
+	if (js_u32_opt(env, argv[0], "selfTgid", &self_tgid) ||
+	    js_u32_opt(env, argv[0], "maxBytesPerSyscall", &max_bytes) ||
+	    js_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
+	    js_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
+	    js_u32_opt(env, argv[0], "batchBytes", &batch_bytes) ||
+	    js_u32_opt(env, argv[0], "drainIntervalMs", &drain_ms) || get_bool_opt(env, argv[0], "raw", &raw))
 		return NULL;
+	if (drain_ms == 0 || drain_ms > 1000) {
+		napi_throw_range_error(env, NULL, "wisp capture: option drainIntervalMs must be in [1, 1000]");
+		return NULL;
+	}
 	has_cgroup = get_str_opt(env, argv[0], "cgroupPath", cgroup_path, sizeof(cgroup_path));
 	if (has_cgroup < 0)
+		return NULL;
+	if (napi_has_named_property(env, argv[0], "http", &has_http) != napi_ok ||
+	    (has_http && napi_get_named_property(env, argv[0], "http", &http_obj) != napi_ok))
 		return NULL;
 
 	libbpf_log_len = 0;
@@ -311,6 +356,27 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 		return throw_step(env, "allocating the tracer", ENOMEM, NULL);
 	}
 	t->batch_limit = batch_bytes ? batch_bytes : 1;
+	t->raw = raw;
+	t->drain.ctl_fd = -1;
+	if (!raw) {
+		/* The stitcher copies what it keeps of the options, so they are freed at once. */
+		memset(&http, 0, sizeof(http));
+		wisp_http_options_default(&http.o);
+		if (has_http && js_http_options(env, http_obj, &http)) {
+			free(t);
+			if (cgroup_fd >= 0)
+				close(cgroup_fd);
+			return NULL;
+		}
+		t->drain.st = wisp_stitcher_new(&http.o, drain_ctl, &t->drain);
+		js_options_free(&http);
+		if (!t->drain.st) {
+			free(t);
+			if (cgroup_fd >= 0)
+				close(cgroup_fd);
+			return throw_step(env, "allocating the HTTP stitcher", ENOMEM, NULL);
+		}
+	}
 
 	t->skel = socket_trace__open();
 	if (!t->skel) {
@@ -366,12 +432,18 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 					  : "is tracefs mounted at " TRACEFS_DIR
 					    " and are syscall tracepoints enabled (CONFIG_FTRACE_SYSCALLS)?");
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), batch_record, t, NULL);
-	if (!t->rb) {
-		err = errno;
+	if (raw) {
+		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), batch_record, t, NULL);
+		if (!t->rb) {
+			err = errno;
+			tracer_destroy(t);
+			free(t);
+			return throw_step(env, "opening the ring buffer", err, NULL);
+		}
+	} else if (start_stitched(env, t, drain_ms)) {
 		tracer_destroy(t);
 		free(t);
-		return throw_step(env, "opening the ring buffer", err, NULL);
+		return NULL;
 	}
 	if (napi_create_external(env, t, tracer_finalize, NULL, &handle) != napi_ok) {
 		tracer_destroy(t);
@@ -394,6 +466,10 @@ static napi_value js_drain(napi_env env, napi_callback_info info)
 		return NULL;
 	if (!t->rb) {
 		napi_throw_error(env, NULL, "wisp capture: drain() after close()");
+		return NULL;
+	}
+	if (!t->raw) {
+		napi_throw_error(env, NULL, "wisp capture: drain() is for raw mode; a stitched tracer hands rows to take()");
 		return NULL;
 	}
 	t->batch_len = 0;
@@ -455,7 +531,52 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	}
 	free(vals);
 	napi_set_named_property(env, out, "drops", drops);
+	if (!t->raw) {
+		struct wisp_http_counters c;
+		struct drain_stats d;
+		napi_value ds;
+
+		drain_snapshot(&t->drain, &c, &d);
+		napi_set_named_property(env, out, "http", js_counters(env, &c));
+		napi_create_object(env, &ds);
+		set_number(env, ds, "loops", (double)d.loops);
+		set_number(env, ds, "stalls", (double)d.stalls);
+		set_number(env, ds, "batches", (double)d.batches);
+		set_number(env, ds, "ctlFailures", (double)d.ctl_failures);
+		napi_set_named_property(env, out, "drain", ds);
+	}
 	return out;
+}
+
+/* take(handle) -> column batches finished since the last take (stitched mode). */
+static napi_value js_take(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+
+	if (!t)
+		return NULL;
+	if (t->raw) {
+		napi_throw_error(env, NULL, "wisp capture: take() is for stitched mode; a raw tracer hands records to drain()");
+		return NULL;
+	}
+	return js_batches(env, drain_take(&t->drain));
+}
+
+/*
+ * stop(handle): stops the drain thread after it has consumed and published everything in the
+ * ring (take() then returns the last rows); the programs stay attached until close().
+ */
+static napi_value js_stop(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+
+	if (t && !t->raw && t->skel)
+		drain_stop(&t->drain);
+	return NULL;
 }
 
 /* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel. */
@@ -530,33 +651,13 @@ static napi_value js_close(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/*
- * clockOffsetNs() -> bigint: CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns. A realtime reading
- * between two monotonic ones is matched with their midpoint; a thread preempted between the
- * reads would put that midpoint milliseconds off, shifting every timestamp of the batch, so
- * the tightest of a few samples is used (each costs three vDSO calls, tens of ns).
- */
+/* clockOffsetNs() -> bigint: CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns (see drain_clock_offset). */
 static napi_value js_clock_offset(napi_env env, napi_callback_info info)
 {
-	struct timespec m1, r, m2;
-	int64_t best_window = INT64_MAX, offset = 0;
 	napi_value out;
 
 	(void)info;
-	for (int i = 0; i < 5; i++) {
-		int64_t a, b;
-
-		clock_gettime(CLOCK_MONOTONIC, &m1);
-		clock_gettime(CLOCK_REALTIME, &r);
-		clock_gettime(CLOCK_MONOTONIC, &m2);
-		a = (int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec;
-		b = (int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec;
-		if (b - a < best_window) {
-			best_window = b - a;
-			offset = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - (a + (b - a) / 2);
-		}
-	}
-	napi_create_bigint_int64(env, offset, &out);
+	napi_create_bigint_int64(env, drain_clock_offset(), &out);
 	return out;
 }
 
@@ -565,6 +666,8 @@ NAPI_MODULE_INIT()
 	napi_property_descriptor props[] = {
 		{ "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
 		{ "drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL },
+		{ "take", NULL, js_take, NULL, NULL, NULL, napi_default, NULL },
+		{ "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
 		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL },
 		{ "attachedPrograms", NULL, js_attached, NULL, NULL, NULL, napi_default, NULL },
@@ -572,6 +675,11 @@ NAPI_MODULE_INIT()
 		{ "clockOffsetNs", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL },
 	};
 
+	if (js_keys_init(env)) {
+		napi_throw_error(env, NULL, "wisp capture: creating the batch property names failed");
+		return NULL;
+	}
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	js_define_stitcher(env, exports);
 	return exports;
 }

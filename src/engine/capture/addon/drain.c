@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The drain thread; see drain.h. */
+#include "drain.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "socket_trace.h"
+
+/* Records per consume round: bounds how long one round holds the stitcher before publishing. */
+#define ROUND_RECORDS 8192
+/* Rows are published at least this often (request → queryable stays well under 250 ms). */
+#define PUBLISH_NS (20 * 1000000ll)
+/* Holes and idle connections are looked at this often. */
+#define FLUSH_NS (100 * 1000000ll)
+
+static int64_t now_ns(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * A realtime reading between two monotonic ones is matched with their midpoint; a thread
+ * preempted between the reads would put that midpoint milliseconds off, shifting every
+ * timestamp of the round, so the tightest of a few samples is used (each is three vDSO calls).
+ */
+int64_t drain_clock_offset(void)
+{
+	int64_t best_window = INT64_MAX, offset = 0;
+
+	for (int i = 0; i < 5; i++) {
+		int64_t a = now_ns(CLOCK_MONOTONIC), r = now_ns(CLOCK_REALTIME), b = now_ns(CLOCK_MONOTONIC);
+
+		if (b - a < best_window) {
+			best_window = b - a;
+			offset = r - (a + (b - a) / 2);
+		}
+	}
+	return offset;
+}
+
+int drain_record(void *ctx, void *data, size_t size)
+{
+	struct drain *d = ctx;
+
+	wisp_stitcher_record(d->st, data, size, d->offset);
+	/* libbpf has consumed this record; a negative return only ends the round. */
+	return ++d->round_records >= ROUND_RECORDS ? -E2BIG : 0;
+}
+
+void drain_ctl(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted)
+{
+	struct drain *d = ctx;
+	struct wisp_conn_ctl v;
+	uint32_t slot = (uint32_t)(conn_id % WISP_CTL_SLOTS);
+
+	if (d->ctl_fd < 0)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.conn_id = conn_id;
+	v.skip_to[0] = skip_to[0];
+	v.skip_to[1] = skip_to[1];
+	v.muted = (__u8)muted;
+	if (bpf_map_update_elem(d->ctl_fd, &slot, &v, BPF_ANY))
+		d->stats.ctl_failures++;
+}
+
+static void publish(struct drain *d)
+{
+	struct wisp_batch *b = wisp_stitcher_take(d->st), *last = b;
+	uint64_t rows = 0, n = 0;
+
+	for (; last; last = last->next) {
+		rows += last->rows;
+		n++;
+		if (!last->next)
+			break;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (b) {
+		if (d->ready_tail)
+			d->ready_tail->next = b;
+		else
+			d->ready = b;
+		d->ready_tail = last;
+		d->ready_rows += rows;
+		d->stats.batches += n;
+	}
+	d->counters = *wisp_stitcher_counters(d->st);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static uint64_t ready_rows(struct drain *d)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->ready_rows;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+static void pause_us(uint32_t us)
+{
+	struct timespec t = { us / 1000000, (long)(us % 1000000) * 1000 };
+
+	nanosleep(&t, NULL);
+}
+
+/* One round: consume, let time pass in the stitcher, publish when due. Returns records consumed. */
+static uint32_t round_once(struct drain *d, int64_t *last_flush, int64_t *last_publish)
+{
+	int64_t now;
+
+	d->offset = drain_clock_offset();
+	d->round_records = 0;
+	ring_buffer__consume(d->rb);
+	now = now_ns(CLOCK_REALTIME);
+	if (now - *last_flush >= FLUSH_NS) {
+		wisp_stitcher_flush_idle(d->st, now);
+		*last_flush = now;
+	}
+	if (now - *last_publish >= PUBLISH_NS || wisp_stitcher_pending_rows(d->st) >= 4096) {
+		publish(d);
+		*last_publish = now;
+	}
+	return d->round_records;
+}
+
+static void *run(void *arg)
+{
+	struct drain *d = arg;
+	int64_t last_flush = now_ns(CLOCK_REALTIME), last_publish = last_flush;
+	sigset_t all;
+
+	/* Signals are the JS thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!atomic_load(&d->stop)) {
+		uint32_t n;
+
+		if (ready_rows(d) >= d->max_ready_rows) {
+			pthread_mutex_lock(&d->lock);
+			d->stats.stalls++;
+			pthread_mutex_unlock(&d->lock);
+			pause_us(d->poll_us);
+			continue;
+		}
+		n = round_once(d, &last_flush, &last_publish);
+		pthread_mutex_lock(&d->lock);
+		d->stats.loops++;
+		pthread_mutex_unlock(&d->lock);
+		/* A full round means more is waiting; a short one that the ring is (nearly) empty. */
+		if (n < ROUND_RECORDS)
+			pause_us(d->poll_us);
+	}
+	return NULL;
+}
+
+int drain_start(struct drain *d)
+{
+	int err;
+
+	atomic_store(&d->stop, 0);
+	err = pthread_mutex_init(&d->lock, NULL);
+	if (err)
+		return -err;
+	err = pthread_create(&d->thread, NULL, run, d);
+	if (err) {
+		pthread_mutex_destroy(&d->lock);
+		return -err;
+	}
+	d->started = 1;
+	return 0;
+}
+
+void drain_stop(struct drain *d)
+{
+	int64_t last_flush, last_publish = 0;
+
+	if (!d->started)
+		return;
+	atomic_store(&d->stop, 1);
+	pthread_join(d->thread, NULL);
+	d->started = 0;
+	last_flush = now_ns(CLOCK_REALTIME);
+	while (round_once(d, &last_flush, &last_publish) >= ROUND_RECORDS)
+		;
+	publish(d);
+}
+
+struct wisp_batch *drain_take(struct drain *d)
+{
+	struct wisp_batch *b;
+
+	pthread_mutex_lock(&d->lock);
+	b = d->ready;
+	d->ready = d->ready_tail = NULL;
+	d->ready_rows = 0;
+	pthread_mutex_unlock(&d->lock);
+	return b;
+}
+
+void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct drain_stats *s)
+{
+	pthread_mutex_lock(&d->lock);
+	*c = d->counters;
+	*s = d->stats;
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The drain thread: consumes the ring buffer in place, feeds every record to the stitcher and
+ * publishes finished rows as column batches for JS to take. JS never waits on it for long: the
+ * lock guards only the hand-over of batches and a copy of the counters. When JS stops taking,
+ * the thread stops consuming (the ready queue has a cap), so the kernel's ring fills and its
+ * own overload rules apply: memory stays bounded and every loss is counted where it happens.
+ */
+#ifndef WISP_DRAIN_H
+#define WISP_DRAIN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "../../http/native/wisp_http.h"
+
+struct ring_buffer;
+
+struct drain_stats {
+	uint64_t loops;        /* consume rounds */
+	uint64_t stalls;       /* rounds skipped because JS had not taken the ready rows */
+	uint64_t batches;      /* batches published */
+	uint64_t ctl_failures; /* conn_ctl writes the kernel refused */
+};
+
+struct drain {
+	struct wisp_stitcher *st;
+	struct ring_buffer *rb;
+	int ctl_fd;                 /* the conn_ctl map, or -1 */
+	uint32_t poll_us;           /* sleep when the ring was empty */
+	uint64_t max_ready_rows;    /* rows waiting for JS before the thread stops consuming */
+	int64_t offset;             /* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed every round */
+	uint32_t round_records;     /* records consumed in the current round */
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	pthread_mutex_t lock;
+	/* Under lock: */
+	struct wisp_batch *ready;
+	struct wisp_batch *ready_tail;
+	uint64_t ready_rows;
+	struct wisp_http_counters counters;
+	struct drain_stats stats;
+};
+
+/* The ring callback: feeds one record to the stitcher. */
+int drain_record(void *ctx, void *data, size_t size);
+
+/* The conn_ctl writer the stitcher calls (see bpf/socket_trace.h). */
+void drain_ctl(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted);
+
+/* Starts the thread; errno-style negative value on failure. */
+int drain_start(struct drain *d);
+
+/*
+ * Stops the thread, then consumes what is left in the ring and publishes it, so nothing
+ * captured before the stop is lost. Safe to call when not started.
+ */
+void drain_stop(struct drain *d);
+
+/* The batches ready for JS (a chain, or NULL); the caller owns them. */
+struct wisp_batch *drain_take(struct drain *d);
+
+/* A copy of the counters and the drain's own stats. */
+void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct drain_stats *s);
+
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: the tightest of a few readings. */
+int64_t drain_clock_offset(void);
+
+#endif
