@@ -2,7 +2,7 @@
 # they need first. Generated files go to out/ (BPF objects, skeletons, compiled TS), build/
 # folders (node-gyp) and dist/ (the Grafana plugin), all ignored by git.
 
-.PHONY: all deps build run test clean bpf addon ts plugin
+.PHONY: all deps build run test clean bpf addon ts plugin fuzz native-tests
 
 all: build
 
@@ -37,7 +37,7 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 ADDON := out/capture/wisp_capture.node
 NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
 # The HTTP stage's native code (src/engine/http/native) is linked in; its fuzz harnesses are not.
-HTTP_NATIVE_SRC := $(filter-out %/fuzz_%.c,$(wildcard src/engine/http/native/*.c))
+HTTP_NATIVE_SRC := $(filter-out src/engine/http/native/fuzz_%.c src/engine/http/native/%_test.c,$(wildcard src/engine/http/native/*.c))
 ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC)
 
 addon: $(ADDON)
@@ -46,6 +46,28 @@ $(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h src/engine/http/n
 	@mkdir -p $(@D)
 	cc -std=gnu11 -O2 -g -Wall -Wextra -fPIC -shared -fvisibility=hidden -pthread -I$(NODE_INCLUDE) -I$(BPF_OUT) -Ibpf \
 		$(ADDON_SRC) -o $@ -lbpf -lelf -lz
+
+# --- fuzz: libFuzzer harnesses of the native HTTP code, with AddressSanitizer and UBSan ---
+# Each src/engine/http/native/fuzz_X.c links the stage's sources; `make test` runs them all for a
+# bounded time (scripts/fuzz.sh) from seeds written from the recorded exchanges.
+FUZZ_OUT := out/fuzz
+FUZZERS := $(patsubst src/engine/http/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/http/native/fuzz_*.c))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ibpf -Isrc/engine/http/native
+
+fuzz: $(FUZZERS)
+
+$(FUZZ_OUT)/fuzz_%: src/engine/http/native/fuzz_%.c $(HTTP_NATIVE_SRC) $(wildcard src/engine/http/native/*.h) bpf/socket_trace.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $< $(HTTP_NATIVE_SRC) -o $@
+
+# Unit tests of the native code (src/engine/http/native/*_test.c), built with the same sanitizers.
+NATIVE_TESTS := $(patsubst src/engine/http/native/%_test.c,$(FUZZ_OUT)/%_test,$(wildcard src/engine/http/native/*_test.c))
+
+native-tests: $(NATIVE_TESTS)
+
+$(FUZZ_OUT)/%_test: src/engine/http/native/%_test.c $(HTTP_NATIVE_SRC) $(wildcard src/engine/http/native/*.h) bpf/socket_trace.h
+	@mkdir -p $(@D)
+	clang -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Ibpf -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
 
 # --- ts: the engine, CLI, tests and benches ---
 ts:
@@ -62,7 +84,7 @@ plugin:
 run: build
 	bin/wisp demo
 
-test: build
+test: build fuzz native-tests
 	bash scripts/test.sh
 
 clean:

@@ -11,6 +11,12 @@ fi
 mapfile -t unit < <(find out/src -name '*.test.js' | sort)
 mapfile -t e2e < <(find out/test -name '*.test.js' | sort)
 status=0
+# The native HTTP code: its unit tests and a bounded fuzz run, both with AddressSanitizer and UBSan.
+for t in out/fuzz/*_test; do
+  echo "# native: ${t##*/}"
+  "$t" || status=1
+done
+bash scripts/fuzz.sh 60 || status=1
 node --test --test-concurrency=2 "${unit[@]}" || status=1
 if [ ${#e2e[@]} -gt 0 ]; then
   node --test --test-concurrency=1 "${e2e[@]}" || status=1

@@ -155,7 +155,7 @@ static int64_t recent(struct wisp_str_table *t, const uint8_t *s, uint32_t n)
 	for (int i = 0; i < 4; i++) {
 		uint32_t c = t->recent[i];
 
-		if (c < t->count && t->len[c] == n && memcmp(t->bytes + t->off[c], s ? s : (const uint8_t *)"", n) == 0)
+		if (c < t->count && t->len[c] == n && (n == 0 || memcmp(t->bytes + t->off[c], s, n) == 0))
 			return c;
 	}
 	return -1;
@@ -176,7 +176,7 @@ static int64_t intern(struct wisp_str_table *t, const uint8_t *s, uint32_t n, si
 	}
 	for (slot = h & t->slots_mask; t->slots[slot]; slot = (slot + 1) & t->slots_mask) {
 		c = t->slots[slot] - 1;
-		if (t->hash[c] == h && t->len[c] == n && memcmp(t->bytes + t->off[c], s, n) == 0)
+		if (t->hash[c] == h && t->len[c] == n && (n == 0 || memcmp(t->bytes + t->off[c], s, n) == 0))
 			return c;
 	}
 	if (t->bytes_len + n > MAX_TABLE_BYTES)
@@ -203,7 +203,8 @@ static int64_t intern(struct wisp_str_table *t, const uint8_t *s, uint32_t n, si
 	for (uint32_t i = 0; i < n; i++)
 		ascii &= s[i] < 0x80;
 	c = t->count++;
-	memcpy(t->bytes + t->bytes_len, s, n);
+	if (n)
+		memcpy(t->bytes + t->bytes_len, s, n);
 	t->off[c] = (uint32_t)t->bytes_len;
 	t->len[c] = n;
 	t->hash[c] = h;

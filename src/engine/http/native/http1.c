@@ -75,8 +75,10 @@ static struct h1_msg *msg_new(const uint8_t *method, uint32_t method_len, const 
 	m->refs = 1;
 	m->method_len = method_len;
 	m->line_len = line_len;
-	memcpy(m->text, method, method_len);
-	memcpy(m->text + method_len, line, line_len);
+	if (method_len)
+		memcpy(m->text, method, method_len);
+	if (line_len)
+		memcpy(m->text + method_len, line, line_len);
 	m->body = m->text + method_len + line_len;
 	m->body_cap = body_cap;
 	return m;
@@ -232,6 +234,8 @@ static void buf_reserve(struct buf *b, size_t more)
 
 static void buf_put(struct buf *b, const void *s, size_t n)
 {
+	if (n == 0)
+		return;
 	buf_reserve(b, n);
 	if (b->failed)
 		return;
@@ -315,6 +319,8 @@ static int list_has(const uint8_t *s, size_t n, const char *word, int last_only)
 {
 	size_t a = 0;
 
+	if (n == 0)
+		return 0;
 	while (a <= n) {
 		size_t e = a, x, y;
 
