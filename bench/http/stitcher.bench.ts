@@ -9,7 +9,7 @@
  *   node out/bench/http/stitcher.bench.js [exchanges=200000]
  */
 import { loadAddon } from '../../src/engine/capture/addon.js';
-import { RecordEncoder } from '../../src/engine/capture/encode.js';
+import { RecordEncoder, type ShedEvent } from '../../src/engine/capture/encode.js';
 import type { CaptureEvent } from '../../src/engine/capture/types.js';
 import { httpColumns } from '../../src/engine/http/batch.js';
 import { ConnScript, bytes } from '../../src/engine/http/testing.js';
@@ -52,7 +52,7 @@ function build(name: string, perConn: number, shape: (c: ConnScript, x: Encoded,
     for (let i = 0; i < perConn; i++) shape(c, MIX[(k + i) % MIX.length]!, i);
     scripts.push(c.close());
   }
-  const events: CaptureEvent[] = [];
+  const events: (CaptureEvent | ShedEvent)[] = [];
   const window = 64;
   for (let base = 0; base < scripts.length; base += window) {
     const group = scripts.slice(base, base + window);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ShedEvent } from '../capture/encode.js';
 import type { CaptureEvent, DataEvent, Direction } from '../capture/types.js';
+
+type Event = CaptureEvent | ShedEvent;
 import { ProcessMetadata } from '../meta/process.js';
 import { HttpStitcher } from './stitcher.js';
 import type { HttpEventRow } from './schema.js';
@@ -29,7 +32,7 @@ function mutate(b: Uint8Array, rnd: () => number): Uint8Array {
 }
 
 /** A random connection: real exchanges, mutated or not, cut into random reads and chunks. */
-function randomConn(rnd: () => number, key: string, mutateP: number): CaptureEvent[] {
+function randomConn(rnd: () => number, key: string, mutateP: number): Event[] {
   const c = new ConnScript(key, process.pid, 1_700_000_000_000_000_000n + BigInt(Math.floor(rnd() * 1e9)));
   const role = rnd() < 0.5 ? 1 : 2;
   if (rnd() < 0.8) c.open(rnd() < 0.2 ? 0 : role);
@@ -83,7 +86,7 @@ test('fuzz: random and mutated streams never throw, and buffered bytes stay unde
     const s = new HttpStitcher({ processes, maxBufferedBytes, maxPendingBytes: 20_000, maxHeaderBytes: 8192, maxConnections: 8 });
     const streams = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (_, k) => randomConn(rnd, `c${k}`, 0.7));
     // Interleave the connections the way a ring buffer would.
-    const merged: CaptureEvent[] = [];
+    const merged: Event[] = [];
     const idx = streams.map(() => 0);
     while (idx.some((v, k) => v < streams[k]!.length)) {
       const k = Math.floor(rnd() * streams.length);
@@ -117,7 +120,7 @@ test('fuzz: random cuts, chunking and in-syscall reordering of clean streams giv
     // The same stream, one event per message: the reference.
     const ref = new HttpStitcher({ processes });
     const whole = new Map<string, DataEvent>();
-    const rebuilt: CaptureEvent[] = [];
+    const rebuilt: Event[] = [];
     for (const e of ev) {
       if (e.kind !== 'data') {
         rebuilt.push(e);

@@ -532,3 +532,57 @@ test('more requests waiting than maxPipelined: the oldest give up their place, l
   assert.equal(s.stats().queueOverflows, 2);
   assert.equal(s.stats().droppedExchanges, 2);
 });
+
+test('shedding: the stretch the kernel shed is neither a gap nor a lost exchange, later exchanges pair', () => {
+  const get = (p: string): string => `GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`;
+  const ok = (b: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
+  const c = new ConnScript('c', PID).open(2)
+    .io('ingress', get('/kept')).io('egress', ok('a'))
+    .shed()
+    .unseen('ingress', get('/shed1')).unseen('egress', ok('bb'))
+    .unseen('ingress', get('/shed2')).unseen('egress', ok('cc'))
+    .io('ingress', get('/after')).io('egress', ok('ddd'))
+    .close();
+  const s = stitcher();
+  assert.deepEqual(s.push(c.events).map((r) => [r.req_path, r.resp_body]), [['/kept', 'a'], ['/after', 'ddd']]);
+  const st = s.stats();
+  assert.equal(st.shedGaps, 2, 'one shed stretch per direction');
+  assert.deepEqual([st.gaps, st.droppedExchanges, st.unpairedResponses, st.resyncs, st.parseErrors], [0, 0, 0, 2, 0]);
+});
+
+test('shedding that begins with a request in flight loses that exchange as shed, not dropped', () => {
+  const c = new ConnScript('c', PID).open(2)
+    .io('ingress', 'GET /inflight HTTP/1.1\r\nHost: h\r\n\r\n')
+    .shed()
+    .unseen('egress', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx')
+    .io('ingress', 'GET /next HTTP/1.1\r\nHost: h\r\n\r\n').io('egress', 'HTTP/1.1 204 No Content\r\n\r\n');
+  const s = stitcher();
+  assert.deepEqual(s.push(c.events).map((r) => r.req_path), ['/next']);
+  assert.deepEqual([s.stats().shedExchanges, s.stats().droppedExchanges], [1, 0]);
+});
+
+test('a long Content-Length body: the kernel is asked to skip it past the prefix, and the skipped bytes are not gaps', () => {
+  const body = 200_000;
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${body}\r\n\r\n`;
+  const s = stitcher({ skipBodyOver: 65_536, bodyPrefixBytes: 16 });
+  const c = new ConnScript('c', PID).open(2).io('ingress', 'GET /big HTTP/1.1\r\nHost: h\r\n\r\n').io('egress', head + 'p'.repeat(1000));
+  assert.deepEqual(s.push(c.events), []);
+  const asked = s.ctlCalls();
+  // The egress body ends at the head plus the body; everything before that end may go uncopied.
+  assert.deepEqual(asked, [{ connId: 1, skipTo: [head.length + body, 0], muted: false }]);
+  // What the kernel then sends: sizes and positions, no bytes.
+  c.io('egress', 'q'.repeat(body - 1000), { captured: 0 }).io('ingress', 'GET /next HTTP/1.1\r\nHost: h\r\n\r\n').io('egress', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const rows = s.push(c.events.slice(3));
+  assert.deepEqual(rows.map((r) => [r.req_path, r.resp_body_size, r.resp_body]), [['/big', body, 'p'.repeat(16)], ['/next', 2, 'ok']]);
+  assert.deepEqual([s.stats().gaps, s.stats().gapBytes, s.stats().skipRequests], [0, 0, 1]);
+});
+
+test('a protocol switch (101) asks the kernel to mute the connection', () => {
+  const c = new ConnScript('c', PID).open(2)
+    .io('ingress', 'GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
+    .io('egress', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  const s = stitcher();
+  assert.deepEqual(s.push(c.events).map((r) => r.resp_status), [101]);
+  assert.deepEqual(s.ctlCalls().map((x) => x.muted), [true]);
+  assert.equal(s.stats().muteRequests, 1);
+});

@@ -3,6 +3,7 @@
  * event per syscall, big syscalls in chunks, positions per direction), for the stitcher's tests
  * and bench. Not used by the engine.
  */
+import type { ShedEvent } from '../capture/encode.js';
 import type { CaptureEvent, Direction, TraceRole } from '../capture/types.js';
 
 const enc = new TextEncoder();
@@ -22,7 +23,7 @@ export interface SyscallShape {
 
 /** One connection's events, in the order they are produced. */
 export class ConnScript {
-  readonly events: CaptureEvent[] = [];
+  readonly events: (CaptureEvent | ShedEvent)[] = [];
   private readonly pos: Record<Direction, bigint> = { egress: 0n, ingress: 0n };
   private readonly total: Record<Direction, bigint> = { egress: 0n, ingress: 0n };
   /** Wall-clock ns of the next event; each syscall advances it by `stepNs`. */
@@ -82,6 +83,21 @@ export class ConnScript {
   bytewise(direction: Direction, data: string | Uint8Array): this {
     const b = bytes(data);
     for (let i = 0; i < b.length; i++) this.io(direction, b.subarray(i, i + 1));
+    return this;
+  }
+
+  /** A syscall the kernel sent nothing for (shed under overload): positions move on, no record. */
+  unseen(direction: Direction, data: string | Uint8Array): this {
+    const n = BigInt(bytes(data).length);
+    this.tick();
+    this.pos[direction] += n;
+    this.total[direction] += n;
+    return this;
+  }
+
+  /** The kernel's marker that it starts shedding this connection here. */
+  shed(): this {
+    this.events.push({ kind: 'shed', connKey: this.connKey, pid: this.pid, fd: 5, tsNs: this.tick(), pos: [this.pos.egress, this.pos.ingress] });
     return this;
   }
 

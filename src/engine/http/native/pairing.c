@@ -54,6 +54,7 @@ struct side {
 	uint8_t dir;      /* WISP_DIR_EGRESS or WISP_DIR_INGRESS */
 	uint8_t seen;
 	uint8_t shedding; /* the kernel sheds this connection: holes are shed, not lost */
+	uint64_t shed_ts; /* when it began: what was lost in the stretch was lost by then */
 };
 
 struct conn {
@@ -842,7 +843,7 @@ static void on_data(struct wisp_stitcher *s, const struct wisp_data_event *ev, c
 	if (sd->shedding) {
 		sd->shedding = 0;
 		s->in_shed = 1;
-		reasm_skip_to(&sd->reasm, ev->pos, ts);
+		reasm_skip_to(&sd->reasm, ev->pos, sd->shed_ts);
 		s->in_shed = 0;
 	}
 	reasm_add(&sd->reasm, ev->pos, ev->size, ev->chunk_offset, data, ev->data_len, ts);
@@ -886,8 +887,19 @@ static void on_shed(struct wisp_stitcher *s, const struct wisp_shed_event *ev, u
 		return;
 	if (ts > c->last_ts)
 		c->last_ts = ts;
-	for (int d = 0; d < 2; d++)
-		c->side[d].shedding = 1;
+	for (int d = 0; d < 2; d++) {
+		struct side *sd = &c->side[d];
+
+		/* The marker tells where each direction stood, even one that has sent nothing yet. */
+		reasm_start_at(&sd->reasm, ev->pos[d]);
+		if (!sd->seen) {
+			sd->seen = 1;
+			if (!c->has_open || ev->pos[d] != 0)
+				h1_start_mid_stream(&sd->parser);
+		}
+		sd->shedding = 1;
+		sd->shed_ts = ts;
+	}
 }
 
 void wisp_stitcher_record(struct wisp_stitcher *s, const void *rec, size_t len, int64_t clock_offset_ns)

@@ -262,6 +262,14 @@ void reasm_force_holes(struct reasm *r)
 	}
 }
 
+void reasm_start_at(struct reasm *r, uint64_t pos)
+{
+	if (r->started)
+		return;
+	r->next = pos;
+	r->started = 1;
+}
+
 void reasm_skip_to(struct reasm *r, uint64_t pos, uint64_t ts)
 {
 	reasm_seal(r);

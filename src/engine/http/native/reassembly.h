@@ -86,6 +86,9 @@ void reasm_force_holes(struct reasm *r);
 /* Forgets everything buffered (eviction, tunnel). */
 void reasm_discard(struct reasm *r);
 
+/* The stream is known to be at `pos` (a shed marker said so) before any record of it arrived. */
+void reasm_start_at(struct reasm *r, uint64_t pos);
+
 /* Every hole before `pos` is a gap now (the kernel said it sent nothing there). */
 void reasm_skip_to(struct reasm *r, uint64_t pos, uint64_t ts);
 
