@@ -1,6 +1,7 @@
 import type { NativeBatch, NativeHttpOptions } from './capture/addon.js';
 import { Tracer, type TracerOptions } from './capture/tracer.js';
 import { httpColumns, httpRows } from './http/batch.js';
+import { LossLog, type Missing } from './http/loss.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
 import { ProcessMetadata } from './meta/process.js';
@@ -43,6 +44,9 @@ export class Agent {
   private readonly tracer: Tracer;
   private readonly processes = new ProcessMetadata();
   private readonly listeners: RowsListener[] = [];
+  private readonly loss = new LossLog();
+  private readonly lossTimer: NodeJS.Timeout;
+  private counted: Missing = { shed: 0, lost: 0 };
   private rowErrors = 0;
   private closed = false;
 
@@ -51,6 +55,7 @@ export class Agent {
     this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
     this.tracer = tracer;
     tracer.onBatches((batches) => this.ingest(batches));
+    this.lossTimer = setInterval(() => this.countMissing(), 1000).unref();
   }
 
   /**
@@ -92,6 +97,26 @@ export class Agent {
     }
   }
 
+  /**
+   * Files what went missing since the last call under the current second: exchanges the kernel
+   * shed (and those in flight when shedding began), and exchanges lost to dropped data.
+   */
+  private countMissing(): void {
+    const s = this.tracer.stats();
+    const now: Missing = {
+      shed: (s.drops['shed_exchanges'] ?? 0) + (s.http?.shedExchanges ?? 0),
+      lost: s.http?.droppedExchanges ?? 0,
+    };
+    this.loss.record(BigInt(Date.now()) * 1_000_000n, now.shed - this.counted.shed, now.lost - this.counted.lost);
+    this.counted = now;
+  }
+
+  /** Exchanges that went missing in [startNs, endNs) (null: unbounded), by cause. */
+  missing(startNs: bigint | null, endNs: bigint | null): Missing {
+    if (!this.closed) this.countMissing();
+    return this.loss.between(startNs, endNs, BigInt(Date.now()) * 1_000_000n);
+  }
+
   /** Whether capture is attached, and how many programs. */
   captureState(): { running: boolean; programs: number } {
     const programs = this.closed ? 0 : this.tracer.attachedPrograms();
@@ -130,7 +155,9 @@ export class Agent {
   /** Detaches capture and stops the timers; the store stays readable. Idempotent. */
   close(): void {
     if (this.closed) return;
+    this.countMissing();
     this.closed = true;
+    clearInterval(this.lossTimer);
     this.tracer.close();
     this.metadata.close?.().catch((e: unknown) => console.error(`wisp: stopping metadata failed: ${(e as Error).message}`));
   }

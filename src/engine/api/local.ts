@@ -1,8 +1,10 @@
+import { missingWarning, type Missing } from '../http/loss.js';
 import type { MetadataView } from '../meta/types.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { runPartial } from '../pxl/dist/engine.js';
 import { checkPartialRequest } from '../pxl/dist/validate.js';
 import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
+import type { LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
@@ -16,6 +18,35 @@ export interface LocalSource {
   readonly metadata: MetadataView;
   captureState(): { running: boolean; programs: number };
   snapshot(): MetricsSnapshot;
+  /** HTTP exchanges known to be missing from [startNs, endNs) (null: unbounded). */
+  missing?(startNs: bigint | null, endNs: bigint | null): Missing;
+}
+
+/** The time range a program reads of `table`: the union of its scans (null: unbounded). */
+function scanRange(plans: readonly LogicalPlan[], table: string): { startNs: bigint | null; endNs: bigint | null } | undefined {
+  let range: { startNs: bigint | null; endNs: bigint | null } | undefined;
+  const stack = [...plans];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    switch (p.kind) {
+      case 'source':
+        if (p.table !== table) break;
+        range = range === undefined ? { startNs: p.startNs, endNs: p.endNs } : {
+          startNs: range.startNs === null || p.startNs === null ? null : range.startNs < p.startNs ? range.startNs : p.startNs,
+          endNs: range.endNs === null || p.endNs === null ? null : range.endNs > p.endNs ? range.endNs : p.endNs,
+        };
+        break;
+      case 'join':
+        stack.push(p.left, p.right);
+        break;
+      case 'union':
+        stack.push(...p.inputs);
+        break;
+      default:
+        stack.push(p.input);
+    }
+  }
+  return range;
 }
 
 /** Result limits per output table. */
@@ -63,10 +94,12 @@ export class LocalBackend implements QueryBackend {
       ...(this.limits.maxBytes !== undefined ? { maxBytes: this.limits.maxBytes } : {}),
     });
     const json = resultToJson(result);
+    const range = this.source.missing ? scanRange(program.outputs.map((o) => o.plan), 'http_events') : undefined;
+    const incomplete = range && this.source.missing ? missingWarning(this.source.missing(range.startNs, range.endNs)) : undefined;
     return {
       tables: json.tables,
       stats: { compileMs, ...json.stats },
-      warnings: [...warnings, ...json.warnings],
+      warnings: [...warnings, ...json.warnings, ...(incomplete ? [incomplete] : [])],
     };
   }
 
