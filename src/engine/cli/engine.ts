@@ -23,6 +23,7 @@ ${CAPTURE_USAGE}
                 $KUBECONFIG or ~/.kube/config; anything else is a kubeconfig path.
                 Without it the Kubernetes keys are ''. An unreachable API never stops capture.
   --node-name   this node's name, to watch only its pods (default $NODE_NAME, else the host name)
+  SIGINT/SIGTERM stop capture, give requests in flight 2 s, and exit 0.
   Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
 
 /** Splits HOST:PORT (IPv6 as [::1]:PORT). */
@@ -92,10 +93,27 @@ export async function startEngine(opts: { listen: string; token?: string; budget
       try {
         agent.close();
       } finally {
-        await app.close();
+        await closeServer(app);
       }
     },
   };
+}
+
+/** How long requests in flight get to finish when the engine stops. */
+const STOP_GRACE_MS = 2000;
+
+/**
+ * Closes the API: no new connections, idle ones closed, requests in flight get STOP_GRACE_MS
+ * and then their connections are cut. Without the cut, one client that never finishes its
+ * request (a body that never comes) keeps the engine from exiting after SIGTERM.
+ */
+async function closeServer(app: FastifyInstance): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
 }
 
 /** `wisp engine`: runs until SIGINT/SIGTERM. */
