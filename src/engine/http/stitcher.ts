@@ -19,7 +19,7 @@ import { ProcessMetadata, type ProcessInfo } from '../meta/process.js';
 import { HeadCache } from './heads.js';
 import { HttpParser, type HttpMessage, type ParserCounters, type ParserHost } from './parser.js';
 import { StreamReassembler, type ReassemblyCounters } from './reassembly.js';
-import { Redactor, bodyText, contentTypeOf, headersJson } from './render.js';
+import { Redactor, bodyText, contentTypeOf, headersJson, type RedactionOptions } from './render.js';
 import type { HttpEventRow } from './schema.js';
 
 /** Where process metadata comes from (a {@link ProcessMetadata} by default). */
@@ -29,14 +29,12 @@ export interface ProcessSource {
 
 /** Stitcher options; every field has a default. */
 export interface StitcherOptions {
-  /** Body prefix kept per message, in bytes. Default 512. */
+  /** Body prefix kept per message, in bytes; 0 keeps no body (sizes stay true). Default 512. */
   readonly bodyPrefixBytes?: number;
   /** Largest start line + header section; larger ones are counted and skipped. Default 64 KiB. */
   readonly maxHeaderBytes?: number;
-  /** Redact credential headers. Default true. */
-  readonly redact?: boolean;
-  /** Header names to redact instead of the defaults (see render.ts). */
-  readonly redactHeaders?: readonly string[];
+  /** What is redacted in headers and request targets (render.ts). Default: the built-in rules. */
+  readonly redaction?: RedactionOptions;
   /** Out-of-order bytes held per direction before a hole is declared a gap. Default 256 KiB. */
   readonly maxPendingBytes?: number;
   /** Out-of-order segments held per direction before a hole is declared a gap. Default 64. */
@@ -195,7 +193,7 @@ export class HttpStitcher {
       maxPendingBytes: opts.maxPendingBytes ?? 256 * 1024,
       maxPendingSegments: opts.maxPendingSegments ?? 64,
     };
-    this.redactor = new Redactor(opts.redact ?? true, opts.redactHeaders);
+    this.redactor = new Redactor(opts.redaction);
     this.processes = opts.processes ?? new ProcessMetadata();
     this.maxPipelined = opts.maxPipelined ?? 64;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
@@ -507,7 +505,7 @@ export class HttpStitcher {
       content_type: respHead.contentType,
       req_headers: this.render(req.headers).json,
       req_method: req.method,
-      req_path: req.target,
+      req_path: this.redactor.target(req.target),
       req_body: bodyText(req.body, req.bodyLen, req.bodySize > req.bodyLen),
       req_body_size: req.bodySize,
       resp_headers: respHead.json,
