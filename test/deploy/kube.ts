@@ -13,6 +13,8 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { validate as namespaceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace';
 import { validate as secretSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Secret';
@@ -22,6 +24,8 @@ import { validate as daemonSetSchema } from 'kubernetes-models/_schemas/IoK8sApi
 import { validate as deploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
 import { validate as clusterRoleSchema } from 'kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRole';
 import { validate as clusterRoleBindingSchema } from 'kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRoleBinding';
+import { validate as roleSchema } from 'kubernetes-models/_schemas/IoK8sApiRbacV1Role';
+import { validate as roleBindingSchema } from 'kubernetes-models/_schemas/IoK8sApiRbacV1RoleBinding';
 import { validate as networkPolicySchema } from 'kubernetes-models/_schemas/IoK8sApiNetworkingV1NetworkPolicy';
 import { validate as objectMetaSchema } from '@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta';
 import { parseAllDocuments } from 'yaml';
@@ -55,6 +59,8 @@ export const KINDS: Readonly<Record<string, Kind>> = {
   'apps/v1/Deployment': kind(Deployment, deploymentSchema),
   'rbac.authorization.k8s.io/v1/ClusterRole': kind(ClusterRole, clusterRoleSchema),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': kind(ClusterRoleBinding, clusterRoleBindingSchema),
+  'rbac.authorization.k8s.io/v1/Role': kind(Role, roleSchema),
+  'rbac.authorization.k8s.io/v1/RoleBinding': kind(RoleBinding, roleBindingSchema),
   'networking.k8s.io/v1/NetworkPolicy': kind(NetworkPolicy, networkPolicySchema),
 };
 
@@ -63,10 +69,15 @@ export const KINDS: Readonly<Record<string, Kind>> = {
  * a syntax error names the file and position.
  */
 export function loadManifests(file: string): Manifest[] {
-  const docs = parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' });
+  return parseManifests(readFileSync(file, 'utf8'), file);
+}
+
+/** {@link loadManifests} for text, e.g. what `kubectl kustomize` prints; `where` names it in errors. */
+export function parseManifests(text: string, where: string): Manifest[] {
+  const docs = parseAllDocuments(text, { version: '1.1' });
   const out: Manifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value = doc.toJS() as Manifest | null;
     if (value !== null) out.push(value);
   }

@@ -1,17 +1,22 @@
 /**
- * deploy/kubernetes: every manifest against the Kubernetes OpenAPI schemas (kubernetes-models),
- * unknown fields included, and the properties the deployment depends on: the ClusterRole's exact
- * grants, the engine's privileges and mounts, probes, and that selectors, ports, the Secret and
- * the ServiceAccount refer to things that exist. There is no API server here, so nothing is
- * applied; see docs/deploy.md.
+ * deploy/kubernetes (the base) and deploy/site-example (the overlay a site copies): every manifest
+ * against the Kubernetes OpenAPI schemas (kubernetes-models), unknown fields included, and the
+ * properties the deployment depends on: each workload's ServiceAccount and exact grants, one
+ * token per hop and none committed, the engine's privileges and mounts, probes, and that
+ * selectors, ports and Secrets refer to things that exist. `kubectl kustomize` renders both for
+ * real. There is no API server here, so nothing is applied; see docs/deploy.md.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadManifests, problems, type Manifest } from './kube.js';
+import { run, type CommandResult } from '../support/peers.js';
+import { loadManifests, parseManifests, problems, type Manifest } from './kube.js';
 
-const dir = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
+const deploy = fileURLToPath(new URL('../../../deploy/', import.meta.url));
+const dir = `${deploy}kubernetes/`;
 
 interface Kustomization {
   namespace: string;
@@ -45,6 +50,7 @@ interface PodSpec {
   serviceAccountName: string;
   hostPID?: boolean;
   hostNetwork?: boolean;
+  securityContext?: { fsGroup?: number };
   containers: Container[];
   volumes: { name: string; hostPath?: { path: string }; secret?: { secretName: string; defaultMode?: number } }[];
 }
@@ -71,6 +77,55 @@ function flag(c: Container, name: string): string {
 
 function containsLabels(labels: Record<string, string>, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The Secret whose key `token` the file behind `flagName` is, checked to be mounted read-only. */
+function tokenSecret(w: Workload, flagName: string): string {
+  const c = w.spec.template.spec.containers[0]!;
+  const path = flag(c, flagName);
+  const m = c.volumeMounts.find((x) => path === `${x.mountPath}/token`);
+  assert.ok(m, `${w.metadata.name} ${flagName} ${path} is the key token of a mounted volume`);
+  assert.equal(m.readOnly, true, `${w.metadata.name} mounts ${m.name} read-only`);
+  const vol = w.spec.template.spec.volumes.find((v) => v.name === m.name);
+  assert.ok(vol?.secret, `${w.metadata.name} volume ${m.name} is a Secret`);
+  return vol.secret.secretName;
+}
+
+/** The Secrets a workload's pods mount. */
+function mountedSecrets(w: Workload): string[] {
+  return w.spec.template.spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : [])).sort();
+}
+
+async function kustomize(path: string): Promise<CommandResult> {
+  try {
+    return await run('kubectl', ['kustomize', path]);
+  } catch (e) {
+    throw new Error(`kubectl (its built-in kustomize renders deploy/; the machine image's kubectl 1.32 does) is needed: ${(e as Error).message}`);
+  }
+}
+
+type Rbac = Manifest & {
+  rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }[];
+  roleRef?: { apiGroup: string; kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace: string }[];
+};
+
+/** What each ServiceAccount may do, as `namespace|*` `group/resource:verb`, from every (Cluster)Role bound to it. */
+function grantsOf(objects: readonly Manifest[], account: string): string[] {
+  const out = new Set<string>();
+  for (const b of objects as Rbac[]) {
+    if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
+    if (!b.subjects!.some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === 'wisp')) continue;
+    const role = (objects as Rbac[]).find((r) => r.kind === b.roleRef!.kind && r.metadata.name === b.roleRef!.name);
+    assert.ok(role, `${b.kind} ${b.metadata.name} refers to ${b.roleRef!.kind} ${b.roleRef!.name}, which exists`);
+    const scope = b.kind === 'RoleBinding' ? b.metadata.namespace! : '*';
+    for (const r of role.rules!) {
+      assert.equal(r.resourceNames, undefined);
+      assert.equal(r.nonResourceURLs, undefined);
+      for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) out.add(`${scope} ${g}/${res}:${v}`);
+    }
+  }
+  return [...out].sort();
 }
 
 test('kustomization.yaml lists every manifest in deploy/kubernetes, in namespace wisp', () => {
@@ -106,29 +161,17 @@ test('the schema check rejects a wrong type and a misspelt field', () => {
   assert.equal(found.length, 3, found.join('\n'));
 });
 
-test('the ClusterRole grants get/list/watch on pods, services, endpointslices and nodes, nothing more', () => {
-  const role = find('ClusterRole', 'wisp') as Manifest & {
-    rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }[];
-  };
-  const grants = new Set<string>();
-  for (const r of role.rules) {
-    assert.equal(r.resourceNames, undefined);
-    assert.equal(r.nonResourceURLs, undefined);
-    for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) grants.add(`${g}/${res}:${v}`);
-  }
-  const want = new Set<string>();
-  for (const res of ['/pods', '/services', '/nodes', 'discovery.k8s.io/endpointslices']) {
-    for (const v of ['get', 'list', 'watch']) want.add(`${res}:${v}`);
-  }
-  assert.deepEqual([...grants].sort(), [...want].sort());
-  const binding = find('ClusterRoleBinding', 'wisp') as Manifest & {
-    roleRef: { kind: string; name: string };
-    subjects: { kind: string; name: string; namespace: string }[];
-  };
-  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'wisp' });
-  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'wisp', namespace: 'wisp' }]);
-  find('ServiceAccount', 'wisp');
-  for (const w of [engine, broker]) assert.equal(w.spec.template.spec.serviceAccountName, 'wisp');
+test('the engine and the broker each have their own ServiceAccount, allowed exactly the list and watch calls their code makes', () => {
+  assert.equal(engine.spec.template.spec.serviceAccountName, 'wisp-engine');
+  assert.equal(broker.spec.template.spec.serviceAccountName, 'wisp-broker');
+  for (const name of ['wisp-engine', 'wisp-broker']) find('ServiceAccount', name);
+  assert.deepEqual(all.filter((m) => m.kind === 'ServiceAccount').map((m) => m.metadata.name).sort(), ['wisp-broker', 'wisp-engine']);
+  const lw = (scope: string, resources: string[]): string[] => resources.flatMap((r) => [`${scope} ${r}:list`, `${scope} ${r}:watch`]);
+  // src/engine/meta/k8s/informers.ts: this node's pods, every service and endpointslice. No
+  // nodes: the node name comes from the downward API.
+  assert.deepEqual(grantsOf(all, 'wisp-engine'), lw('*', ['/pods', '/services', 'discovery.k8s.io/endpointslices']).sort());
+  // src/engine/broker/engines.ts: the endpointslices of wisp/wisp-engine, in namespace wisp only.
+  assert.deepEqual(grantsOf(all, 'wisp-broker'), lw('wisp', ['discovery.k8s.io/endpointslices']).sort());
 });
 
 test('the engine DaemonSet: hostPID, four capabilities and not privileged, host mounts, node name, probes, resources', () => {
@@ -142,12 +185,14 @@ test('the engine DaemonSet: hostPID, four capabilities and not privileged, host 
 
   const hostPaths = new Map(pod.volumes.filter((v) => v.hostPath).map((v) => [v.name, v.hostPath!.path]));
   const mounts = new Map(c.volumeMounts.map((m) => [m.mountPath, m]));
-  for (const [path, readOnly] of [['/sys/kernel/tracing', false], ['/sys/fs/bpf', false], ['/sys/fs/cgroup', true]] as const) {
+  for (const [path, readOnly] of [['/sys/kernel/tracing', false], ['/sys/fs/cgroup', true]] as const) {
     const m = mounts.get(path);
     assert.ok(m, `no mount at ${path}`);
     assert.equal(hostPaths.get(m.name), path, `${path} comes from the node's ${path}`);
     assert.equal(m.readOnly === true, readOnly, `${path} read-only`);
   }
+  // Nothing else from the node; no bpffs, as the engine pins nothing.
+  assert.deepEqual([...hostPaths.values()].sort(), ['/sys/fs/cgroup', '/sys/kernel/tracing']);
 
   const nodeName = c.env?.find((e) => e.name === 'NODE_NAME');
   assert.equal(nodeName?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
@@ -164,20 +209,96 @@ test('the engine DaemonSet: hostPID, four capabilities and not privileged, host 
   }
 });
 
-test('the token: both workloads read the Secret wisp-token where their --token-file points', () => {
-  const secret = find('Secret', 'wisp-token') as Manifest & { stringData: Record<string, string> };
-  assert.ok(secret.stringData['token'], 'the Secret has a token key');
-  for (const [w, flags] of [[engine, ['--token-file']], [broker, ['--token-file', '--engine-token-file']]] as const) {
-    const pod = w.spec.template.spec;
-    const c = pod.containers[0]!;
-    const vol = pod.volumes.find((v) => v.secret?.secretName === 'wisp-token');
-    assert.ok(vol, `${w.metadata.name} mounts the Secret`);
-    const mount = c.volumeMounts.find((m) => m.name === vol.name)!;
-    assert.equal(mount.readOnly, true);
-    for (const f of flags) assert.equal(flag(c, f), `${mount.mountPath}/token`, `${w.metadata.name} ${f}`);
+test('one token per hop: the engine mounts only its own, the broker checks Grafana\'s and presents the engine\'s', () => {
+  const engineToken = tokenSecret(engine, '--token-file');
+  const brokerToken = tokenSecret(broker, '--token-file');
+  assert.equal(engineToken, 'wisp-engine-token');
+  assert.equal(brokerToken, 'wisp-broker-token');
+  assert.equal(tokenSecret(broker, '--engine-token-file'), engineToken, 'the broker presents the token the engines check');
+  assert.deepEqual(mountedSecrets(engine), [engineToken]);
+  assert.deepEqual(mountedSecrets(broker), [brokerToken, engineToken]);
+  // Only the owner reads a token: the engine is root; the broker is uid 1000 and reads through
+  // its fsGroup, which Kubernetes gives the Secret volumes' files.
+  const modes = (w: Workload) => w.spec.template.spec.volumes.filter((v) => v.secret).map((v) => v.secret!.defaultMode);
+  assert.deepEqual(modes(engine), [0o400], 'YAML 1.1 octal, as Kubernetes reads it');
+  assert.deepEqual(modes(broker), [0o440, 0o440]);
+  assert.equal(broker.spec.template.spec.securityContext?.fsGroup, broker.spec.template.spec.containers[0]!.securityContext.runAsUser);
+});
+
+test('no token is committed: deploy/kubernetes has no Secret, and the site overlay renders only from token files you make', async () => {
+  // Applied as it is, the base cannot run with a known token: its pods wait for Secrets it does not hold.
+  assert.deepEqual(all.filter((m) => m.kind === 'Secret').map((m) => m.metadata.name), []);
+  const tmp = mkdtempSync(join(tmpdir(), 'wisp-kustomize-'));
+  try {
+    cpSync(dir, join(tmp, 'kubernetes'), { recursive: true });
+    cpSync(join(deploy, 'site-example'), join(tmp, 'site'), { recursive: true });
+    const site = join(tmp, 'site');
+    const none = await kustomize(site);
+    assert.notEqual(none.code, 0, 'rendered without token files');
+    assert.match(none.stderr, /engine-token: no such file/);
+    writeFileSync(join(site, 'engine-token'), 'e'.repeat(64));
+    const one = await kustomize(site);
+    assert.notEqual(one.code, 0, 'rendered with one token file of two');
+    assert.match(one.stderr, /broker-token: no such file/);
+    writeFileSync(join(site, 'broker-token'), 'b'.repeat(64));
+    const both = await kustomize(site);
+    assert.equal(both.code, 0, both.stderr);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  const engineVol = engine.spec.template.spec.volumes.find((v) => v.secret)!;
-  assert.equal(engineVol.secret!.defaultMode, 0o400, 'YAML 1.1 octal, as Kubernetes reads it');
+});
+
+test('the site overlay, rendered by kubectl: valid objects, the image, and each token file in the Secret of its hop', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wisp-kustomize-'));
+  try {
+    cpSync(dir, join(tmp, 'kubernetes'), { recursive: true });
+    cpSync(join(deploy, 'site-example'), join(tmp, 'site'), { recursive: true });
+    const tokens = { 'engine-token': 'e1'.repeat(32), 'broker-token': 'b2'.repeat(32) };
+    for (const [f, v] of Object.entries(tokens)) writeFileSync(join(tmp, 'site', f), `${v}\n`);
+    const r = await kustomize(join(tmp, 'site'));
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseManifests(r.stdout, 'kubectl kustomize deploy/site');
+    const secrets = objects.filter((m) => m.kind === 'Secret') as (Manifest & { data: Record<string, string> })[];
+    // kustomize wraps base64 at 70 columns; the API server's decoder (Go's encoding/base64)
+    // skips the newlines, the schema's format check does not.
+    for (const s of secrets) for (const k of Object.keys(s.data)) s.data[k] = s.data[k]!.replace(/\n/g, '');
+    for (const m of objects) assert.deepEqual(problems(m), [], `${m.kind} ${m.metadata.name}`);
+    const one = (kind: string, name: string) => {
+      const m = objects.find((x) => x.kind === kind && x.metadata.name === name);
+      assert.ok(m, `rendered ${kind} ${name}`);
+      return m as Workload;
+    };
+    const [e, b] = [one('DaemonSet', 'wisp-engine'), one('Deployment', 'wisp-broker')];
+    assert.equal(secrets.length, 2);
+    const valueOf = (name: string): string => {
+      const s = secrets.find((x) => x.metadata.name === name);
+      assert.ok(s, `the Secret ${name} the pods mount is rendered`);
+      assert.equal(s.metadata.namespace, 'wisp');
+      return Buffer.from(s.data['token']!, 'base64').toString();
+    };
+    // Kustomize names each Secret after its content's hash and rewrites the pods' references.
+    assert.match(tokenSecret(e, '--token-file'), /^wisp-engine-token-[a-z0-9]+$/);
+    assert.equal(valueOf(tokenSecret(e, '--token-file')), `${tokens['engine-token']}\n`);
+    assert.equal(valueOf(tokenSecret(b, '--engine-token-file')), `${tokens['engine-token']}\n`);
+    assert.equal(valueOf(tokenSecret(b, '--token-file')), `${tokens['broker-token']}\n`);
+    assert.deepEqual(mountedSecrets(e), [tokenSecret(e, '--token-file')]);
+    for (const w of [e, b]) assert.equal(w.spec.template.spec.containers[0]!.image, 'wisp:0.1.0');
+    assert.equal(objects.length, all.length + 2, 'the base and the two Secrets, nothing else');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('kubectl kustomize renders the base: the objects of the files, in namespace wisp, with the image', async () => {
+  const r = await kustomize(dir);
+  assert.equal(r.code, 0, r.stderr);
+  const objects = parseManifests(r.stdout, 'kubectl kustomize deploy/kubernetes');
+  const ids = (ms: readonly Manifest[]) => ms.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+  assert.deepEqual(ids(objects), ids(all));
+  for (const m of objects) {
+    assert.deepEqual(problems(m), [], `${m.kind} ${m.metadata.name}`);
+    assert.equal(m.metadata.labels?.['app.kubernetes.io/part-of'], 'wisp', `${m.kind} ${m.metadata.name}`);
+  }
 });
 
 test('Services select the pods and ports that exist; the broker finds engines through the headless one', () => {

@@ -49,7 +49,9 @@ test('the datasource: plugin id, fixed uid, and exactly the settings the plugin 
   assert.deepEqual(Object.keys(ds.jsonData).sort(), jsonKeys.sort());
   assert.deepEqual(Object.keys(ds.secureJsonData).sort(), secureKeys.sort());
   assert.equal(ds.jsonData['engineUrl'], '$WISP_URL');
-  assert.equal(ds.secureJsonData['token'], '$WISP_TOKEN');
+  // The token is read from a file where compose and Kubernetes mount it (docs/deploy.md), so it
+  // is never in an environment and a missing file fails provisioning instead of sending no token.
+  assert.equal(ds.secureJsonData['token'], '$__file{/run/wisp/broker-token/token}');
 });
 
 test('the dashboard provider loads the folder Grafana mounts provisioning/dashboards at', () => {

@@ -1,6 +1,6 @@
 // What `make plugin` leaves in dist/: the files Grafana loads, an AMD module.js that imports
 // Grafana's shared modules instead of bundling them, and a plugin.json that validates against
-// Grafana's own schema (kept offline in ../shared/grafana/plugin.schema.json).
+// Grafana's own schema (vendored in test/plugin/schema/, see the README there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import addFormats from 'ajv-formats';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const dist = path.join(root, 'dist');
-const schemaFile = path.resolve(root, '../shared/grafana/plugin.schema.json');
+const schemaFile = path.join(root, 'test/plugin/schema/plugin.schema.json');
 
 function listFiles(dir: string, base = ''): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

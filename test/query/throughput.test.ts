@@ -4,29 +4,21 @@
  * the requests sent in each bin.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nodeServer, run, waitForLine, type Peer } from '../support/peers.js';
+import { nodeServer, run, wispEngine, type Peer } from '../support/peers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const wisp = join(root, 'bin/wisp');
 const client = fileURLToPath(new URL('../support/client.js', import.meta.url));
-let engineUrl = '';
-let stopEngine: () => Promise<void>;
+let engine: Peer & { url: string };
 let server: Peer;
 
 before(async () => {
-  const child = spawn(wisp, ['engine', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  engineUrl = (await waitForLine(child, /listening on (http:\/\/\S+)/, 30_000))[1]!;
-  stopEngine = () =>
-    new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+  engine = await wispEngine();
   server = await nodeServer(`
 import http from 'node:http';
 const s = http.createServer((req, res) => { res.writeHead(200, {'content-length': 5}); res.end('hello'); });
@@ -36,7 +28,7 @@ s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
 
 after(async () => {
   await server.stop();
-  await stopEngine();
+  await engine.stop();
 });
 
 async function sleepUntil(ms: number): Promise<void> {
@@ -73,7 +65,7 @@ px.display(df, 'throughput')
   await new Promise((r) => setTimeout(r, 500));
   const from = String(firstBin - 2000);
   const to = String(firstBin + bursts.length * 1000 + 1000);
-  const res = await run(wisp, ['query', '--url', engineUrl, '--from', from, '--to', to, '--interval', '1s', '--format', 'csv', script]);
+  const res = await run(wisp, ['query', '--url', engine.url, '--from', from, '--to', to, '--interval', '1s', '--format', 'csv', script]);
   assert.equal(res.code, 0, res.stderr);
   const lines = res.stdout.trim().split('\n');
   assert.equal(lines[0], '# throughput');

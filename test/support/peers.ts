@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export interface Peer {
   readonly port: number;
@@ -45,6 +46,14 @@ function stopper(child: ChildProcess): () => Promise<void> {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+}
+
+/** `bin/wisp engine --listen 127.0.0.1:0 ARGS` as a process, once it listens; `stop` SIGTERMs it. */
+export async function wispEngine(args: readonly string[] = []): Promise<Peer & { url: string }> {
+  const wisp = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));
+  const child = spawn(wisp, ['engine', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = (await waitForLine(child, /^wisp engine listening on (http:\/\/\S+)$/, 30_000))[1]!;
+  return { url, port: Number(new URL(url).port), pid: child.pid!, stop: stopper(child) };
 }
 
 /** A port free right now on loopback (for servers that cannot bind port 0 and report it). */

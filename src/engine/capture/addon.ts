@@ -22,9 +22,8 @@ export interface NativeHttpOptions {
   reorderNs?: number;
   batchRows?: number;
   skipBodyOver?: number;
-  redact?: boolean;
-  redactHeaders?: readonly string[];
-  redactQueryParams?: readonly string[];
+  /** What is redacted (src/engine/http/redaction.ts); checked with checkRedaction first. */
+  redaction?: { mode?: 'defaults' | 'listed' | 'off'; headers?: readonly string[]; params?: readonly string[] };
 }
 
 /** A column of strings: codes into the batch's table of distinct strings. */

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
 import { BrokerBackend, DEFAULT_ENGINE_TIMEOUT_MS } from '../broker/backend.js';
 import { KubernetesEngines, parseEngineUrls, parseServiceRef, StaticEngines, type EngineDiscovery } from '../broker/engines.js';
 import { parseDurationNs } from '../pxl/exec/expr.js';
+import { parseCommandLine } from './args.js';
 import { listenUrl, parseListen, readToken } from './engine.js';
 
 const BROKER_USAGE = `usage: wisp broker [--listen HOST:PORT] [--token-file F] [--engine-token-file F]
@@ -82,7 +82,7 @@ function parseTimeout(text: string): number {
 export async function runBroker(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args: argv,
       options: {
         listen: { type: 'string', default: '127.0.0.1:7071' },
@@ -93,7 +93,6 @@ export async function runBroker(argv: string[]): Promise<number> {
         'engine-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
     }));
   } catch (e) {
     console.error(`wisp broker: ${(e as Error).message}\n${BROKER_USAGE}`);

@@ -1,20 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { QueryResponse, ResultTable } from '../api/contract.js';
 import { LocalBackend } from '../api/local.js';
 import { resolveFrame } from '../api/options.js';
-import { startEngine } from './engine.js';
+import { parseCommandLine, UsageError } from './args.js';
+import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning } from './capture-flags.js';
+import { startEngine, type RunningEngine } from './engine.js';
 import { textTable } from './format.js';
 
-export const DEMO_USAGE = `usage: wisp demo [--listen HOST:PORT] [--rps N] [--duration S]
+export const DEMO_USAGE = `usage: wisp demo [--listen HOST:PORT] [--rps N] [--duration S] [--body-bytes N]
+                 [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
   The local stack on this host, no Docker or Kubernetes: the engine (capture + API), a demo
   workload of three services on loopback calling each other plus a load generator, and the live
   numbers of a PxL dashboard script in the terminal, refreshed every 2 s.
   --listen    the engine API, for 'wisp query' and Grafana (default 127.0.0.1:7070)
   --rps       load generator rate (default 40)
-  --duration  stop after S seconds (default: run until Ctrl-C)`;
+  --duration  stop after S seconds (default: run until Ctrl-C)
+${CAPTURE_USAGE}
+  Ctrl-C (SIGINT) or SIGTERM stops the workload and the engine and exits 0; a second one exits at once.`;
 
 /** The dashboard the demo renders: request rate, errors and latency per process, 5 s bins. */
 export const DEMO_SCRIPT = `import px
@@ -78,29 +83,76 @@ export function renderDashboard(table: ResultTable, nowNs: bigint): string {
   return textTable(['process', 'req/s', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s, last 60 s'], rows);
 }
 
-function startWorkload(role: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
+/** A workload process; `listening` resolves with its URL (at once, '' for the load generator). */
+function startWorkload(role: string, args: string[]): { child: ChildProcess; listening: Promise<string> } {
   const script = fileURLToPath(new URL('./demo/workload.js', import.meta.url));
   const child = spawn(process.execPath, [script, role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  if (role === 'loadgen') return Promise.resolve({ child, url: '' });
-  return new Promise((resolve, reject) => {
+  if (role === 'loadgen') return { child, listening: Promise.resolve('') };
+  const listening = new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       const m = /^listening (\d+)$/.exec(line);
-      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
       else reject(new Error(`demo ${role} said '${line}' instead of its port`));
     });
     child.once('exit', (code) => reject(new Error(`demo ${role} exited (${code}) before listening`)));
   });
+  return { child, listening };
 }
 
-/** `wisp demo`: runs until Ctrl-C or --duration. */
+/** SIGTERMs the children and waits until each has exited (SIGKILL for one still there after 3 s). */
+async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  const exits = alive.map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve())));
+  for (const c of alive) c.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const c of alive) c.kill('SIGKILL');
+  }, 3000);
+  await Promise.all(exits);
+  clearTimeout(timer);
+}
+
+/**
+ * Takes SIGINT and SIGTERM for the whole run, from before anything starts: `stopped` resolves
+ * on the first one, a second one kills the children and exits at once. Listening from the
+ * start matters: without a listener of ours the tracer's handler re-raises the signal, and a
+ * stop during startup would end the process with its children still running.
+ */
+function stopSignals(children: readonly ChildProcess[]): { stopped: Promise<void>; dispose(): void } {
+  let resolve!: () => void;
+  const stopped = new Promise<void>((r) => (resolve = r));
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (++count === 1) return resolve();
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+function positiveNumber(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= max)) throw new UsageError(`--${name} wants a number above 0, at most ${max} (got '${text}')`);
+  return n;
+}
+
+/** `wisp demo`: runs until SIGINT/SIGTERM (Ctrl-C) or --duration, then stops everything and returns 0. */
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       listen: { type: 'string', default: '127.0.0.1:7070' },
       rps: { type: 'string', default: '40' },
       duration: { type: 'string' },
+      ...CAPTURE_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,49 +160,66 @@ export async function runDemo(argv: string[]): Promise<number> {
     console.log(DEMO_USAGE);
     return 0;
   }
-  const engine = await startEngine({ listen: values.listen });
+  const rps = positiveNumber('rps', values.rps, 10_000);
+  const durationMs = values.duration !== undefined ? positiveNumber('duration', values.duration, 7 * 24 * 3600) * 1000 : undefined;
+  const capture = captureSettings(values);
   const children: ChildProcess[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const c of children) c.kill('SIGTERM');
-    await engine.stop();
+  const signals = stopSignals(children);
+  let stopRequested = false;
+  const stop = signals.stopped.then(() => {
+    stopRequested = true;
+  });
+  let engine: RunningEngine | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  /** A workload's URL, or undefined when a stop came first. */
+  const started = async (role: string, args: string[]): Promise<string | undefined> => {
+    if (stopRequested) return undefined;
+    const w = startWorkload(role, args);
+    children.push(w.child);
+    const first = await Promise.race([w.listening.then((url) => ({ url }), (error: Error) => ({ error })), stop.then(() => undefined)]);
+    if (first !== undefined && 'error' in first) throw first.error;
+    return first?.url;
   };
   try {
-    const catalog = await startWorkload('catalog', []);
-    children.push(catalog.child);
-    const cart = await startWorkload('cart', []);
-    children.push(cart.child);
-    const frontend = await startWorkload('frontend', ['--catalog', catalog.url, '--cart', cart.url]);
-    children.push(frontend.child);
-    children.push((await startWorkload('loadgen', ['--target', frontend.url, '--rps', values.rps])).child);
-  } catch (e) {
-    await stopAll();
-    throw e;
-  }
-  const backend = new LocalBackend(engine.agent);
-  const tty = process.stdout.isTTY === true;
-  console.log(`wisp demo: engine API on ${engine.url} (try: bin/wisp query --url ${engine.url} FILE); Ctrl-C stops`);
-  const tick = async (): Promise<void> => {
-    const frame = resolveFrame({ script: DEMO_SCRIPT }, Date.now());
-    const res: QueryResponse = await backend.query({ script: DEMO_SCRIPT }, frame, new AbortController().signal);
-    const table = res.tables[0]!;
-    const snap = engine.agent.snapshot();
-    const header = `wisp demo — ${new Date().toISOString()} — ${snap.tables['http_events']?.rows ?? 0} rows in http_events, ${snap.captureEvents} capture events`;
-    const text = `${header}\n\n${renderDashboard(table, frame.nowNs)}\n`;
-    process.stdout.write(tty ? `\x1b[2J\x1b[H${text}\n(engine API: ${engine.url}; Ctrl-C stops)\n` : `${text}\n`);
-  };
-  const timer = setInterval(() => {
-    tick().catch((e: unknown) => console.error(`wisp demo: dashboard query failed: ${(e as Error).message}`));
-  }, 2000);
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      clearInterval(timer);
-      stopAll().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
+    engine = await startEngine({ listen: values.listen, capture });
+    const warning = redactionWarning(capture);
+    if (warning !== undefined) console.error(warning);
+    const catalog = await started('catalog', []);
+    if (catalog === undefined) return 0;
+    const cart = await started('cart', []);
+    if (cart === undefined) return 0;
+    const frontend = await started('frontend', ['--catalog', catalog, '--cart', cart]);
+    if (frontend === undefined) return 0;
+    if ((await started('loadgen', ['--target', frontend, '--rps', String(rps)])) === undefined) return 0;
+    const running = engine;
+    const backend = new LocalBackend(running.agent);
+    const tty = process.stdout.isTTY === true;
+    console.log(`wisp demo: engine API on ${running.url} (try: bin/wisp query --url ${running.url} FILE); Ctrl-C stops`);
+    const tick = async (): Promise<void> => {
+      const frame = resolveFrame({ script: DEMO_SCRIPT }, Date.now());
+      const res: QueryResponse = await backend.query({ script: DEMO_SCRIPT }, frame, new AbortController().signal);
+      const table = res.tables[0]!;
+      const snap = running.agent.snapshot();
+      const header = `wisp demo — ${new Date().toISOString()} — ${snap.tables['http_events']?.rows ?? 0} rows in http_events, ${snap.captureEvents} capture events`;
+      const text = `${header}\n\n${renderDashboard(table, frame.nowNs)}\n`;
+      process.stdout.write(tty ? `\x1b[2J\x1b[H${text}\n(engine API: ${running.url}; Ctrl-C stops)\n` : `${text}\n`);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (values.duration !== undefined) setTimeout(stop, Number(values.duration) * 1000);
-  });
+    ticker = setInterval(() => {
+      tick().catch((e: unknown) => console.error(`wisp demo: dashboard query failed: ${(e as Error).message}`));
+    }, 2000);
+    const elapsed = durationMs === undefined ? undefined : new Promise<void>((resolve) => (deadline = setTimeout(resolve, durationMs)));
+    await Promise.race(elapsed === undefined ? [stop] : [stop, elapsed]);
+    return 0;
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(deadline);
+    const childrenGone = stopChildren(children);
+    try {
+      await engine?.stop();
+    } finally {
+      await childrenGone;
+      signals.dispose();
+    }
+  }
 }

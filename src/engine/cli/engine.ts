@@ -1,19 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from '../agent.js';
 import { LocalBackend } from '../api/local.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
 import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
+import { parseCommandLine, UsageError } from './args.js';
+import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning, type CaptureSettings } from './capture-flags.js';
 
 export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
+                   [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
                    [--kubernetes auto|in-cluster|KUBECONFIG] [--node-name NAME]
   Captures HTTP on this node and serves the query API (docs/api.md).
   --listen      where the API listens (default 127.0.0.1:7070; 0.0.0.0:7070 in a cluster; port 0 picks one)
   --token-file  require 'Authorization: Bearer <token>' on /api/* (token = the file's content)
   --budget-mib  memory budget of http_events (default 256); the oldest rows go first
-  --body-bytes  request/response body prefix kept per row (default 512)
+${CAPTURE_USAGE}
   --cgroup      capture only processes in this cgroup v2 directory or below it
                 (e.g. /sys/fs/cgroup/wisp-node-a; default: every process on the host)
   --kubernetes  fill pod/service/namespace/node metadata from the API server (docs/metadata.md):
@@ -21,6 +23,7 @@ export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-fi
                 $KUBECONFIG or ~/.kube/config; anything else is a kubeconfig path.
                 Without it the Kubernetes keys are ''. An unreachable API never stops capture.
   --node-name   this node's name, to watch only its pods (default $NODE_NAME, else the host name)
+  SIGINT/SIGTERM stop capture, give requests in flight 2 s, and exit 0.
   Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
 
 /** Splits HOST:PORT (IPv6 as [::1]:PORT). */
@@ -48,7 +51,7 @@ export async function readToken(file: string): Promise<string> {
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive integer (got '${text}')`);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} wants a positive integer (got '${text}')`);
   return n;
 }
 
@@ -61,7 +64,7 @@ export interface RunningEngine {
 }
 
 /** Starts capture and the API; used by `wisp engine` and `wisp demo`. */
-export async function startEngine(opts: { listen: string; token?: string; budgetMiB?: number; bodyBytes?: number; cgroup?: string; kubernetes?: string; nodeName?: string }): Promise<RunningEngine> {
+export async function startEngine(opts: { listen: string; token?: string; budgetMiB?: number; capture?: CaptureSettings; cgroup?: string; kubernetes?: string; nodeName?: string }): Promise<RunningEngine> {
   const { host, port } = parseListen(opts.listen);
   if (opts.nodeName !== undefined && opts.kubernetes === undefined) throw new Error('--node-name only applies with --kubernetes');
   // The node a broker prunes by is the one ctx['node'] reports: known only with Kubernetes.
@@ -70,7 +73,7 @@ export async function startEngine(opts: { listen: string; token?: string; budget
   const agent = Agent.start({
     ...(metadata ? { metadata } : {}),
     ...(opts.budgetMiB !== undefined ? { budgetBytes: opts.budgetMiB * 1024 * 1024 } : {}),
-    ...(opts.bodyBytes !== undefined ? { stitcher: { bodyPrefixBytes: opts.bodyBytes } } : {}),
+    ...(opts.capture !== undefined ? { stitcher: opts.capture } : {}),
     ...(opts.cgroup !== undefined ? { cgroup: opts.cgroup } : {}),
   });
   const metrics = new ApiMetrics();
@@ -90,21 +93,38 @@ export async function startEngine(opts: { listen: string; token?: string; budget
       try {
         agent.close();
       } finally {
-        await app.close();
+        await closeServer(app);
       }
     },
   };
 }
 
+/** How long requests in flight get to finish when the engine stops. */
+const STOP_GRACE_MS = 2000;
+
+/**
+ * Closes the API: no new connections, idle ones closed, requests in flight get STOP_GRACE_MS
+ * and then their connections are cut. Without the cut, one client that never finishes its
+ * request (a body that never comes) keeps the engine from exiting after SIGTERM.
+ */
+async function closeServer(app: FastifyInstance): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
 /** `wisp engine`: runs until SIGINT/SIGTERM. */
 export async function runEngine(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       listen: { type: 'string', default: '127.0.0.1:7070' },
       'token-file': { type: 'string' },
       'budget-mib': { type: 'string' },
-      'body-bytes': { type: 'string' },
+      ...CAPTURE_OPTIONS,
       cgroup: { type: 'string' },
       kubernetes: { type: 'string' },
       'node-name': { type: 'string' },
@@ -115,15 +135,18 @@ export async function runEngine(argv: string[]): Promise<number> {
     console.log(ENGINE_USAGE);
     return 0;
   }
+  const capture = captureSettings(values);
   const engine = await startEngine({
     listen: values.listen,
     ...(values['token-file'] !== undefined ? { token: await readToken(values['token-file']) } : {}),
     ...(values['budget-mib'] !== undefined ? { budgetMiB: positiveInt('budget-mib', values['budget-mib']) } : {}),
-    ...(values['body-bytes'] !== undefined ? { bodyBytes: positiveInt('body-bytes', values['body-bytes']) } : {}),
+    capture,
     ...(values.cgroup !== undefined ? { cgroup: values.cgroup } : {}),
     ...(values.kubernetes !== undefined ? { kubernetes: values.kubernetes } : {}),
     ...(values['node-name'] !== undefined ? { nodeName: values['node-name'] } : {}),
   });
+  const warning = redactionWarning(capture);
+  if (warning !== undefined) console.error(warning);
   console.log(`wisp engine listening on ${engine.url}`);
   return new Promise((resolve) => {
     const stop = (): void => {

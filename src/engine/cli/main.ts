@@ -1,3 +1,4 @@
+import { UsageError } from './args.js';
 import { runQuery } from './query.js';
 
 const USAGE = `usage: wisp <command> [options]
@@ -34,7 +35,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`wisp: unknown command '${cmd}'\n${USAGE}`);
     return 2;
   }
-  return (await load())(rest);
+  try {
+    return await (await load())(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`wisp ${cmd}: ${e.message}\nRun 'wisp ${cmd} --help' for its options.`);
+    return 2;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { ErrorResponse, QueryRequest, QueryResponse } from '../api/contract.js';
+import { parseCommandLine, UsageError } from './args.js';
 import { renderDiagnostic } from './diagnostic.js';
 import { resultAsCsv, resultAsText } from './format.js';
 import { parseDurationMs, parseTimeMs } from './time.js';
@@ -9,6 +9,8 @@ export const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from
                   [--var NAME=VALUE]... [--format table|csv|json] FILE|-
   Runs a PxL script on an engine (or broker) and prints its outputs.
   T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.
+  Values may start with '-' (--from -5m --to -1m) or be attached with '=' (--from=-5m).
+  --url defaults to $WISP_URL, else http://127.0.0.1:7070.
   --var may repeat; several values for one name make a multi-value variable.`;
 
 async function readStdin(): Promise<string> {
@@ -17,9 +19,18 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** An option's value parsed by `parse`, whose error becomes a UsageError naming the option. */
+function optionValue<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+}
+
 /** `wisp query`: returns the process exit code. */
 export async function runQuery(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: argv,
     allowPositionals: true,
     options: {
@@ -37,27 +48,29 @@ export async function runQuery(argv: string[]): Promise<number> {
     console.log(QUERY_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new Error(`expected one script file (or - for stdin)\n${QUERY_USAGE}`);
+  if (positionals.length !== 1) throw new UsageError(`expected one script file (or - for stdin), got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}`);
   const format = values.format;
-  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new Error(`--format must be table, csv or json (got '${format}')`);
-  const file = positionals[0]!;
-  const script = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new UsageError(`--format must be table, csv or json (got '${format}')`);
   const now = Date.now();
   const variables: Record<string, string[]> = {};
   for (const v of values.var) {
     const eq = v.indexOf('=');
-    if (eq <= 0) throw new Error(`--var wants NAME=VALUE (got '${v}')`);
+    if (eq <= 0) throw new UsageError(`--var wants NAME=VALUE (got '${v}')`);
     (variables[v.slice(0, eq)] ??= []).push(v.slice(eq + 1));
   }
+  const range = { from: optionValue('from', () => parseTimeMs(values.from, now)), to: optionValue('to', () => parseTimeMs(values.to, now)) };
+  const intervalMs = values.interval !== undefined ? optionValue('interval', () => parseDurationMs(values.interval!)) : undefined;
+  const url = optionValue('url', () => new URL('/api/v1/query', values.url).toString());
+  const file = positionals[0]!;
+  const script = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   const request: QueryRequest = {
     script,
-    range: { from: parseTimeMs(values.from, now), to: parseTimeMs(values.to, now) },
-    ...(values.interval !== undefined ? { intervalMs: parseDurationMs(values.interval) } : {}),
+    range,
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
     variables: Object.fromEntries(Object.entries(variables).map(([k, vs]) => [k, vs.length === 1 ? vs[0]! : vs])),
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (values['token-file']) headers['authorization'] = `Bearer ${(await readFile(values['token-file'], 'utf8')).trim()}`;
-  const url = new URL('/api/v1/query', values.url).toString();
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(request) });

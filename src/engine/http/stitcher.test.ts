@@ -445,21 +445,36 @@ test('garbage, an invalid chunk size and an oversized header are counted and ski
   assert.equal(st.droppedExchanges, 1);
 });
 
-test('redaction: defaults, credential-looking names, a custom list, and off', () => {
-  const req = 'GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Basic dTpw\r\nCookie: a=1\r\nX-Api-Key: k1\r\n' +
-    'Proxy-Authorization: p\r\nX-Auth-Token: t\r\nX-Service-Secret: s\r\nAccept: */*\r\nAccept: text/html\r\n\r\n';
+test('redaction: defaults, credential-looking names, value patterns, the target, a listed set, and off', () => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+  const req = 'GET /cb?code=abc&q=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic dTpw\r\nCookie: a=1\r\nX-Api-Key: k1\r\n' +
+    `Proxy-Authorization: p\r\nX-Auth-Token: t\r\nX-Service-Secret: s\r\nX-Upstream: ${jwt}\r\nAccept: */*\r\nAccept: text/html\r\n\r\n`;
   const resp = 'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n';
   const run = (o: StitcherOptions): HttpEventRow =>
     stitcher(o).push(new ConnScript('c', PID).open(2).io('ingress', req).io('egress', resp).events)[0]!;
   const d = run({});
   assert.equal(d.req_headers,
     '{"Host":"h","Authorization":"[REDACTED]","Cookie":"[REDACTED]","X-Api-Key":"[REDACTED]",' +
-    '"Proxy-Authorization":"[REDACTED]","X-Auth-Token":"[REDACTED]","X-Service-Secret":"[REDACTED]","Accept":"*/*, text/html"}');
+    '"Proxy-Authorization":"[REDACTED]","X-Auth-Token":"[REDACTED]","X-Service-Secret":"[REDACTED]","X-Upstream":"[REDACTED]",' +
+    '"Accept":"*/*, text/html"}');
   assert.equal(d.resp_headers, '{"Set-Cookie":"[REDACTED]","Content-Length":"0"}');
-  const custom = run({ redactHeaders: ['host'] });
-  assert.match(custom.req_headers, /"Host":"\[REDACTED\]","Authorization":"Basic dTpw"/);
-  const off = run({ redact: false });
+  assert.equal(d.req_path, '/cb?code=[REDACTED]&q=1');
+  const listed = run({ redaction: { mode: 'listed', headers: ['host'], params: ['q'] } });
+  assert.match(listed.req_headers, /"Host":"\[REDACTED\]","Authorization":"Basic dTpw"/);
+  assert.ok(listed.req_headers.includes(jwt));
+  assert.equal(listed.req_path, '/cb?code=abc&q=[REDACTED]');
+  const off = run({ redaction: { mode: 'off' } });
   assert.match(off.resp_headers, /"Set-Cookie":"a=1, b=2"/);
+  assert.equal(off.req_path, '/cb?code=abc&q=1');
+});
+
+test('body prefix 0 keeps no body; sizes stay true', () => {
+  const c = new ConnScript('c', PID).open(2)
+    .io('ingress', 'POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello')
+    .io('egress', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  const rows = stitcher({ bodyPrefixBytes: 0 }).push(c.events);
+  assert.equal(rows.length, 1);
+  assert.deepEqual([rows[0]!.req_body, rows[0]!.req_body_size, rows[0]!.resp_body, rows[0]!.resp_body_size], ['', 5, '', 3]);
 });
 
 test('body prefix length is configurable and cuts UTF-8 cleanly; invalid bytes are replaced', () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Options in, column batches and counters out; see js.h. */
 #include "js.h"
+#include "../../http/native/redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,8 @@ void js_options_free(struct js_options *o)
 int js_http_options(napi_env env, napi_value obj, struct js_options *out)
 {
 	struct wisp_http_options *o = &out->o;
-	uint32_t redact = 1;
-	size_t hf, hn, pf, pn;
+	uint32_t redact = REDACT_DEFAULTS;
+	size_t hf = 0, hn = 0, pf = 0, pn = 0;
 	napi_value v;
 
 	memset(out, 0, sizeof(*out));
@@ -122,21 +123,32 @@ int js_http_options(napi_env env, napi_value obj, struct js_options *out)
 	    js_u64_opt(env, obj, "idleNs", &o->idle_ns) || js_u64_opt(env, obj, "reorderNs", &o->reorder_ns) ||
 	    js_u32_opt(env, obj, "batchRows", &o->batch_rows) || js_u32_opt(env, obj, "skipBodyOver", &o->skip_body_over))
 		return -1;
-	if (has(env, obj, "redact", &v)) {
-		bool b;
+	if (has(env, obj, "redaction", &v)) {
+		napi_value m;
+		char mode[16];
+		size_t ml = 0;
 
-		if (napi_get_value_bool(env, v, &b) != napi_ok)
-			return type_error(env, "redact", "a boolean");
-		redact = b;
+		if (has(env, v, "mode", &m)) {
+			if (napi_get_value_string_utf8(env, m, mode, sizeof(mode), &ml) != napi_ok)
+				return type_error(env, "redaction.mode", "a string");
+			if (strcmp(mode, "defaults") == 0)
+				redact = REDACT_DEFAULTS;
+			else if (strcmp(mode, "listed") == 0)
+				redact = REDACT_LISTED;
+			else if (strcmp(mode, "off") == 0)
+				redact = REDACT_OFF;
+			else
+				return type_error(env, "redaction.mode", "defaults, listed or off");
+		}
+		if (str_list(env, v, "headers", out, &hf, &hn) || str_list(env, v, "params", out, &pf, &pn)) {
+			js_options_free(out);
+			return -1;
+		}
 	}
-	o->redact = (uint8_t)redact;
-	if (str_list(env, obj, "redactHeaders", out, &hf, &hn) || str_list(env, obj, "redactQueryParams", out, &pf, &pn)) {
-		js_options_free(out);
-		return -1;
-	}
-	o->redact_headers = (const char *const *)out->strings + hf;
+	o->redact_mode = (uint8_t)redact;
+	o->redact_headers = hn ? (const char *const *)out->strings + hf : NULL;
 	o->n_redact_headers = hn;
-	o->redact_params = (const char *const *)out->strings + pf;
+	o->redact_params = pn ? (const char *const *)out->strings + pf : NULL;
 	o->n_redact_params = pn;
 	return 0;
 }

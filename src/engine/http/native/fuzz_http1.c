@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	if (n < 2)
 		return 0;
 	if (!rd)
-		rd = redactor_new(1, NULL, 0, NULL, 0);
+		rd = redactor_new(REDACT_DEFAULTS, NULL, 0, NULL, 0);
 	seed = (uint32_t)(in[0] | in[1] << 8) * 2654435761u + 1;
 	lim.max_header_bytes = in[0] & 1 ? 96 : 8192;
 	lim.body_prefix_bytes = in[0] & 2 ? 0 : 16;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "socket_trace.h"
+#include "redact.h"
 #include "wisp_http.h"
 
 #define CONNS 4
@@ -94,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	o.body_prefix_bytes = (in[0] & 3) == 0 ? 0 : (in[0] & 3) == 1 ? 7 : 512;
 	o.max_header_bytes = in[0] & 4 ? 128 : 65536;
 	o.max_pipelined = in[0] & 8 ? 2 : 64;
-	o.redact = (in[0] & 16) == 0;
+	o.redact_mode = (in[0] & 16) ? REDACT_OFF : REDACT_DEFAULTS;
 	o.max_buffered_bytes = in[0] & 32 ? 4096 : 1 << 20;
 	o.max_pending_segments = 8;
 	o.batch_rows = in[0] & 64 ? 3 : 1024;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The HTTP/1.x parser of one direction; see http1.h. */
 #include "http1.h"
+#include "buf.h"
 #include "hash.h"
 
 #include <stdlib.h>
@@ -204,49 +205,6 @@ int h1_parse_start_line(const uint8_t *b, size_t n, struct h1_start *out)
 }
 
 /* ---- header sections ---- */
-
-/* A growable byte buffer; `failed` latches an allocation failure. */
-struct buf {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-	int failed;
-};
-
-static void buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap;
-	uint8_t *p;
-
-	if (b->failed || b->len + more <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->failed = 1;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const void *s, size_t n)
-{
-	if (n == 0)
-		return;
-	buf_reserve(b, n);
-	if (b->failed)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void buf_byte(struct buf *b, uint8_t c)
-{
-	buf_put(b, &c, 1);
-}
 
 /* A JSON string literal of s[0, n): what JSON.stringify writes for the same (UTF-8) text. */
 static void json_string(struct buf *o, const uint8_t *s, size_t n)
@@ -532,21 +490,25 @@ static struct h1_head *build_head(const uint8_t *b, size_t n, const struct redac
 
 		if (!f->first)
 			continue;
-		buf_put(&v, sec.text.p + f->val_off, f->val_len);
-		for (uint32_t j = f->next_same; j; j = sec.f[j - 1].next_same) {
-			buf_put(&v, ", ", 2);
-			buf_put(&v, sec.text.p + sec.f[j - 1].val_off, sec.f[j - 1].val_len);
-		}
 		if (json.len > 1)
 			buf_byte(&json, ',');
 		json_string(&json, b + f->name_off, f->name_len);
 		buf_byte(&json, ':');
-		if (!v.failed && (redact_header_name(rd, lname, f->name_len) || redact_header_value(rd, v.p, v.len)))
+		if (redact_header_name(rd, b + f->name_off, lname, f->name_len)) {
 			json_string(&json, (const uint8_t *)REDACTED, REDACTED_LEN);
-		else
-			json_string(&json, v.p ? v.p : (const uint8_t *)"", v.len);
+			continue;
+		}
+		/* Each line's value on its own, then joined (a scheme or token is judged per line). */
+		for (uint32_t j = i + 1; j; j = sec.f[j - 1].next_same) {
+			const struct field *g = &sec.f[j - 1];
+
+			if (j != i + 1)
+				buf_put(&v, ", ", 2);
+			redact_header_value(rd, lname, f->name_len, sec.text.p + g->val_off, g->val_len, &v);
+		}
+		json_string(&json, v.p ? v.p : (const uint8_t *)"", v.len);
 		json.failed |= v.failed;
-		free(v.p);
+		buf_free(&v);
 	}
 	buf_byte(&json, '}');
 	if (json.failed || te.failed || conn.failed)

@@ -124,8 +124,8 @@ static void start_lines(void)
 
 int main(void)
 {
-	rd_off = redactor_new(0, NULL, 0, NULL, 0);
-	rd_on = redactor_new(1, NULL, 0, NULL, 0);
+	rd_off = redactor_new(REDACT_OFF, NULL, 0, NULL, 0);
+	rd_on = redactor_new(REDACT_DEFAULTS, NULL, 0, NULL, 0);
 	RUN(repeated_section_is_the_same_object);
 	RUN(framing_facts);
 	RUN(headers_json);

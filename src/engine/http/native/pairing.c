@@ -108,8 +108,8 @@ struct wisp_stitcher {
 	struct wisp_batch *done_tail;
 	/* Set while the kernel's shed stretch is delivered: what it drops was shed, not lost. */
 	int in_shed;
-	uint8_t *path_buf;
-	size_t path_cap;
+	struct buf path;      /* a redacted request target */
+	struct buf path_tmp;
 };
 
 void wisp_http_options_default(struct wisp_http_options *o)
@@ -126,7 +126,7 @@ void wisp_http_options_default(struct wisp_http_options *o)
 	o->reorder_ns = 50ull * 1000000ull;
 	o->batch_rows = 65536;
 	o->skip_body_over = 64 * 1024;
-	o->redact = 1;
+	o->redact_mode = REDACT_DEFAULTS;
 }
 
 const struct wisp_http_counters *wisp_stitcher_counters(const struct wisp_stitcher *s)
@@ -423,7 +423,7 @@ static void emit(struct conn *c, struct h1_msg *req, struct h1_msg *resp)
 	struct wisp_stitcher *s = c->st;
 	struct batch_row r;
 	const uint8_t *target = h1_msg_line(req);
-	size_t target_len = req->line_len, red;
+	size_t target_len = req->line_len;
 
 	if (!s->open) {
 		s->open = batch_new(s->o.batch_rows);
@@ -454,17 +454,20 @@ static void emit(struct conn *c, struct h1_msg *req, struct h1_msg *resp)
 	r.str_id[WISP_COL_REQ_HEADERS] = req->head->id;
 	r.str[WISP_COL_REQ_METHOD] = req->text;
 	r.str_len[WISP_COL_REQ_METHOD] = req->method_len;
-	if (redact_path_cap(target_len) > s->path_cap) {
-		uint8_t *p = realloc(s->path_buf, redact_path_cap(target_len));
-
-		if (p) {
-			s->path_buf = p;
-			s->path_cap = redact_path_cap(target_len);
-		}
+	switch (redact_path(s->redact, target, target_len, &s->path, &s->path_tmp)) {
+	case 0:
+		r.str[WISP_COL_REQ_PATH] = target;
+		r.str_len[WISP_COL_REQ_PATH] = (uint32_t)target_len;
+		break;
+	case 1:
+		r.str[WISP_COL_REQ_PATH] = s->path.p;
+		r.str_len[WISP_COL_REQ_PATH] = (uint32_t)s->path.len;
+		break;
+	default:
+		/* No memory to redact it: the target is not stored as sent. */
+		r.str[WISP_COL_REQ_PATH] = (const uint8_t *)REDACTED;
+		r.str_len[WISP_COL_REQ_PATH] = REDACTED_LEN;
 	}
-	red = redact_path_cap(target_len) <= s->path_cap ? redact_path(s->redact, target, target_len, s->path_buf) : 0;
-	r.str[WISP_COL_REQ_PATH] = red ? s->path_buf : target;
-	r.str_len[WISP_COL_REQ_PATH] = (uint32_t)(red ? red : target_len);
 	r.str[WISP_COL_REQ_BODY] = req->body;
 	r.str_len[WISP_COL_REQ_BODY] = body_text_len(req->body, req->body_len, req->body_size > req->body_len);
 	r.str[WISP_COL_RESP_HEADERS] = (const uint8_t *)resp->head->json;
@@ -1028,7 +1031,8 @@ struct wisp_stitcher *wisp_stitcher_new(const struct wisp_http_options *o, wisp_
 		n *= 2;
 	s->buckets = calloc(n, sizeof(*s->buckets));
 	s->mask = n - 1;
-	s->redact = redactor_new(s->o.redact, o->redact_headers, o->n_redact_headers, o->redact_params, o->n_redact_params);
+	s->redact = redactor_new((enum redact_mode)s->o.redact_mode, o->redact_headers, o->n_redact_headers, o->redact_params,
+				 o->n_redact_params);
 	s->o.redact_headers = NULL;
 	s->o.redact_params = NULL;
 	s->heads = s->redact ? h1_heads_new(HEAD_CACHE_SLOTS, s->redact) : NULL;
@@ -1057,6 +1061,7 @@ void wisp_stitcher_free(struct wisp_stitcher *s)
 	h1_heads_free(s->heads);
 	redactor_free(s->redact);
 	free(s->buckets);
-	free(s->path_buf);
+	buf_free(&s->path);
+	buf_free(&s->path_tmp);
 	free(s);
 }

@@ -1,28 +1,133 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Credential redaction; the rules are in redact.h and docs/capture.md. */
+/*
+ * Credential redaction. Exact, because the stored text is what users audit; the vectors in
+ * src/engine/http/redaction-vectors.json pin every rule. `[REDACTED]` is the marker throughout.
+ *
+ * Modes: `defaults` applies everything below with the built-in lists plus the extra names;
+ * `listed` only H1 and T2/T3 by exact name with only the extra names; `off` nothing.
+ *
+ * Words of a name (the credential-name rule): maximal runs of ASCII letters and digits; inside
+ * a run a new word also starts at an uppercase letter that follows a lowercase letter or a
+ * digit, or that follows an uppercase letter and is followed by a lowercase one ("XApiKey" → x,
+ * api, key; "AWSAccessKeyId" → aws, access, key, id). A name looks like a credential when one
+ * of its words (lower-cased) ends with a credential suffix, or two consecutive words form a
+ * credential pair.
+ *
+ * Headers, grouped by lower-case name into one JSON key spelled as first sent:
+ * - H1: the key's lower-case name is listed, or (defaults) its name as first sent looks like a
+ *   credential: the value is `[REDACTED]`, however many lines it had.
+ * - Otherwise each line's value goes through H2 then H3, and the results are joined with ", ".
+ * - H2 (defaults; not WWW-Authenticate/Proxy-Authenticate, whose scheme starts a challenge):
+ *   the text before the first SP/HTAB is a known auth scheme (ASCII case-insensitive), and a
+ *   non-blank character follows somewhere: the value becomes that word as sent, SP, `[REDACTED]`.
+ * - H3 (defaults): the token patterns of T4, when H2 did not apply.
+ * Request target, in order:
+ * - T1 (defaults): an absolute-form target (a scheme, then "://"): everything from after "://"
+ *   to the authority's last `@` becomes `[REDACTED]`; the authority ends at `/`, `?`, `#` or the end.
+ * - T2: path parameters: in the path part (before the first `?`) each `;` starts a parameter
+ *   ending at the next `;`, `/` or the end of the path part.
+ * - T3: query parameters: the query (after the first `?`) split at each `&`.
+ *   A T2/T3 parameter with `=` and a non-empty value has the value replaced when its name,
+ *   percent-decoded once (`%XX` → byte, `+` → SP), ASCII lower-cased, is listed, or (defaults)
+ *   looks like a credential. Names and separators are kept.
+ * - T4 (defaults), over the whole result, left to right: a JWT/JWE (`eyJ`, a run of base64url
+ *   characters, then two or more groups of `.` and a possibly empty run; every run maximal), or
+ *   at a token start (the beginning, or after a non-base64url character) a known provider prefix
+ *   followed by at least 16 base64url characters: the match becomes `[REDACTED]`.
+ * Every scan is linear in its input: hostile headers and paths are as cheap as ordinary ones.
+ */
 #include "redact.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Header names whose values are hidden by default (lower case). */
 static const char *const default_headers[] = {
-	"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "apikey",
-	"x-auth-token", "x-access-token", "x-amz-security-token", "x-csrf-token", "x-xsrf-token",
+	"authorization", "proxy-authorization", "cookie", "set-cookie",
+	"x-api-key", "api-key", "apikey", "x-api-token", "token", "private-token",
+	"x-auth-token", "x-access-token", "x-refresh-token", "x-id-token", "x-csrf-token", "x-xsrf-token",
+	"x-amz-security-token", "x-vault-token", "x-gitlab-token", "x-jwt-assertion",
+	"x-goog-iap-jwt-assertion", "cf-access-jwt-assertion", "x-amzn-oidc-accesstoken", "x-amzn-oidc-data",
+	"x-auth-key", "x-functions-key", "ocp-apim-subscription-key", "x-sentry-auth", "x-honeycomb-team",
 };
 
-/* Query parameter names whose values are hidden by default (lower case, compared decoded). */
+/*
+ * `key` (Google API keys), `code` (OAuth authorization codes, credentials until redeemed),
+ * `sig`/`signature` and the X-Amz/X-Goog signing parameters (pre-signed URLs), session ids that
+ * frameworks put in URLs.
+ */
 static const char *const default_params[] = {
-	"access_token", "token", "api_key", "apikey", "password", "secret",
+	"token", "access_token", "refresh_token", "id_token", "private_token", "oauth_token", "oauth_verifier",
+	"api_key", "apikey", "key", "code", "auth", "jwt", "assertion", "client_assertion", "samlresponse",
+	"password", "passwd", "pwd", "pass", "secret", "client_secret",
+	"signature", "sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+	"x-goog-signature", "x-goog-credential", "awsaccesskeyid",
+	"session", "sessionid", "session_id", "sid", "phpsessid", "jsessionid",
 };
+
+static const char *const credential_suffixes[] = {
+	"token", "secret", "password", "passwd", "pwd", "passphrase", "apikey", "sessionid",
+	"authorization", "credential", "credentials", "signature", "jwt", "cookie",
+};
+
+static const char *const credential_pairs[][2] = {
+	{ "api", "key" }, { "private", "key" }, { "access", "key" }, { "auth", "key" }, { "master", "key" },
+	{ "app", "key" }, { "application", "key" }, { "subscription", "key" }, { "session", "id" }, { "session", "key" },
+};
+
+/* IANA's registry of authentication schemes plus common unregistered ones. */
+static const char *const auth_schemes[] = {
+	"basic", "bearer", "digest", "negotiate", "ntlm", "dpop", "gnap", "hoba", "mutual", "oauth",
+	"privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "concealed", "aws4-hmac-sha256", "token", "apikey",
+};
+
+/* GitHub, GitLab, Slack, Stripe, Anthropic, OpenAI, npm, PyPI, Google OAuth, Hugging Face. No
+ * prefix begins another or begins with "eyJ", so at most one can match at a position. */
+static const char *const token_prefixes[] = {
+	"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-",
+	"sk_live_", "rk_live_", "sk-ant-", "sk-proj-", "npm_", "pypi-", "ya29.", "hf_",
+};
+
+#define TOKEN_MIN_RUN 16
+#define COUNT(a) (sizeof(a) / sizeof(*(a)))
 
 struct redactor {
-	int enabled;
+	enum redact_mode mode;
 	size_t nheaders;
 	size_t nparams;
-	char **headers;
+	char **headers; /* lower case */
 	char **params;
 };
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static int is_upper(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static int is_lower(uint8_t c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static int is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alnum(uint8_t c)
+{
+	return is_upper(c) || is_lower(c) || is_digit(c);
+}
+
+/* A base64url character: what token runs are made of. */
+static int is_token(uint8_t c)
+{
+	return is_alnum(c) || c == '_' || c == '-';
+}
 
 static char *lower_dup(const char *s)
 {
@@ -32,19 +137,19 @@ static char *lower_dup(const char *s)
 	if (!d)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		d[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+		d[i] = (char)lower((uint8_t)s[i]);
 	d[n] = 0;
 	return d;
 }
 
-static int add_names(char ***list, size_t *n, const char *const *defaults, size_t ndefaults, const char *const *extra,
+static int add_names(char ***list, size_t *n, const char *const *builtin, size_t nbuiltin, const char *const *extra,
 		     size_t nextra)
 {
-	*list = calloc(ndefaults + nextra + 1, sizeof(char *));
+	*list = calloc(nbuiltin + nextra + 1, sizeof(char *));
 	if (!*list)
 		return -1;
-	for (size_t i = 0; i < ndefaults + nextra; i++) {
-		(*list)[i] = lower_dup(i < ndefaults ? defaults[i] : extra[i - ndefaults]);
+	for (size_t i = 0; i < nbuiltin + nextra; i++) {
+		(*list)[i] = lower_dup(i < nbuiltin ? builtin[i] : extra[i - nbuiltin]);
 		if (!(*list)[i])
 			return -1;
 		*n = i + 1;
@@ -65,99 +170,347 @@ void redactor_free(struct redactor *r)
 	free(r);
 }
 
-struct redactor *redactor_new(int enabled, const char *const *headers, size_t nheaders, const char *const *params,
-			      size_t nparams)
+struct redactor *redactor_new(enum redact_mode mode, const char *const *headers, size_t nheaders,
+			      const char *const *params, size_t nparams)
 {
 	struct redactor *r = calloc(1, sizeof(*r));
+	int builtin = mode == REDACT_DEFAULTS;
 
 	if (!r)
 		return NULL;
-	r->enabled = enabled;
-	if (add_names(&r->headers, &r->nheaders, default_headers, sizeof(default_headers) / sizeof(*default_headers),
-		      headers, nheaders) ||
-	    add_names(&r->params, &r->nparams, default_params, sizeof(default_params) / sizeof(*default_params), params,
-		      nparams)) {
+	r->mode = mode;
+	if (add_names(&r->headers, &r->nheaders, default_headers, builtin ? COUNT(default_headers) : 0, headers, nheaders) ||
+	    add_names(&r->params, &r->nparams, default_params, builtin ? COUNT(default_params) : 0, params, nparams)) {
 		redactor_free(r);
 		return NULL;
 	}
 	return r;
 }
 
-static int in_list(char *const *list, size_t n, const uint8_t *s, size_t len)
+/* Whether s[0, n), ASCII lower-cased, is in the list (whose entries are lower case). */
+static int listed(char *const *list, size_t nlist, const uint8_t *s, size_t n)
 {
+	for (size_t i = 0; i < nlist; i++) {
+		size_t k = 0;
+
+		if (strlen(list[i]) != n)
+			continue;
+		while (k < n && lower(s[k]) == (uint8_t)list[i][k])
+			k++;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int word_is(const uint8_t *w, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k != n)
+		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+		if (lower(w[i]) != (uint8_t)s[i])
+			return 0;
+	return 1;
+}
+
+static int word_ends_with(const uint8_t *w, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	return k <= n && word_is(w + n - k, k, s);
+}
+
+/* Whether word w follows word p as a credential pair, or w ends in a credential suffix. */
+static int credential_word(const uint8_t *p, size_t pn, const uint8_t *w, size_t wn)
+{
+	for (size_t i = 0; i < COUNT(credential_suffixes); i++)
+		if (word_ends_with(w, wn, credential_suffixes[i]))
+			return 1;
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < COUNT(credential_pairs); i++)
+		if (word_is(p, pn, credential_pairs[i][0]) && word_is(w, wn, credential_pairs[i][1]))
 			return 1;
 	return 0;
 }
 
-static int sep(uint8_t c)
+/* The credential-name rule over the words of s[0, n) (see the top of this file). */
+static int looks_like_credential(const uint8_t *s, size_t n)
 {
-	return c == '-' || c == '_';
-}
+	const uint8_t *prev = NULL;
+	size_t prev_n = 0, start = 0;
+	int in_word = 0;
 
-/* `word` at s[i]: returns the index after it, or 0. `opt_sep` allows one '-' or '_' at `split`. */
-static size_t match_word(const uint8_t *s, size_t n, size_t i, const char *word, size_t split)
-{
-	size_t w = strlen(word);
+	for (size_t i = 0; i <= n; i++) {
+		uint8_t c = i < n ? s[i] : 0;
+		int cut = 0, end = 0;
 
-	for (size_t k = 0; k < w; k++) {
-		if (split && k == split && i < n && sep(s[i]))
-			i++;
-		if (i >= n || s[i] != (uint8_t)word[k])
-			return 0;
-		i++;
-	}
-	return i;
-}
+		if (!is_alnum(c)) {
+			end = in_word;
+		} else if (!in_word) {
+			in_word = 1;
+			start = i;
+		} else if (is_upper(c)) {
+			uint8_t p = s[i - 1], nx = i + 1 < n ? s[i + 1] : 0;
 
-/*
- * Names that look like credentials even when not listed: a segment (between '-'/'_' or the ends)
- * sequence api[-_]key, auth[-_]token, access[-_]token, session[-_]token, secret or password.
- */
-static int credential_name(const uint8_t *s, size_t n)
-{
-	static const struct {
-		const char *word;
-		size_t split;
-	} words[] = {
-		{ "apikey", 3 }, { "authtoken", 4 }, { "accesstoken", 6 }, { "sessiontoken", 7 },
-		{ "secret", 0 }, { "password", 0 },
-	};
-
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && !sep(s[i - 1]))
-			continue;
-		for (size_t k = 0; k < sizeof(words) / sizeof(*words); k++) {
-			size_t e = match_word(s, n, i, words[k].word, words[k].split);
-
-			if (e && (e == n || sep(s[e])))
+			cut = is_lower(p) || is_digit(p) || (is_upper(p) && is_lower(nx));
+		}
+		if (end || cut) {
+			if (credential_word(prev, prev_n, s + start, i - start))
 				return 1;
+			prev = s + start;
+			prev_n = i - start;
+			in_word = cut;
+			start = i;
 		}
 	}
 	return 0;
 }
 
-int redact_header_name(const struct redactor *r, const uint8_t *lower, size_t n)
+int redact_header_name(const struct redactor *r, const uint8_t *name, const uint8_t *lower_name, size_t n)
 {
-	if (!r->enabled)
+	if (r->mode == REDACT_OFF)
 		return 0;
-	return in_list(r->headers, r->nheaders, lower, n) || credential_name(lower, n);
+	return listed(r->headers, r->nheaders, lower_name, n) || (r->mode == REDACT_DEFAULTS && looks_like_credential(name, n));
 }
 
-int redact_header_value(const struct redactor *r, const uint8_t *v, size_t n)
+static size_t run_end(const uint8_t *s, size_t n, size_t i)
 {
-	(void)r;
-	(void)v;
-	(void)n;
-	return 0;
+	while (i < n && is_token(s[i]))
+		i++;
+	return i;
 }
 
-size_t redact_path(const struct redactor *r, const uint8_t *in, size_t n, uint8_t *out)
+/*
+ * T4/H3 over s[0, n): when it holds JWTs or provider tokens, appends s to `out` with them
+ * replaced and returns 1; else writes nothing and returns 0. Linear: a JWT that fails at one
+ * "eyJ" fails at every later "eyJ" of the same run, so the scan skips the run.
+ */
+static int hide_tokens(const uint8_t *s, size_t n, struct buf *out)
 {
-	(void)r;
-	(void)in;
-	(void)n;
-	(void)out;
-	return 0;
+	size_t i = 0, copied = 0;
+	int hid = 0;
+
+	while (i < n) {
+		size_t end = 0;
+		int found = 0;
+
+		if (n - i >= 3 && s[i] == 'e' && s[i + 1] == 'y' && s[i + 2] == 'J') {
+			size_t first = run_end(s, n, i), p = first;
+			int groups = 0;
+
+			while (first - i > 3 && p < n && s[p] == '.') {
+				p = run_end(s, n, p + 1);
+				groups++;
+			}
+			if (groups < 2) {
+				i = first;
+				continue;
+			}
+			end = p;
+			found = 1;
+		} else if (i == 0 || !is_token(s[i - 1])) {
+			for (size_t k = 0; k < COUNT(token_prefixes); k++) {
+				size_t pl = strlen(token_prefixes[k]), r;
+
+				if (n - i < pl || memcmp(s + i, token_prefixes[k], pl) != 0)
+					continue;
+				r = run_end(s, n, i + pl);
+				if (r - (i + pl) >= TOKEN_MIN_RUN) {
+					end = r;
+					found = 1;
+				}
+				break;
+			}
+		}
+		if (!found) {
+			i++;
+			continue;
+		}
+		buf_put(out, s + copied, i - copied);
+		buf_put(out, REDACTED, REDACTED_LEN);
+		copied = i = end;
+		hid = 1;
+	}
+	if (hid)
+		buf_put(out, s + copied, n - copied);
+	return hid;
+}
+
+void redact_header_value(const struct redactor *r, const uint8_t *lname, size_t ln, const uint8_t *v, size_t n,
+			 struct buf *out)
+{
+	size_t sp = 0;
+
+	if (r->mode != REDACT_DEFAULTS) {
+		buf_put(out, v, n);
+		return;
+	}
+	if (!word_is(lname, ln, "www-authenticate") && !word_is(lname, ln, "proxy-authenticate")) {
+		while (sp < n && v[sp] != ' ' && v[sp] != '\t')
+			sp++;
+		if (sp > 0 && sp < n) {
+			int scheme = 0, rest = 0;
+
+			for (size_t k = 0; k < COUNT(auth_schemes) && !scheme; k++)
+				scheme = word_is(v, sp, auth_schemes[k]);
+			for (size_t k = sp; k < n && !rest; k++)
+				rest = v[k] != ' ' && v[k] != '\t';
+			if (scheme && rest) {
+				buf_put(out, v, sp);
+				buf_byte(out, ' ');
+				buf_put(out, REDACTED, REDACTED_LEN);
+				return;
+			}
+		}
+	}
+	if (!hide_tokens(v, n, out))
+		buf_put(out, v, n);
+}
+
+static int hex(uint8_t c)
+{
+	return is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Whether the value of a parameter named raw[0, n) (as sent, still encoded) is hidden. */
+static int hides_param(const struct redactor *r, const uint8_t *raw, size_t n)
+{
+	uint8_t small[256], *d = n <= sizeof(small) ? small : malloc(n);
+	size_t m = 0;
+	int hide;
+
+	if (!d)
+		return 1; /* out of memory: hiding is the safe side */
+	for (size_t i = 0; i < n; i++) {
+		if (raw[i] == '+') {
+			d[m++] = ' ';
+		} else if (raw[i] == '%' && i + 2 < n && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
+			d[m++] = (uint8_t)(hex(raw[i + 1]) << 4 | hex(raw[i + 2]));
+			i += 2;
+		} else {
+			d[m++] = raw[i];
+		}
+	}
+	hide = listed(r->params, r->nparams, d, m) || (r->mode == REDACT_DEFAULTS && looks_like_credential(d, m));
+	if (d != small)
+		free(d);
+	return hide;
+}
+
+/*
+ * T2/T3 over t[from, end): t[from] is the first separator (`;` or `?`), `sep` starts the next
+ * parameters (path parameters also end at `/`). Appends t with hidden values to `out`; 0 when
+ * nothing was hidden (then `out` is untouched).
+ */
+static int params(const struct redactor *r, const uint8_t *t, size_t n, size_t from, size_t end, uint8_t sep,
+		  struct buf *out)
+{
+	size_t start = from + 1, copied = 0;
+
+	while (start <= end) {
+		size_t stop = start, eq = SIZE_MAX;
+
+		while (stop < end && t[stop] != sep && !(sep == ';' && t[stop] == '/')) {
+			if (eq == SIZE_MAX && t[stop] == '=')
+				eq = stop;
+			stop++;
+		}
+		if (eq != SIZE_MAX && eq + 1 < stop && hides_param(r, t + start, eq - start)) {
+			buf_put(out, t + copied, eq + 1 - copied);
+			buf_put(out, REDACTED, REDACTED_LEN);
+			copied = stop;
+		}
+		if (sep == ';' && stop < end && t[stop] == '/') {
+			/* Parameters start again only at the next `;`. */
+			const uint8_t *next = memchr(t + stop, ';', n - stop);
+
+			if (!next || (size_t)(next - t) >= end)
+				break;
+			stop = (size_t)(next - t);
+		}
+		start = stop + 1;
+	}
+	if (copied == 0)
+		return 0;
+	buf_put(out, t + copied, n - copied);
+	return 1;
+}
+
+static size_t index_of(const uint8_t *s, size_t n, uint8_t c)
+{
+	const uint8_t *p = memchr(s, c, n);
+
+	return p ? (size_t)(p - s) : SIZE_MAX;
+}
+
+/* T1: the userinfo of an absolute-form target; 0 when there is none. */
+static int hide_userinfo(const uint8_t *t, size_t n, struct buf *out)
+{
+	size_t i = 1, start, end, at = SIZE_MAX;
+
+	if (n == 0 || !(is_upper(t[0]) || is_lower(t[0])))
+		return 0;
+	while (i < n && (is_alnum(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
+		i++;
+	if (n - i < 3 || memcmp(t + i, "://", 3) != 0)
+		return 0;
+	start = end = i + 3;
+	while (end < n && t[end] != '/' && t[end] != '?' && t[end] != '#')
+		end++;
+	for (size_t k = start; k < end; k++)
+		if (t[k] == '@')
+			at = k;
+	if (at == SIZE_MAX)
+		return 0;
+	buf_put(out, t, start);
+	buf_put(out, REDACTED, REDACTED_LEN);
+	buf_put(out, t + at, n - at);
+	return 1;
+}
+
+int redact_path(const struct redactor *r, const uint8_t *in, size_t n, struct buf *out, struct buf *tmp)
+{
+	const uint8_t *t = in;
+	size_t q, semi;
+	int changed = 0;
+
+	if (r->mode == REDACT_OFF)
+		return 0;
+	/* Each step reads t and, when it hides something, writes the other buffer, which becomes t. */
+#define STEP(call)                                               \
+	do {                                                     \
+		struct buf *dst = t == out->p ? tmp : out;       \
+		dst->len = 0;                                    \
+		if (call) {                                      \
+			if (dst->failed)                         \
+				return -1;                       \
+			t = dst->p;                              \
+			n = dst->len;                            \
+			changed = 1;                             \
+		}                                                \
+	} while (0)
+	if (r->mode == REDACT_DEFAULTS && n > 0 && t[0] != '/')
+		STEP(hide_userinfo(t, n, dst));
+	q = index_of(t, n, '?');
+	semi = index_of(t, n, ';');
+	if (semi != SIZE_MAX && (q == SIZE_MAX || semi < q))
+		STEP(params(r, t, n, semi, q == SIZE_MAX ? n : q, ';', dst));
+	q = index_of(t, n, '?');
+	if (q != SIZE_MAX)
+		STEP(params(r, t, n, q, n, '&', dst));
+	if (r->mode == REDACT_DEFAULTS)
+		STEP(hide_tokens(t, n, dst));
+#undef STEP
+	if (!changed)
+		return 0;
+	if (t != out->p) {
+		out->len = 0;
+		buf_put(out, t, n);
+		if (out->failed)
+			return -1;
+	}
+	return 1;
 }

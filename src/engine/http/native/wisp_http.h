@@ -30,7 +30,7 @@ struct wisp_http_options {
 	uint32_t batch_rows;          /* rows per column batch at most; default 65536 */
 	/* Skip (ask the kernel not to copy) the rest of a body longer than this past the prefix. */
 	uint32_t skip_body_over;      /* default 64 KiB; 0 never asks */
-	uint8_t redact;               /* 1: redact credentials (default) */
+	uint8_t redact_mode;          /* enum redact_mode (redact.h): defaults, listed or off */
 	/* Added to the default lists (redact.c); read only by wisp_stitcher_new. */
 	const char *const *redact_headers;
 	size_t n_redact_headers;

@@ -1,0 +1,63 @@
+/**
+ * What `wisp engine`, `wisp tail` and `wisp demo` keep of each exchange: the body prefix and the
+ * redaction settings, as flags shared by the three (docs/capture.md says what they mean).
+ */
+import { checkRedaction, type RedactionOptions } from '../http/redaction.js';
+import { UsageError } from './args.js';
+
+/** The parseArgs options of the capture flags. */
+export const CAPTURE_OPTIONS = {
+  'body-bytes': { type: 'string' },
+  redact: { type: 'string' },
+  'redact-header': { type: 'string', multiple: true },
+  'redact-query-param': { type: 'string', multiple: true },
+} as const;
+
+/** Usage lines of the capture flags. */
+export const CAPTURE_USAGE = `  --body-bytes N          body prefix kept per request and response (default 512; 0 keeps no
+                          bodies; at most 1048576); sizes are always the true sizes
+  --redact-header NAME    also redact this header's value (repeatable)
+  --redact-query-param NAME
+                          also redact this query/path parameter's value (repeatable)
+  --redact MODE           defaults: the built-in rules plus the names above (docs/capture.md);
+                          listed: only the names above; off: keep everything as sent`;
+
+const MAX_BODY_BYTES = 1 << 20;
+
+/** What the capture flags ask for. */
+export interface CaptureSettings {
+  readonly bodyPrefixBytes?: number;
+  readonly redaction: RedactionOptions;
+}
+
+/** Checks the capture flags; a bad value is a UsageError naming the flag. */
+export function captureSettings(values: { 'body-bytes'?: string; redact?: string; 'redact-header'?: string[]; 'redact-query-param'?: string[] }): CaptureSettings {
+  let bodyPrefixBytes: number | undefined;
+  const body = values['body-bytes'];
+  if (body !== undefined) {
+    bodyPrefixBytes = /^\d+$/.test(body) ? Number(body) : NaN;
+    if (!(bodyPrefixBytes <= MAX_BODY_BYTES)) throw new UsageError(`--body-bytes wants an integer from 0 to ${MAX_BODY_BYTES} (got '${body}')`);
+  }
+  const mode = values.redact ?? 'defaults';
+  if (mode !== 'defaults' && mode !== 'listed' && mode !== 'off') throw new UsageError(`--redact must be defaults, listed or off (got '${mode}')`);
+  const headers = values['redact-header'] ?? [];
+  const params = values['redact-query-param'] ?? [];
+  if (mode === 'off' && headers.length + params.length > 0) {
+    throw new UsageError('--redact off keeps everything, so --redact-header and --redact-query-param cannot be given with it');
+  }
+  if (mode === 'listed' && headers.length + params.length === 0) {
+    throw new UsageError('--redact listed needs the names to redact: give --redact-header or --redact-query-param (or --redact off to keep everything)');
+  }
+  const redaction: RedactionOptions = { mode, headers, params };
+  try {
+    checkRedaction(redaction);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (--redact-header wants an HTTP header name, --redact-query-param a parameter name)`);
+  }
+  return { ...(bodyPrefixBytes !== undefined ? { bodyPrefixBytes } : {}), redaction };
+}
+
+/** Said on stderr at start when redaction is off, so nobody runs that way by accident. */
+export function redactionWarning(settings: CaptureSettings): string | undefined {
+  return settings.redaction.mode === 'off' ? 'wisp: redaction is off (--redact off): credentials in headers and URLs are stored as sent' : undefined;
+}
