@@ -19,7 +19,7 @@ export interface TracerOptions {
   ringBufferBytes?: number;
   /** Leave this process's own traffic out. Default true. */
   excludeSelf?: boolean;
-  /** How often the ring buffer is drained. Default 20 ms. */
+  /** How often finished rows are taken (stitched mode) or the ring drained (raw mode). Default 50 ms. */
   pollIntervalMs?: number;
   /** Syscalls a connection found mid-stream gets to show an HTTP message start. Default 32. */
   lazyDetectAttempts?: number;
@@ -122,7 +122,7 @@ export class Tracer {
   static open(opts: TracerOptions = {}): Tracer {
     const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', 256 * KiB, 0, 1 << 30);
     const ringBufferBytes = intOption(opts, 'ringBufferBytes', 32 * MiB, 4 * KiB, 1 << 30);
-    const pollIntervalMs = intOption(opts, 'pollIntervalMs', 20, 1, 60_000);
+    const pollIntervalMs = intOption(opts, 'pollIntervalMs', 50, 1, 60_000);
     const lazyDetectAttempts = intOption(opts, 'lazyDetectAttempts', 32, 1, 255);
     const batchBytes = intOption(opts, 'batchBytes', 4 * MiB, 64 * KiB, 1 << 30);
     const excludeSelf = opts.excludeSelf ?? true;

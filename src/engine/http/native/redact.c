@@ -82,10 +82,25 @@ static const char *const auth_schemes[] = {
 
 /* GitHub, GitLab, Slack, Stripe, Anthropic, OpenAI, npm, PyPI, Google OAuth, Hugging Face. No
  * prefix begins another or begins with "eyJ", so at most one can match at a position. */
-static const char *const token_prefixes[] = {
-	"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-",
-	"sk_live_", "rk_live_", "sk-ant-", "sk-proj-", "npm_", "pypi-", "ya29.", "hf_",
-};
+#define TOKEN_PREFIXES(X)                                                                                  \
+	X("ghp_") X("gho_") X("ghu_") X("ghs_") X("ghr_") X("github_pat_") X("glpat-") X("xoxb-") X("xoxp-") \
+	X("xoxa-") X("xoxr-") X("xoxs-") X("sk_live_") X("rk_live_") X("sk-ant-") X("sk-proj-") X("npm_")    \
+	X("pypi-") X("ya29.") X("hf_")
+#define AS_STRING(s) s,
+#define AS_LENGTH(s) sizeof(s) - 1,
+static const char *const token_prefixes[] = { TOKEN_PREFIXES(AS_STRING) };
+static const size_t prefix_len[] = { TOKEN_PREFIXES(AS_LENGTH) };
+
+/* Whether a token prefix can start with c: the scan tests prefixes only where one can start. */
+static int prefix_start(uint8_t c)
+{
+	switch (c) {
+	case 'g': case 'x': case 's': case 'r': case 'n': case 'p': case 'y': case 'h':
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 #define TOKEN_MIN_RUN 16
 #define COUNT(a) (sizeof(a) / sizeof(*(a)))
@@ -96,6 +111,8 @@ struct redactor {
 	size_t nparams;
 	char **headers; /* lower case */
 	char **params;
+	size_t *header_len;
+	size_t *param_len;
 };
 
 static uint8_t lower(uint8_t c)
@@ -142,16 +159,18 @@ static char *lower_dup(const char *s)
 	return d;
 }
 
-static int add_names(char ***list, size_t *n, const char *const *builtin, size_t nbuiltin, const char *const *extra,
-		     size_t nextra)
+static int add_names(char ***list, size_t **lens, size_t *n, const char *const *builtin, size_t nbuiltin,
+		     const char *const *extra, size_t nextra)
 {
 	*list = calloc(nbuiltin + nextra + 1, sizeof(char *));
-	if (!*list)
+	*lens = calloc(nbuiltin + nextra + 1, sizeof(size_t));
+	if (!*list || !*lens)
 		return -1;
 	for (size_t i = 0; i < nbuiltin + nextra; i++) {
 		(*list)[i] = lower_dup(i < nbuiltin ? builtin[i] : extra[i - nbuiltin]);
 		if (!(*list)[i])
 			return -1;
+		(*lens)[i] = strlen((*list)[i]);
 		*n = i + 1;
 	}
 	return 0;
@@ -167,6 +186,8 @@ void redactor_free(struct redactor *r)
 		free(r->params[i]);
 	free(r->headers);
 	free(r->params);
+	free(r->header_len);
+	free(r->param_len);
 	free(r);
 }
 
@@ -179,8 +200,10 @@ struct redactor *redactor_new(enum redact_mode mode, const char *const *headers,
 	if (!r)
 		return NULL;
 	r->mode = mode;
-	if (add_names(&r->headers, &r->nheaders, default_headers, builtin ? COUNT(default_headers) : 0, headers, nheaders) ||
-	    add_names(&r->params, &r->nparams, default_params, builtin ? COUNT(default_params) : 0, params, nparams)) {
+	if (add_names(&r->headers, &r->header_len, &r->nheaders, default_headers, builtin ? COUNT(default_headers) : 0,
+		      headers, nheaders) ||
+	    add_names(&r->params, &r->param_len, &r->nparams, default_params, builtin ? COUNT(default_params) : 0, params,
+		      nparams)) {
 		redactor_free(r);
 		return NULL;
 	}
@@ -188,12 +211,12 @@ struct redactor *redactor_new(enum redact_mode mode, const char *const *headers,
 }
 
 /* Whether s[0, n), ASCII lower-cased, is in the list (whose entries are lower case). */
-static int listed(char *const *list, size_t nlist, const uint8_t *s, size_t n)
+static int listed(char *const *list, const size_t *lens, size_t nlist, const uint8_t *s, size_t n)
 {
 	for (size_t i = 0; i < nlist; i++) {
 		size_t k = 0;
 
-		if (strlen(list[i]) != n)
+		if (lens[i] != n)
 			continue;
 		while (k < n && lower(s[k]) == (uint8_t)list[i][k])
 			k++;
@@ -273,7 +296,7 @@ int redact_header_name(const struct redactor *r, const uint8_t *name, const uint
 {
 	if (r->mode == REDACT_OFF)
 		return 0;
-	return listed(r->headers, r->nheaders, lower_name, n) || (r->mode == REDACT_DEFAULTS && looks_like_credential(name, n));
+	return listed(r->headers, r->header_len, r->nheaders, lower_name, n) || (r->mode == REDACT_DEFAULTS && looks_like_credential(name, n));
 }
 
 static size_t run_end(const uint8_t *s, size_t n, size_t i)
@@ -311,11 +334,11 @@ static int hide_tokens(const uint8_t *s, size_t n, struct buf *out)
 			}
 			end = p;
 			found = 1;
-		} else if (i == 0 || !is_token(s[i - 1])) {
+		} else if (prefix_start(s[i]) && (i == 0 || !is_token(s[i - 1]))) {
 			for (size_t k = 0; k < COUNT(token_prefixes); k++) {
-				size_t pl = strlen(token_prefixes[k]), r;
+				size_t pl = prefix_len[k], r;
 
-				if (n - i < pl || memcmp(s + i, token_prefixes[k], pl) != 0)
+				if ((uint8_t)token_prefixes[k][0] != s[i] || n - i < pl || memcmp(s + i, token_prefixes[k], pl) != 0)
 					continue;
 				r = run_end(s, n, i + pl);
 				if (r - (i + pl) >= TOKEN_MIN_RUN) {
@@ -394,7 +417,7 @@ static int hides_param(const struct redactor *r, const uint8_t *raw, size_t n)
 			d[m++] = raw[i];
 		}
 	}
-	hide = listed(r->params, r->nparams, d, m) || (r->mode == REDACT_DEFAULTS && looks_like_credential(d, m));
+	hide = listed(r->params, r->param_len, r->nparams, d, m) || (r->mode == REDACT_DEFAULTS && looks_like_credential(d, m));
 	if (d != small)
 		free(d);
 	return hide;
