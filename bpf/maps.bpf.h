@@ -34,6 +34,7 @@ enum wisp_op {
 struct syscall_args {
 	__u64 buf;  /* user buffer or iovec array */
 	__u64 sock; /* struct sock * seen at enter */
+	__u64 file; /* struct file * the fd held at enter */
 	__u32 fd;
 	__u32 iovcnt;
 	__u8 op;
@@ -65,6 +66,7 @@ enum wisp_proto {
 
 struct conn_state {
 	__u64 sock;    /* tells a reused fd from the connection it held before */
+	__u64 file;    /* the fd's file when the socket was found: an fd-table read revalidates it */
 	__u64 conn_id;
 	__u64 pos[2];  /* bytes moved so far, by enum wisp_direction */
 	__u8 role;
@@ -85,6 +87,19 @@ struct {
 	__type(key, struct conn_key);
 	__type(value, struct conn_state);
 } conns SEC(".maps");
+
+/*
+ * The negative cache: (tgid, fd) -> struct file * of fds found not to be TCP sockets (files,
+ * pipes, eventfds, unix and UDP sockets), so a process writing its log does not walk from the
+ * file to the socket on every write. An entry counts only while the fd still holds that file;
+ * close(2) removes it, so a later file at the same address on the same fd is looked at anew.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct conn_key);
+	__type(value, __u64);
+} not_tcp SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -91,7 +91,7 @@ static __always_inline void emit_close(const struct conn_key *k, const struct co
  * through dup2, close_range or exec), so the old state is closed first.
  */
 static __always_inline struct conn_state *conn_start(const struct conn_key *k, struct sock *sk,
-						     __u8 role, __u64 ts)
+						     struct file *file, __u8 role, __u64 ts)
 {
 	struct conn_state *old = bpf_map_lookup_elem(&conns, k);
 	struct conn_state st = {};
@@ -99,6 +99,7 @@ static __always_inline struct conn_state *conn_start(const struct conn_key *k, s
 	if (old)
 		emit_close(k, old, ts);
 	st.sock = (__u64)sk;
+	st.file = (__u64)file;
 	st.conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	st.role = role;
 	st.attempts = lazy_detect_attempts > 255 ? 255 : lazy_detect_attempts;
@@ -151,6 +152,7 @@ static __always_inline int exit_accept_or_connect(long ret)
 	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct syscall_args a;
 	struct conn_state *st;
+	struct file *file;
 	struct sock *sk;
 	__u8 role;
 	__u64 ts;
@@ -169,11 +171,12 @@ static __always_inline int exit_accept_or_connect(long ret)
 		k.fd = a.fd;
 		role = WISP_ROLE_CLIENT;
 	}
-	sk = tcp_sock_of_fd(k.fd);
+	file = fd_file(k.fd);
+	sk = tcp_sock_of_file(file);
 	if (!sk)
 		return 0;
 	ts = bpf_ktime_get_ns();
-	st = conn_start(&k, sk, role, ts);
+	st = conn_start(&k, sk, file, role, ts);
 	if (st)
 		emit_open(&k, st, sk, ts);
 	return 0;
@@ -232,8 +235,11 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 	if (!traced(id))
 		return 0;
 	st = bpf_map_lookup_elem(&conns, &k);
-	if (!st)
+	if (!st) {
+		if (bpf_map_lookup_elem(&not_tcp, &k))
+			bpf_map_delete_elem(&not_tcp, &k);
 		return 0;
+	}
 	emit_close(&k, st, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&conns, &k);
 	return 0;
@@ -241,15 +247,37 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 
 /* ---- data syscalls ---- */
 
-/* For a task already known to be traced. */
+/*
+ * For a task already known to be traced. The fd's file is read from the fd table every time;
+ * when it is the file the connection (or the negative cache) was found through, the socket is
+ * known without walking from the file to it.
+ */
 static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op, __u8 dir)
 {
 	struct syscall_args a = { .buf = buf, .fd = fd, .iovcnt = iovcnt, .op = op, .direction = dir };
+	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct file *file = fd_file(fd);
+	struct conn_state *st;
+	__u64 *not_sock;
 	struct sock *sk;
 
-	sk = tcp_sock_of_fd(fd);
-	if (!sk)
+	if (!file)
 		return 0;
+	a.file = (__u64)file;
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (st && st->file == (__u64)file) {
+		a.sock = st->sock;
+		save_args(&a);
+		return 0;
+	}
+	not_sock = bpf_map_lookup_elem(&not_tcp, &k);
+	if (not_sock && *not_sock == (__u64)file)
+		return 0;
+	sk = tcp_sock_of_file(file);
+	if (!sk) {
+		bpf_map_update_elem(&not_tcp, &k, &a.file, BPF_ANY);
+		return 0;
+	}
 	a.sock = (__u64)sk;
 	save_args(&a);
 	return 0;
@@ -264,14 +292,18 @@ static __always_inline int enter_data(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op
 
 /* The connection the bytes belong to; a connection already open when we started is picked up
  * here with role unknown. */
-static __always_inline struct conn_state *conn_for_data(const struct conn_key *k, __u64 sock,
-							__u64 ts)
+static __always_inline struct conn_state *conn_for_data(const struct conn_key *k,
+							const struct syscall_args *a, __u64 ts)
 {
 	struct conn_state *st = bpf_map_lookup_elem(&conns, k);
 
-	if (st && st->sock == sock)
+	if (st && st->sock == a->sock) {
+		/* The same socket through another file (dup2 of a dup): cache the file seen now. */
+		if (st->file != a->file)
+			st->file = a->file;
 		return st;
-	return conn_start(k, (struct sock *)sock, WISP_ROLE_UNKNOWN, ts);
+	}
+	return conn_start(k, (struct sock *)a->sock, (struct file *)a->file, WISP_ROLE_UNKNOWN, ts);
 }
 
 /*
@@ -338,7 +370,7 @@ static __always_inline int exit_data(long ret)
 	size = ret;
 	k.fd = a.fd;
 	ts = bpf_ktime_get_ns();
-	st = conn_for_data(&k, a.sock, ts);
+	st = conn_for_data(&k, &a, ts);
 	if (!st)
 		return 0;
 	pos = st->pos[a.direction & 1];
