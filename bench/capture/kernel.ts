@@ -13,7 +13,9 @@
  *
  * --against ADDON loads a second build of wisp_capture.node (e.g. the previous commit's) beside
  * this one: both tracers see every syscall of the same phase, and the order they are attached in
- * alternates between repeats, so the comparison holds however busy the machine is.
+ * alternates between repeats (the program that runs second finds the caches warm, a difference
+ * of up to 1 µs per request here), so the comparison holds however busy the machine is. Figures
+ * are means over the repeats; use an even --repeat with --against.
  *
  *   node out/bench/capture/kernel.js [--seconds 8] [--rate 10000] [--repeat 3] [--body 612]
  *                                    [--max-bytes N] [--against ADDON] [--per-program]
@@ -157,11 +159,6 @@ async function phase(vs: readonly Variant[], url: string): Promise<Phase[]> {
   });
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function target(name: string, url: string, vs: Variant[]): Promise<void> {
   const byVariant: Phase[][] = vs.map(() => []);
   for (let i = 0; i < repeat; i++) {
@@ -174,16 +171,32 @@ async function target(name: string, url: string, vs: Variant[]): Promise<void> {
   }
   vs.forEach((v, i) => {
     const phases = byVariant[i]!;
-    const m = phases.find((p) => p.usPerReq === median(phases.map((q) => q.usPerReq)))!;
-    console.log(`${name} ${v.name}: BPF ${m.usPerReq.toFixed(2)} µs/request (median of ${phases.map((p) => p.usPerReq.toFixed(2)).join(', ')}), ` +
-      `${(m.runs / m.requests).toFixed(1)} runs/request at ${(m.ns / Math.max(1, m.runs)).toFixed(0)} ns/run, ${m.requests} requests, ` +
-      `background ${(m.bgShare * 100).toFixed(0)} % of the raw time, drops ${JSON.stringify(m.drops)}`);
+    const sum = (f: (p: Phase) => number): number => phases.reduce((n, p) => n + f(p), 0);
+    const requests = sum((p) => p.requests);
+    const runs = sum((p) => p.runs);
+    const ns = sum((p) => p.ns);
+    console.log(`${name} ${v.name}: BPF ${(sum((p) => p.usPerReq) / phases.length).toFixed(2)} µs/request (mean of ${phases.map((p) => p.usPerReq.toFixed(2)).join(', ')}), ` +
+      `${(runs / requests).toFixed(1)} runs/request at ${(ns / Math.max(1, runs)).toFixed(0)} ns/run, ${requests} requests, ` +
+      `background ${((sum((p) => p.bgShare) / phases.length) * 100).toFixed(0)} % of the raw time, drops ${JSON.stringify(sumDrops(phases))}`);
     if (values['per-program']) {
-      for (const p of m.progs) {
-        console.log(`  ${p.name.padEnd(16)} ${(p.runs / m.requests).toFixed(2).padStart(6)} runs/req ${(p.ns / p.runs).toFixed(0).padStart(6)} ns/run ${(p.ns / 1e3 / m.requests).toFixed(3).padStart(7)} µs/req`);
+      const byName = new Map<string, ProgStat>();
+      for (const p of phases.flatMap((q) => q.progs)) {
+        const t = byName.get(p.name) ?? { name: p.name, runs: 0, ns: 0 };
+        t.runs += p.runs;
+        t.ns += p.ns;
+        byName.set(p.name, t);
+      }
+      for (const p of [...byName.values()].sort((x, y) => y.ns - x.ns)) {
+        console.log(`  ${p.name.padEnd(16)} ${(p.runs / requests).toFixed(2).padStart(6)} runs/req ${(p.ns / p.runs).toFixed(0).padStart(6)} ns/run ${(p.ns / 1e3 / requests).toFixed(3).padStart(7)} µs/req`);
       }
     }
   });
+}
+
+function sumDrops(phases: readonly Phase[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of phases) for (const [k, n] of Object.entries(p.drops)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 /** Moves a running server's processes into the cgroup, once its workers are there to move. */
