@@ -276,26 +276,30 @@ static __always_inline void copy_range(struct scratch_slot *s, const struct sysc
 }
 
 /*
- * Emits the bytes of one syscall that moved `size` bytes. The record header in the slot must
- * already hold everything but chunk_offset and data_len.
+ * Emits the bytes of one syscall that moved `size` bytes, the first `skip` of which are not
+ * wanted (conn_ctl). The record header in the slot must already hold everything but
+ * chunk_offset and data_len.
  */
 static __always_inline void copy_syscall_data(struct scratch_slot *s, const struct syscall_args *a,
-					      __u32 size)
+					      __u32 size, __u32 skip)
 {
 	__u32 cap = max_bytes_per_syscall;
 	__u32 tail = cap / 2 < WISP_CHUNK_BYTES ? cap / 2 : WISP_CHUNK_BYTES;
+	__u32 avail = size - skip;
 
 	s->copy.iov = a->buf;
 	s->copy.fill = 0;
 	s->copy.records = 0;
-	if (a->op == OP_DATA_IOV && a->iovcnt <= WISP_SMALL_IOVECS && size <= WISP_CHUNK_BYTES &&
-	    size <= cap) {
+	if (avail == 0) {
+		/* Wholly skipped: the empty record below still tells its size and position. */
+	} else if (skip == 0 && a->op == OP_DATA_IOV && a->iovcnt <= WISP_SMALL_IOVECS &&
+		   size <= WISP_CHUNK_BYTES && size <= cap) {
 		copy_iov_small(s, a, size);
-	} else if (size <= cap) {
-		copy_range(s, a, 0, size);
+	} else if (avail <= cap) {
+		copy_range(s, a, skip, avail);
 	} else {
-		count_drop(WISP_DROP_TRUNCATED_BYTES, size - cap);
-		copy_range(s, a, 0, cap - tail);
+		count_drop(WISP_DROP_TRUNCATED_BYTES, avail - cap);
+		copy_range(s, a, skip, cap - tail);
 		copy_range(s, a, size - tail, tail);
 	}
 	if (s->copy.records == 0) {

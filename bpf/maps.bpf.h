@@ -29,17 +29,20 @@ enum wisp_op {
 	OP_DATA_BUF,  /* one user buffer */
 	OP_DATA_IOV,  /* an iovec array */
 	OP_DATA_NONE, /* sendfile/splice: bytes move inside the kernel, nothing to copy */
+	OP_COUNT,     /* bytes to count, not copy: the connection is muted or not HTTP */
 };
 
 struct syscall_args {
-	__u64 buf;  /* user buffer or iovec array */
-	__u64 sock; /* struct sock * seen at enter */
-	__u64 file; /* struct file * the fd held at enter */
+	__u64 buf;     /* user buffer or iovec array */
+	__u64 sock;    /* struct sock * seen at enter */
+	__u64 file;    /* struct file * the fd held at enter */
+	__u64 skip_to; /* conn_ctl: stream position before which nothing is copied */
 	__u32 fd;
 	__u32 iovcnt;
 	__u8 op;
 	__u8 direction;
-	__u8 pad[6];
+	__u8 count_as; /* OP_COUNT: the enum wisp_drop counter the bytes go to */
+	__u8 pad[5];
 };
 
 /*
@@ -100,6 +103,15 @@ struct {
 	__type(key, struct conn_key);
 	__type(value, __u64);
 } not_tcp SEC(".maps");
+
+/* Written by user space, see struct wisp_conn_ctl; mmapable, so a slot is a few stores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WISP_CTL_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct wisp_conn_ctl);
+} conn_ctl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

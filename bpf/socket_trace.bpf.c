@@ -247,6 +247,34 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 
 /* ---- data syscalls ---- */
 
+static __always_inline void count_only(struct syscall_args *a, __u8 reason)
+{
+	a->op = OP_COUNT;
+	a->count_as = reason;
+}
+
+/* What user space asked for this connection (struct wisp_conn_ctl), if its slot names it. */
+static __always_inline void apply_ctl(const struct conn_state *st, struct syscall_args *a)
+{
+	__u32 slot = st->conn_id % WISP_CTL_SLOTS;
+	struct wisp_conn_ctl *c = bpf_map_lookup_elem(&conn_ctl, &slot);
+	__u64 skip_to;
+	__u8 muted;
+
+	if (!c || c->conn_id != st->conn_id)
+		return;
+	barrier();
+	skip_to = c->skip_to[a->direction & 1];
+	muted = c->muted;
+	barrier();
+	if (c->conn_id != st->conn_id)
+		return;
+	if (muted)
+		count_only(a, WISP_DROP_MUTED_BYTES);
+	else
+		a->skip_to = skip_to;
+}
+
 /*
  * For a task already known to be traced. The fd's file is read from the fd table every time;
  * when it is the file the connection (or the negative cache) was found through, the socket is
@@ -267,6 +295,10 @@ static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, 
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (st && st->file == (__u64)file) {
 		a.sock = st->sock;
+		if (st->proto == PROTO_OTHER)
+			count_only(&a, WISP_DROP_NON_HTTP_BYTES);
+		else
+			apply_ctl(st, &a);
 		save_args(&a);
 		return 0;
 	}
@@ -361,7 +393,7 @@ static __always_inline int exit_data(long ret)
 	struct scratch_slot *slot;
 	struct wisp_data_event *ev;
 	__u64 ts, pos;
-	__u32 size;
+	__u32 size, skip = 0;
 
 	if (!take_args(&a))
 		return 0;
@@ -369,6 +401,14 @@ static __always_inline int exit_data(long ret)
 		return 0;
 	size = ret;
 	k.fd = a.fd;
+	if (a.op == OP_COUNT) {
+		st = bpf_map_lookup_elem(&conns, &k);
+		if (st && st->sock == a.sock) {
+			st->pos[a.direction & 1] += size;
+			count_drop(a.count_as, size);
+		}
+		return 0;
+	}
 	ts = bpf_ktime_get_ns();
 	st = conn_for_data(&k, &a, ts);
 	if (!st)
@@ -399,7 +439,11 @@ static __always_inline int exit_data(long ret)
 			count_drop(WISP_DROP_RINGBUF_FULL_EVENTS, 1);
 		return 0;
 	}
-	copy_syscall_data(slot, &a, size);
+	if (a.skip_to > pos) {
+		skip = a.skip_to - pos < size ? a.skip_to - pos : size;
+		count_drop(WISP_DROP_SKIPPED_BYTES, skip);
+	}
+	copy_syscall_data(slot, &a, size, skip);
 	return 0;
 }
 

@@ -89,6 +89,31 @@ struct wisp_close_event {
 	__u64 ingress_bytes;
 };
 
+/* Slots of the conn_ctl map; a connection's slot is conn_id % WISP_CTL_SLOTS. */
+#define WISP_CTL_SLOTS 65536
+
+/*
+ * Per-connection control from user space: one slot of the mmapable ARRAY map `conn_ctl`. The
+ * kernel reads it for each data syscall of the connection named by conn_id (a slot whose
+ * conn_id differs says nothing). Bytes of the syscall before skip_to[direction] are counted,
+ * not copied (WISP_DROP_SKIPPED_BYTES): its records start past them, and a syscall wholly
+ * before it yields one record with no data, so positions stay exact. muted: nothing more is
+ * copied on the connection, its bytes are only counted (WISP_DROP_MUTED_BYTES); the enter half
+ * checks it first, so a muted syscall costs a lookup and a count. Close totals stay exact.
+ *
+ * Writing a slot (mmap the map, or bpf_map_update_elem): set conn_id to 0, then skip_to and
+ * muted, then conn_id last, with release ordering. The kernel reads conn_id before and after
+ * the other fields and uses them only when both reads name the connection, so a slot being
+ * handed to another connection is never half-read.
+ */
+struct wisp_conn_ctl {
+	__u64 conn_id;
+	/* By enum wisp_direction: stream position before which bytes are not copied. */
+	__u64 skip_to[2];
+	__u8 muted;
+	__u8 pad[7];
+};
+
 /* Index into the per-CPU `drops` array; each counts what was lost, in the unit its name says. */
 enum wisp_drop {
 	WISP_DROP_RINGBUF_FULL_EVENTS = 0,
@@ -99,6 +124,9 @@ enum wisp_drop {
 	WISP_DROP_NON_HTTP_BYTES,
 	WISP_DROP_UNCOPYABLE_BYTES,
 	WISP_DROP_IOV_LIMIT,
+	/* Not losses: bytes user space asked not to copy, through conn_ctl. */
+	WISP_DROP_MUTED_BYTES,
+	WISP_DROP_SKIPPED_BYTES,
 	WISP_DROP__COUNT,
 };
 

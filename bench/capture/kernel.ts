@@ -17,14 +17,19 @@
  * of up to 1 µs per request here), so the comparison holds however busy the machine is. Figures
  * are means over the repeats; use an even --repeat with --against.
  *
+ * --mute mutes every connection (conn_ctl) as soon as its open record is drained: what a
+ * connection user space has no more use for costs.
+ *
  *   node out/bench/capture/kernel.js [--seconds 8] [--rate 10000] [--repeat 3] [--body 612]
- *                                    [--max-bytes N] [--against ADDON] [--per-program]
+ *                                    [--max-bytes N] [--against ADDON] [--per-program] [--mute]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAddon, type AddonOpenOptions, type CaptureAddon, type TracerHandle } from '../../src/engine/capture/addon.js';
+import { connIdOf, decodeBatch } from '../../src/engine/capture/decode.js';
+import type { CaptureEvent } from '../../src/engine/capture/types.js';
 import { makeCgroup, startIn } from '../../test/capture-kernel/cgroups.js';
 import { filesDir, nginxServer, run } from '../../test/support/peers.js';
 
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     'max-bytes': { type: 'string' },
     against: { type: 'string' },
     'per-program': { type: 'boolean', default: false },
+    mute: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -88,6 +94,12 @@ function open(v: Variant): void {
   v.handle = v.addon.open(opts);
 }
 
+function muteOpened(v: Variant, batch: Buffer): void {
+  const events: CaptureEvent[] = [];
+  decodeBatch(batch, 0n, events);
+  for (const e of events) if (e.kind === 'open') v.addon.setConnCtl(v.handle!, connIdOf(e.connKey), 0, 0, true);
+}
+
 /** Run counts and time of each variant's programs, summed, at one moment. */
 interface Sample { at: number; byVariant: Map<number, ProgStat>[] }
 
@@ -115,7 +127,13 @@ function totals(a: Map<number, ProgStat>, b: Map<number, ProgStat>): { runs: num
 async function phase(vs: readonly Variant[], url: string): Promise<Phase[]> {
   const ids = vs.map((v) => new Set(v.addon.ids(v.handle!).programs));
   const d0 = vs.map((v) => v.addon.stats(v.handle!).drops);
-  const drain = setInterval(() => { for (const v of vs) while (v.addon.drain(v.handle!) !== null); }, 20);
+  const drain = setInterval(() => {
+    for (const v of vs) {
+      for (let batch = v.addon.drain(v.handle!); batch !== null; batch = v.addon.drain(v.handle!)) {
+        if (values.mute) muteOpened(v, batch);
+      }
+    }
+  }, 20);
   const idle = (): Promise<void> => new Promise((r) => setTimeout(r, 1500));
   let requests = 0;
   const s = [await sample(ids)];

@@ -32,6 +32,8 @@ export interface CaptureAddon {
   stats(h: TracerHandle): AddonStats;
   ids(h: TracerHandle): { programs: number[]; links: number[] };
   attachedPrograms(h: TracerHandle): number;
+  /** Writes connection connId's conn_ctl slot (bpf/socket_trace.h, struct wisp_conn_ctl). */
+  setConnCtl(h: TracerHandle, connId: number | bigint, skipEgress: number | bigint, skipIngress: number | bigint, muted: boolean): void;
   close(h: TracerHandle): void;
   clockOffsetNs(): bigint;
 }

@@ -103,6 +103,13 @@ export class ConnKeys {
   }
 }
 
+/** The kernel's connection id inside a connKey ("tgid:fd:connId"). */
+export function connIdOf(connKey: string): number {
+  const id = Number(connKey.slice(connKey.lastIndexOf(':') + 1));
+  if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`wisp capture: ${JSON.stringify(connKey)} is not a connKey (tgid:fd:connId)`);
+  return id;
+}
+
 function connKey(view: DataView, rec: number, pid: number, fd: number, keys: ConnKeys | undefined, closing = false): string {
   const h = LAYOUT.header;
   // Connection ids count up from 1 and stay far below 2^53.

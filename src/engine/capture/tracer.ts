@@ -4,7 +4,7 @@
  */
 import { loadAddon, type CaptureAddon, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
-import { ConnKeys, decodeBatch } from './decode.js';
+import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
 import type { CaptureEvent, CaptureStats } from './types.js';
 
 /** How the tracer is configured; all fields optional. */
@@ -27,6 +27,17 @@ export interface TracerOptions {
    * syscall and are not counted as drops. Default: every process.
    */
   cgroup?: string;
+}
+
+/**
+ * What the kernel copies of one connection from now on: nothing at all (`muted`: its bytes are
+ * only counted, its close totals stay exact), or nothing before a stream position per
+ * direction (`skipTo`: those bytes are counted and their syscalls' records carry no data for
+ * them). Absent fields are 0 / false: a call replaces what an earlier one set.
+ */
+export interface ConnControl {
+  muted?: boolean;
+  skipTo?: { egress?: bigint; ingress?: bigint };
 }
 
 /** Receives the events of one drained batch, in ring-buffer order. */
@@ -157,6 +168,16 @@ export class Tracer {
     if (this.#handle === undefined) return this.#finalStats!;
     const s = this.#addon.stats(this.#handle);
     return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
+  }
+
+  /**
+   * Tells the kernel what to copy of connection `connKey` (a key this tracer delivered). Takes
+   * effect from the connection's next syscall; slots are shared by connection ids 65536 apart,
+   * so a later call for another connection may take the slot over.
+   */
+  setConnCtl(connKey: string, ctl: ConnControl): void {
+    if (this.#handle === undefined) throw new Error('wisp capture: setConnCtl() after close()');
+    this.#addon.setConnCtl(this.#handle, connIdOf(connKey), ctl.skipTo?.egress ?? 0n, ctl.skipTo?.ingress ?? 0n, ctl.muted ?? false);
   }
 
   /** How many BPF programs are attached right now (0 after close). */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
@@ -45,11 +46,15 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_NON_HTTP_BYTES] = "non_http_bytes",
 	[WISP_DROP_UNCOPYABLE_BYTES] = "uncopyable_bytes",
 	[WISP_DROP_IOV_LIMIT] = "iov_limit",
+	[WISP_DROP_MUTED_BYTES] = "muted_bytes",
+	[WISP_DROP_SKIPPED_BYTES] = "skipped_bytes",
 };
 
 struct tracer {
 	struct socket_trace *skel;
 	struct ring_buffer *rb;
+	/* The conn_ctl map, mmapped on first use (setConnCtl). */
+	struct wisp_conn_ctl *ctl;
 	unsigned char *batch;
 	size_t batch_len;
 	size_t batch_cap;
@@ -89,8 +94,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+#define CTL_MAP_BYTES (WISP_CTL_SLOTS * sizeof(struct wisp_conn_ctl))
+
 static void tracer_destroy(struct tracer *t)
 {
+	if (t->ctl)
+		munmap(t->ctl, CTL_MAP_BYTES);
+	t->ctl = NULL;
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
 	socket_trace__destroy(t->skel);
@@ -498,6 +508,82 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 	return out;
 }
 
+/* A uint64 argument given as a non-negative safe integer or a bigint; -1 after a throw. */
+static int get_u64_arg(napi_env env, napi_value v, const char *name, uint64_t *out)
+{
+	napi_valuetype type;
+	bool lossless = true;
+	double d;
+	char msg[160];
+
+	if (napi_typeof(env, v, &type) == napi_ok) {
+		if (type == napi_bigint && napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok &&
+		    lossless)
+			return 0;
+		if (type == napi_number && napi_get_value_double(env, v, &d) == napi_ok && d >= 0 &&
+		    d <= 9007199254740991.0 && d == (double)(uint64_t)d) {
+			*out = (uint64_t)d;
+			return 0;
+		}
+	}
+	snprintf(msg, sizeof(msg), "wisp capture: %s must be a non-negative integer (number or bigint)", name);
+	napi_throw_type_error(env, NULL, msg);
+	return -1;
+}
+
+/*
+ * setConnCtl(handle, connId, skipEgress, skipIngress, muted): writes connection connId's slot
+ * of conn_ctl (see struct wisp_conn_ctl for what it does and the write order used here).
+ */
+static napi_value js_set_conn_ctl(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5];
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	uint64_t conn_id, skip[2];
+	struct wisp_conn_ctl *slot;
+	bool muted;
+
+	if (!t)
+		return NULL;
+	if (!t->skel) {
+		napi_throw_error(env, NULL, "wisp capture: setConnCtl() after close()");
+		return NULL;
+	}
+	if (argc < 5) {
+		napi_throw_type_error(env, NULL, "wisp capture: setConnCtl() needs 5 arguments");
+		return NULL;
+	}
+	if (get_u64_arg(env, argv[1], "connId", &conn_id) ||
+	    get_u64_arg(env, argv[2], "skipEgress", &skip[WISP_DIR_EGRESS]) ||
+	    get_u64_arg(env, argv[3], "skipIngress", &skip[WISP_DIR_INGRESS]))
+		return NULL;
+	if (napi_get_value_bool(env, argv[4], &muted) != napi_ok) {
+		napi_throw_type_error(env, NULL, "wisp capture: muted must be a boolean");
+		return NULL;
+	}
+	if (conn_id == 0) {
+		napi_throw_range_error(env, NULL, "wisp capture: connId 0 names no connection");
+		return NULL;
+	}
+	if (!t->ctl) {
+		void *m = mmap(NULL, CTL_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       bpf_map__fd(t->skel->maps.conn_ctl), 0);
+
+		if (m == MAP_FAILED)
+			return throw_step(env, "mapping the conn_ctl map", errno, NULL);
+		t->ctl = m;
+	}
+	slot = &t->ctl[conn_id % WISP_CTL_SLOTS];
+	__atomic_store_n(&slot->conn_id, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	slot->skip_to[WISP_DIR_EGRESS] = skip[WISP_DIR_EGRESS];
+	slot->skip_to[WISP_DIR_INGRESS] = skip[WISP_DIR_INGRESS];
+	slot->muted = muted;
+	__atomic_store_n(&slot->conn_id, conn_id, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 /* attachedPrograms(handle) -> number of programs attached right now. */
 static napi_value js_attached(napi_env env, napi_callback_info info)
 {
@@ -568,6 +654,7 @@ NAPI_MODULE_INIT()
 		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL },
 		{ "attachedPrograms", NULL, js_attached, NULL, NULL, NULL, napi_default, NULL },
+		{ "setConnCtl", NULL, js_set_conn_ctl, NULL, NULL, NULL, napi_default, NULL },
 		{ "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
 		{ "clockOffsetNs", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL },
 	};
