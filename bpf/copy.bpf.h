@@ -16,11 +16,13 @@
  *   unrolled loop and emitted as one record with bpf_ringbuf_output. One record costs less than
  *   one per segment: a ring reservation costs more than copying a few KiB twice.
  * - assembled, for other iovec arrays (Node's corked writes carry hundreds of small segments):
- *   gathered into the scratch slot with bpf_loop, a chunk at a time.
+ *   walked with bpf_loop; small pieces are gathered into the scratch slot a chunk at a time,
+ *   pieces of WISP_DIRECT_PIECE bytes or more (a big body segment) go in place like a single
+ *   buffer's.
  *
- * A syscall bigger than the per-syscall cap is copied as its head and its last chunk: the tail
- * is where a chunked body's terminator and the start of a pipelined message sit, so user space
- * can still find message boundaries after skipping the middle.
+ * A syscall bigger than the per-syscall cap is copied as its head (cap - tail) and its tail
+ * (tail_bytes_per_syscall): the tail is where a chunked body's terminator and the start of a
+ * pipelined message sit, so user space can still find message boundaries after the middle.
  */
 #ifndef WISP_COPY_BPF_H
 #define WISP_COPY_BPF_H
@@ -29,6 +31,8 @@
 #define WISP_MAX_IOVECS 1024
 /* iovec arrays up to this many segments are gathered without bpf_loop. */
 #define WISP_SMALL_IOVECS 4
+/* In an assembled copy, a piece of at least this many bytes is written in place instead. */
+#define WISP_DIRECT_PIECE 2048
 
 /*
  * Reserves a record for n <= WISP_CHUNK_BYTES bytes of data in the smallest size class that
@@ -149,6 +153,14 @@ static long copy_piece(__u32 i, void *unused)
 		n = room;
 	if (n > WISP_CHUNK_BYTES)
 		n = WISP_CHUNK_BYTES;
+	if (n >= WISP_DIRECT_PIECE) {
+		/* Big pieces go straight into their own record: no second copy out of the scratch. */
+		if (c->fill > 0)
+			flush_chunk(s);
+		c->records += emit_direct((const struct wisp_data_event *)s->rec, c->seg_base,
+					  c->done, n);
+		goto advance;
+	}
 	ev = (struct wisp_data_event *)s->rec;
 	if (bpf_probe_read_user(ev->data + off, n, (const void *)c->seg_base)) {
 		/* Emit what we have so the skipped bytes show up as a gap in chunk offsets. */
@@ -158,6 +170,7 @@ static long copy_piece(__u32 i, void *unused)
 	} else {
 		c->fill += n;
 	}
+advance:
 	c->done += n;
 	c->left -= n;
 	c->seg_base += n;
@@ -284,8 +297,13 @@ static __always_inline void copy_syscall_data(struct scratch_slot *s, const stru
 					      __u32 size, __u32 skip)
 {
 	__u32 cap = max_bytes_per_syscall;
-	__u32 tail = cap / 2 < WISP_CHUNK_BYTES ? cap / 2 : WISP_CHUNK_BYTES;
+	__u32 tail = tail_bytes_per_syscall;
 	__u32 avail = size - skip;
+
+	if (tail > cap / 2)
+		tail = cap / 2;
+	if (tail > WISP_CHUNK_BYTES)
+		tail = WISP_CHUNK_BYTES;
 
 	s->copy.iov = a->buf;
 	s->copy.fill = 0;

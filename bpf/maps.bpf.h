@@ -5,7 +5,18 @@
 
 /* Set by the addon before load (skeleton rodata); the verifier then sees them as constants. */
 const volatile __u32 self_tgid = 0;
-const volatile __u32 max_bytes_per_syscall = 256 * 1024;
+/*
+ * What a row needs of one syscall (TracerOptions.maxBytesPerSyscall / tailBytesPerSyscall):
+ * its head, cap - tail = 16 KiB, holds a message's start line and headers (Node's default
+ * maxHeaderSize is 16 KiB, nginx's large header buffers 8 KiB; most heads are < 1 KiB) and the
+ * kept body prefix, in one record; its tail, 4 KiB, holds what sits at a syscall's end: a
+ * chunked body's last chunk-size line and terminator, trailers, a pipelined small message.
+ * The bytes between are counted (truncated_bytes), and user space skips whole bodies it does
+ * not need through conn_ctl. A record's cost is the ring reservation more than its bytes, so
+ * the cap bounds ring traffic, not CPU per syscall.
+ */
+const volatile __u32 max_bytes_per_syscall = 20 * 1024;
+const volatile __u32 tail_bytes_per_syscall = 4 * 1024;
 const volatile __u32 lazy_detect_attempts = 32;
 /* Non-zero: trace only tasks in the cgroup held by cgroup_scope[0], or below it. */
 const volatile __u8 filter_cgroup = 0;

@@ -17,17 +17,20 @@
  * of up to 1 µs per request here), so the comparison holds however busy the machine is. Figures
  * are means over the repeats; use an even --repeat with --against.
  *
+ * --max-bytes sets maxBytesPerSyscall (both builds; --against-max-bytes for the other one only).
  * --mute mutes every connection (conn_ctl) as soon as its open record is drained: what a
  * connection user space has no more use for costs.
  *
  *   node out/bench/capture/kernel.js [--seconds 8] [--rate 10000] [--repeat 3] [--body 612]
- *                                    [--max-bytes N] [--against ADDON] [--per-program] [--mute]
+ *                                    [--max-bytes N] [--against ADDON] [--against-max-bytes N]
+ *                                    [--per-program] [--mute]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAddon, type AddonOpenOptions, type CaptureAddon, type TracerHandle } from '../../src/engine/capture/addon.js';
+import { DEFAULT_MAX_BYTES_PER_SYSCALL } from '../../src/engine/capture/tracer.js';
 import { connIdOf, decodeBatch } from '../../src/engine/capture/decode.js';
 import type { CaptureEvent } from '../../src/engine/capture/types.js';
 import { makeCgroup, startIn } from '../../test/capture-kernel/cgroups.js';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '3' },
     body: { type: 'string', default: '612' },
     'max-bytes': { type: 'string' },
+    'against-max-bytes': { type: 'string' },
     against: { type: 'string' },
     'per-program': { type: 'boolean', default: false },
     mute: { type: 'boolean', default: false },
@@ -54,7 +58,7 @@ const STATS_SWITCH = '/proc/sys/kernel/bpf_stats_enabled';
 const cg = makeCgroup('wisp-bench-kernel');
 
 /** One build of the addon, opened as a tracer scoped to the bench cgroup. */
-interface Variant { name: string; addon: CaptureAddon; handle?: TracerHandle }
+interface Variant { name: string; addon: CaptureAddon; maxBytes: number; handle?: TracerHandle }
 
 interface ProgStat { name: string; runs: number; ns: number }
 
@@ -85,7 +89,7 @@ interface Phase { requests: number; usPerReq: number; runs: number; ns: number; 
 function open(v: Variant): void {
   const opts: AddonOpenOptions = {
     selfTgid: process.pid,
-    maxBytesPerSyscall: values['max-bytes'] === undefined ? 256 * 1024 : Number(values['max-bytes']),
+    maxBytesPerSyscall: v.maxBytes,
     ringBufferBytes: 32 << 20,
     lazyDetectAttempts: 32,
     batchBytes: 4 << 20,
@@ -228,8 +232,15 @@ async function enter(cgroup: string, pids: () => number[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const vs: Variant[] = [{ name: 'this build', addon: loadAddon() }];
-  if (values.against !== undefined) vs.push({ name: `against ${values.against}`, addon: createRequire(import.meta.url)(values.against) as CaptureAddon });
+  const maxBytes = Number(values['max-bytes'] ?? DEFAULT_MAX_BYTES_PER_SYSCALL);
+  const vs: Variant[] = [{ name: 'this build', addon: loadAddon(), maxBytes }];
+  if (values.against !== undefined) {
+    vs.push({
+      name: `against ${values.against}`,
+      addon: createRequire(import.meta.url)(values.against) as CaptureAddon,
+      maxBytes: Number(values['against-max-bytes'] ?? maxBytes),
+    });
+  }
   const statsWere = readFileSync(STATS_SWITCH, 'utf8').trim();
   writeFileSync(STATS_SWITCH, '1');
   const dir = filesDir({ 'small.txt': bodyBytes });

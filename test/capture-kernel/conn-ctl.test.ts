@@ -111,7 +111,8 @@ test('a muted connection copies nothing more, and its close totals stay exact', 
   await waitFor(rec, 'the server side of GET /three', () =>
     opens(rec.events, server.pid).some((o) => stream(rec.events, o.connKey, 'ingress').toString().includes('GET /three ')));
   const srv = opens(rec.events, server.pid).find((o) => stream(rec.events, o.connKey, 'ingress').toString().includes('GET /three '))!;
-  assert.equal(stream(rec.events, srv.connKey, 'ingress').length, final.sent);
+  const last = datas(rec.events, srv.connKey, 'ingress').at(-1)!;
+  assert.equal(Number(last.pos) + last.size, final.sent, 'the server\'s records cover every byte the client sent');
 });
 
 test('skip_to: bytes before it are not copied, their syscalls still carry size and position', async () => {

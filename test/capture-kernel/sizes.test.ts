@@ -8,7 +8,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { datas, nodeServer, opens, record, run, waitFor } from './helpers.js';
 
-const rec = record();
+// A cap above the biggest write, so every byte is copied and a 40000-byte write is split into chunks.
+const rec = record({ maxBytesPerSyscall: 64 * 1024 });
 after(() => rec.tracer.close());
 
 const CHUNK = 16 * 1024;

@@ -13,6 +13,8 @@ export type TracerHandle = { readonly __brand: 'wisp-tracer' };
 export interface AddonOpenOptions {
   selfTgid: number;
   maxBytesPerSyscall: number;
+  /** Bytes of a syscall's end copied when it is cut at maxBytesPerSyscall (default 4 KiB). */
+  tailBytesPerSyscall?: number;
   ringBufferBytes: number;
   lazyDetectAttempts: number;
   batchBytes: number;

@@ -9,8 +9,14 @@ import type { CaptureEvent, CaptureStats } from './types.js';
 
 /** How the tracer is configured; all fields optional. */
 export interface TracerOptions {
-  /** Bytes copied per syscall at most; the rest is counted, not copied. Default 256 KiB. */
+  /**
+   * Bytes copied per syscall at most: a longer syscall is copied as its first
+   * maxBytesPerSyscall - tailBytesPerSyscall bytes and its last tailBytesPerSyscall, the rest
+   * counted (truncated_bytes). Default 20 KiB; see bpf/maps.bpf.h for why.
+   */
   maxBytesPerSyscall?: number;
+  /** The tail kept of a cut syscall; at most 16 KiB and half of maxBytesPerSyscall. Default 4 KiB. */
+  tailBytesPerSyscall?: number;
   /** Ring buffer size, rounded up to a power of two. Default 32 MiB. */
   ringBufferBytes?: number;
   /** Leave this process's own traffic out. Default true. */
@@ -45,6 +51,11 @@ export type EventsListener = (events: CaptureEvent[]) => void;
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+/** TracerOptions.maxBytesPerSyscall's default. */
+export const DEFAULT_MAX_BYTES_PER_SYSCALL = 20 * KiB;
+/** TracerOptions.tailBytesPerSyscall's default. */
+export const DEFAULT_TAIL_BYTES_PER_SYSCALL = 4 * KiB;
 
 function intOption(opts: TracerOptions, name: keyof TracerOptions, dflt: number, min: number, max: number): number {
   const v = opts[name] ?? dflt;
@@ -110,7 +121,8 @@ export class Tracer {
    * to do (privileges, tracefs, BTF); nothing stays attached after a failure.
    */
   static open(opts: TracerOptions = {}): Tracer {
-    const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', 256 * KiB, 0, 1 << 30);
+    const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', DEFAULT_MAX_BYTES_PER_SYSCALL, 0, 1 << 30);
+    const tailBytesPerSyscall = intOption(opts, 'tailBytesPerSyscall', Math.min(DEFAULT_TAIL_BYTES_PER_SYSCALL, Math.floor(maxBytesPerSyscall / 2)), 0, Math.min(16 * KiB, Math.floor(maxBytesPerSyscall / 2)));
     const ringBufferBytes = intOption(opts, 'ringBufferBytes', 32 * MiB, 4 * KiB, 1 << 30);
     const pollIntervalMs = intOption(opts, 'pollIntervalMs', 20, 1, 60_000);
     const lazyDetectAttempts = intOption(opts, 'lazyDetectAttempts', 32, 1, 255);
@@ -124,6 +136,7 @@ export class Tracer {
     const handle = addon.open({
       selfTgid: excludeSelf ? process.pid : 0,
       maxBytesPerSyscall,
+      tailBytesPerSyscall,
       ringBufferBytes,
       lazyDetectAttempts,
       batchBytes,

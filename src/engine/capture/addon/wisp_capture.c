@@ -268,12 +268,16 @@ static int batch_record(void *ctx, void *data, size_t size)
 	return t->batch_len >= t->batch_limit ? -E2BIG : 0;
 }
 
-/* open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes, cgroupPath? }) */
+/*
+ * open({ selfTgid, maxBytesPerSyscall, tailBytesPerSyscall?, ringBufferBytes, lazyDetectAttempts,
+ *        batchBytes, cgroupPath? })
+ */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
 	napi_value argv[1], handle;
-	uint32_t self_tgid = 0, max_bytes = 256 * 1024, ring_bytes = 32u << 20, attempts = 32;
+	uint32_t self_tgid = 0, max_bytes = 20 * 1024, tail_bytes = 4 * 1024, ring_bytes = 32u << 20;
+	uint32_t attempts = 32;
 	uint32_t batch_bytes = 4u << 20;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
@@ -286,6 +290,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	}
 	if (get_u32_opt(env, argv[0], "selfTgid", &self_tgid) ||
 	    get_u32_opt(env, argv[0], "maxBytesPerSyscall", &max_bytes) ||
+	    get_u32_opt(env, argv[0], "tailBytesPerSyscall", &tail_bytes) ||
 	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
 	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
 	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes))
@@ -333,6 +338,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	t->skel->rodata->self_tgid = self_tgid;
 	t->skel->rodata->filter_cgroup = cgroup_fd >= 0;
 	t->skel->rodata->max_bytes_per_syscall = max_bytes;
+	t->skel->rodata->tail_bytes_per_syscall = tail_bytes;
 	t->skel->rodata->lazy_detect_attempts = attempts;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 ||
