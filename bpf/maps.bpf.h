@@ -18,6 +18,13 @@ const volatile __u32 self_tgid = 0;
 const volatile __u32 max_bytes_per_syscall = 20 * 1024;
 const volatile __u32 tail_bytes_per_syscall = 4 * 1024;
 const volatile __u32 lazy_detect_attempts = 32;
+/*
+ * Which ends are traced (TracerOptions.sides), as a mask of enum wisp_role: 1 client, 2
+ * server, 3 both. A connection of the other role makes no records at all; its bytes are only
+ * counted (side_bytes), decided at accept/connect or when a connection found mid-stream shows
+ * its role.
+ */
+const volatile __u8 trace_sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER;
 /* Non-zero: trace only tasks in the cgroup held by cgroup_scope[0], or below it. */
 const volatile __u8 filter_cgroup = 0;
 

@@ -38,6 +38,12 @@ static __always_inline int traced(__u64 pid_tgid)
 	return 1;
 }
 
+/* Whether a connection of this role is traced; one whose role is still unknown may be. */
+static __always_inline int side_traced(__u8 role)
+{
+	return role == WISP_ROLE_UNKNOWN || (trace_sides & role);
+}
+
 static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
 					const struct conn_key *k, __u64 conn_id, __u64 ts)
 {
@@ -177,7 +183,7 @@ static __always_inline int exit_accept_or_connect(long ret)
 		return 0;
 	ts = bpf_ktime_get_ns();
 	st = conn_start(&k, sk, file, role, ts);
-	if (st)
+	if (st && side_traced(role))
 		emit_open(&k, st, sk, ts);
 	return 0;
 }
@@ -295,7 +301,9 @@ static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, 
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (st && st->file == (__u64)file) {
 		a.sock = st->sock;
-		if (st->proto == PROTO_OTHER)
+		if (!side_traced(st->role))
+			count_only(&a, WISP_DROP_SIDE_BYTES);
+		else if (st->proto == PROTO_OTHER)
 			count_only(&a, WISP_DROP_NON_HTTP_BYTES);
 		else
 			apply_ctl(st, &a);
@@ -371,7 +379,7 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 
 			st->role = writes_request ? WISP_ROLE_CLIENT : WISP_ROLE_SERVER;
 		}
-		if (!st->opened)
+		if (!st->opened && side_traced(st->role))
 			emit_open(k, st, (struct sock *)st->sock, ts);
 		return;
 	}
@@ -415,8 +423,12 @@ static __always_inline int exit_data(long ret)
 		return 0;
 	pos = st->pos[a.direction & 1];
 	st->pos[a.direction & 1] = pos + size;
-	if (st->proto == PROTO_UNKNOWN)
+	if (st->proto == PROTO_UNKNOWN && side_traced(st->role))
 		detect_http(st, &a, size, &k, ts);
+	if (!side_traced(st->role)) {
+		count_drop(WISP_DROP_SIDE_BYTES, size);
+		return 0;
+	}
 	if (st->proto != PROTO_HTTP) {
 		count_drop(WISP_DROP_NON_HTTP_BYTES, size);
 		return 0;

@@ -127,6 +127,8 @@ enum wisp_drop {
 	/* Not losses: bytes user space asked not to copy, through conn_ctl. */
 	WISP_DROP_MUTED_BYTES,
 	WISP_DROP_SKIPPED_BYTES,
+	/* Bytes of connections of the side not traced (TracerOptions.sides). */
+	WISP_DROP_SIDE_BYTES,
 	WISP_DROP__COUNT,
 };
 

@@ -18,12 +18,13 @@
  * are means over the repeats; use an even --repeat with --against.
  *
  * --max-bytes sets maxBytesPerSyscall (both builds; --against-max-bytes for the other one only).
+ * --sides server|client|both traces that side with this build (the other one traces both).
  * --mute mutes every connection (conn_ctl) as soon as its open record is drained: what a
  * connection user space has no more use for costs.
  *
  *   node out/bench/capture/kernel.js [--seconds 8] [--rate 10000] [--repeat 3] [--body 612]
  *                                    [--max-bytes N] [--against ADDON] [--against-max-bytes N]
- *                                    [--per-program] [--mute]
+ *                                    [--per-program] [--mute] [--sides S]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     against: { type: 'string' },
     'per-program': { type: 'boolean', default: false },
     mute: { type: 'boolean', default: false },
+    sides: { type: 'string', default: 'both' },
   },
 });
 const seconds = Number(values.seconds);
@@ -58,7 +60,7 @@ const STATS_SWITCH = '/proc/sys/kernel/bpf_stats_enabled';
 const cg = makeCgroup('wisp-bench-kernel');
 
 /** One build of the addon, opened as a tracer scoped to the bench cgroup. */
-interface Variant { name: string; addon: CaptureAddon; maxBytes: number; handle?: TracerHandle }
+interface Variant { name: string; addon: CaptureAddon; maxBytes: number; sides: number; handle?: TracerHandle }
 
 interface ProgStat { name: string; runs: number; ns: number }
 
@@ -90,6 +92,7 @@ function open(v: Variant): void {
   const opts: AddonOpenOptions = {
     selfTgid: process.pid,
     maxBytesPerSyscall: v.maxBytes,
+    traceSides: v.sides,
     ringBufferBytes: 32 << 20,
     lazyDetectAttempts: 32,
     batchBytes: 4 << 20,
@@ -233,12 +236,15 @@ async function enter(cgroup: string, pids: () => number[]): Promise<void> {
 
 async function main(): Promise<void> {
   const maxBytes = Number(values['max-bytes'] ?? DEFAULT_MAX_BYTES_PER_SYSCALL);
-  const vs: Variant[] = [{ name: 'this build', addon: loadAddon(), maxBytes }];
+  const sides = { client: 1, server: 2, both: 3 }[values.sides];
+  if (sides === undefined) throw new Error(`--sides must be server, client or both, not ${values.sides}`);
+  const vs: Variant[] = [{ name: 'this build', addon: loadAddon(), maxBytes, sides }];
   if (values.against !== undefined) {
     vs.push({
       name: `against ${values.against}`,
       addon: createRequire(import.meta.url)(values.against) as CaptureAddon,
       maxBytes: Number(values['against-max-bytes'] ?? maxBytes),
+      sides: 3,
     });
   }
   const statsWere = readFileSync(STATS_SWITCH, 'utf8').trim();

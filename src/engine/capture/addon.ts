@@ -20,6 +20,8 @@ export interface AddonOpenOptions {
   batchBytes: number;
   /** A cgroup v2 directory: trace only tasks in it or below it. */
   cgroupPath?: string;
+  /** Ends traced, as a mask of roles: 1 client, 2 server, 3 both (default). */
+  traceSides?: number;
 }
 
 /** The kernel's loss counters, by reason. */

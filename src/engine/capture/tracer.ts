@@ -33,7 +33,19 @@ export interface TracerOptions {
    * syscall and are not counted as drops. Default: every process.
    */
   cgroup?: string;
+  /**
+   * Which ends of a connection are traced: 'server' (accepted connections, and those found
+   * mid-stream reading requests), 'client' (connected ones, and those writing requests), or
+   * 'both' (the default). Connections of the other end make no events; their bytes are counted
+   * in side_bytes. On a node whose clients and servers are both traced processes (loopback,
+   * in-cluster calls) one side halves what capture costs.
+   */
+  sides?: TraceSides;
 }
+
+/** TracerOptions.sides. */
+export type TraceSides = 'server' | 'client' | 'both';
+const SIDE_MASKS: Readonly<Record<TraceSides, number>> = { client: 1, server: 2, both: 3 };
 
 /**
  * What the kernel copies of one connection from now on: nothing at all (`muted`: its bytes are
@@ -132,6 +144,10 @@ export class Tracer {
       throw new RangeError(`wisp capture: option excludeSelf must be a boolean, got ${String(excludeSelf)}`);
     }
     const cgroupPath = opts.cgroup === undefined ? undefined : checkCgroupDir(opts.cgroup);
+    const sides = opts.sides ?? 'both';
+    if (!Object.hasOwn(SIDE_MASKS, sides)) {
+      throw new RangeError(`wisp capture: option sides must be 'server', 'client' or 'both', got ${JSON.stringify(sides)}`);
+    }
     const addon = loadAddon();
     const handle = addon.open({
       selfTgid: excludeSelf ? process.pid : 0,
@@ -141,6 +157,7 @@ export class Tracer {
       lazyDetectAttempts,
       batchBytes,
       ...(cgroupPath !== undefined ? { cgroupPath } : {}),
+      traceSides: SIDE_MASKS[sides],
     });
     const t = new Tracer(addon, handle, pollIntervalMs, batchBytes);
     if (open.size === 0) installHandlers();

@@ -48,6 +48,7 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_IOV_LIMIT] = "iov_limit",
 	[WISP_DROP_MUTED_BYTES] = "muted_bytes",
 	[WISP_DROP_SKIPPED_BYTES] = "skipped_bytes",
+	[WISP_DROP_SIDE_BYTES] = "side_bytes",
 };
 
 struct tracer {
@@ -270,14 +271,14 @@ static int batch_record(void *ctx, void *data, size_t size)
 
 /*
  * open({ selfTgid, maxBytesPerSyscall, tailBytesPerSyscall?, ringBufferBytes, lazyDetectAttempts,
- *        batchBytes, cgroupPath? })
+ *        batchBytes, cgroupPath?, traceSides? })  traceSides: 1 client, 2 server, 3 both (default)
  */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
 	napi_value argv[1], handle;
 	uint32_t self_tgid = 0, max_bytes = 20 * 1024, tail_bytes = 4 * 1024, ring_bytes = 32u << 20;
-	uint32_t attempts = 32;
+	uint32_t attempts = 32, sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER;
 	uint32_t batch_bytes = 4u << 20;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
@@ -293,8 +294,13 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	    get_u32_opt(env, argv[0], "tailBytesPerSyscall", &tail_bytes) ||
 	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
 	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
-	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes))
+	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes) ||
+	    get_u32_opt(env, argv[0], "traceSides", &sides))
 		return NULL;
+	if (sides < 1 || sides > 3) {
+		napi_throw_range_error(env, NULL, "wisp capture: option traceSides must be 1 (client), 2 (server) or 3 (both)");
+		return NULL;
+	}
 	has_cgroup = get_str_opt(env, argv[0], "cgroupPath", cgroup_path, sizeof(cgroup_path));
 	if (has_cgroup < 0)
 		return NULL;
@@ -339,6 +345,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	t->skel->rodata->filter_cgroup = cgroup_fd >= 0;
 	t->skel->rodata->max_bytes_per_syscall = max_bytes;
 	t->skel->rodata->tail_bytes_per_syscall = tail_bytes;
+	t->skel->rodata->trace_sides = sides;
 	t->skel->rodata->lazy_detect_attempts = attempts;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 ||
