@@ -35,6 +35,32 @@
 #define WISP_DIRECT_PIECE 2048
 
 /*
+ * Where a syscall's first contiguous bytes are (the buffer, or the first iovec) and how many
+ * there are; 0 when there are none to read (sendfile/splice, an empty or unreadable iovec).
+ */
+static __always_inline __u32 first_segment(const struct syscall_args *a, __u32 size, __u64 *addr)
+{
+	struct iovec iv;
+
+	*addr = a->buf;
+	if (a->op == OP_DATA_BUF)
+		return size;
+	if (a->op != OP_DATA_IOV || a->iovcnt == 0 ||
+	    bpf_probe_read_user(&iv, sizeof(iv), (const void *)a->buf))
+		return 0;
+	*addr = (__u64)iv.iov_base;
+	return iv.iov_len < size ? iv.iov_len : size;
+}
+
+/* Reads the first n bytes of a segment of seg bytes at addr into b: n, or 0 if it is shorter. */
+static __always_inline __u32 read_head(__u8 *b, __u32 n, __u64 addr, __u32 seg)
+{
+	if (seg < n || bpf_probe_read_user(b, n, (const void *)addr))
+		return 0;
+	return n;
+}
+
+/*
  * Reserves a record for n <= WISP_CHUNK_BYTES bytes of data in the smallest size class that
  * holds them, and fills it. Each class is its own call with a constant size (the verifier needs one), and
  * each branch reads the bytes itself, so the compiler cannot merge the reservations into one

@@ -25,6 +25,9 @@ const volatile __u32 lazy_detect_attempts = 32;
  * its role.
  */
 const volatile __u8 trace_sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER;
+/* Ring fill (% of its size unconsumed) where shedding starts, and where it sheds everything. */
+const volatile __u8 shed_from_pct = 50;
+const volatile __u8 shed_all_pct = 95;
 /* Non-zero: trace only tasks in the cgroup held by cgroup_scope[0], or below it. */
 const volatile __u8 filter_cgroup = 0;
 
@@ -94,7 +97,8 @@ struct conn_state {
 	__u8 proto;
 	__u8 attempts; /* HTTP detection tries left on a connection picked up mid-stream */
 	__u8 opened;   /* an open event went out, so a close event must follow */
-	__u8 pad[4];
+	__u8 shed;     /* its data is shed under overload, see shed.bpf.h */
+	__u8 pad[3];
 };
 
 /*
@@ -186,6 +190,17 @@ static __always_inline void count_drop(__u32 reason, __u64 n)
 
 	if (v)
 		*v += n;
+}
+
+/* The header every record starts with. */
+static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
+					const struct conn_key *k, __u64 conn_id, __u64 ts)
+{
+	h->kind = kind;
+	h->tgid = k->tgid;
+	h->fd = k->fd;
+	h->conn_id = conn_id;
+	h->ts_ns = ts;
 }
 
 static __always_inline struct scratch_slot *scratch_slot(void)

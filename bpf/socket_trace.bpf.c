@@ -17,6 +17,7 @@
 #include "sock.bpf.h"
 #include "http.bpf.h"
 #include "copy.bpf.h"
+#include "shed.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -44,15 +45,6 @@ static __always_inline int side_traced(__u8 role)
 	return role == WISP_ROLE_UNKNOWN || (trace_sides & role);
 }
 
-static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
-					const struct conn_key *k, __u64 conn_id, __u64 ts)
-{
-	h->kind = kind;
-	h->tgid = k->tgid;
-	h->fd = k->fd;
-	h->conn_id = conn_id;
-	h->ts_ns = ts;
-}
 
 static __always_inline void emit_open(const struct conn_key *k, struct conn_state *st,
 				      struct sock *sk, __u64 ts)
@@ -246,6 +238,8 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 			bpf_map_delete_elem(&not_tcp, &k);
 		return 0;
 	}
+	if (st->shed)
+		bpf_map_delete_elem(&shed_stash, &st->conn_id);
 	emit_close(&k, st, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&conns, &k);
 	return 0;
@@ -355,21 +349,12 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 					__u32 size, const struct conn_key *k, __u64 ts)
 {
 	__u8 b[WISP_SNIFF_BYTES] = {};
-	__u64 first = a->buf;
-	__u32 len = size;
+	__u64 first;
+	__u32 seg = first_segment(a, size, &first), len = read_head(b, sizeof(b), first, seg);
 	int verdict;
 
-	if (a->op == OP_DATA_IOV) {
-		struct iovec iv;
-
-		if (a->iovcnt == 0 || bpf_probe_read_user(&iv, sizeof(iv), (const void *)a->buf))
-			return;
-		first = (__u64)iv.iov_base;
-		if (iv.iov_len < len)
-			len = iv.iov_len;
-	}
-	if (len >= WISP_SNIFF_BYTES && bpf_probe_read_user(b, sizeof(b), (const void *)first))
-		len = 0;
+	if (a->op == OP_DATA_IOV && seg == 0)
+		return;
 	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);
 	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
 		st->proto = PROTO_HTTP;
@@ -433,6 +418,8 @@ static __always_inline int exit_data(long ret)
 		count_drop(WISP_DROP_NON_HTTP_BYTES, size);
 		return 0;
 	}
+	if (shed_syscall(&k, st, &a, pos, size, ts))
+		return 0;
 	slot = scratch_slot();
 	if (!slot)
 		return 0;
@@ -579,3 +566,4 @@ int wisp_x_splice(struct trace_event_raw_sys_exit *ctx)
 const struct wisp_open_event *btf_anchor_open __attribute__((unused));
 const struct wisp_data_event *btf_anchor_data __attribute__((unused));
 const struct wisp_close_event *btf_anchor_close __attribute__((unused));
+const struct wisp_shed_event *btf_anchor_shed __attribute__((unused));

@@ -21,6 +21,7 @@ enum wisp_event_kind {
 	WISP_EV_OPEN = 1,
 	WISP_EV_DATA = 2,
 	WISP_EV_CLOSE = 3,
+	WISP_EV_SHED = 4,
 };
 
 enum wisp_role {
@@ -89,6 +90,18 @@ struct wisp_close_event {
 	__u64 ingress_bytes;
 };
 
+/*
+ * Under overload (bpf/shed.bpf.h) a connection's data stops being copied from a request start
+ * on; this marks where, once per shed range. Until the connection's next data record, its
+ * bytes are shed (counted in WISP_DROP_SHED_BYTES, not lost at random): user space counts the
+ * exchanges in between as shed, not as gaps or parse errors.
+ */
+struct wisp_shed_event {
+	struct wisp_event_header hdr;
+	/* By enum wisp_direction: the stream position where shedding began. */
+	__u64 pos[2];
+};
+
 /* Slots of the conn_ctl map; a connection's slot is conn_id % WISP_CTL_SLOTS. */
 #define WISP_CTL_SLOTS 65536
 
@@ -129,6 +142,11 @@ enum wisp_drop {
 	WISP_DROP_SKIPPED_BYTES,
 	/* Bytes of connections of the side not traced (TracerOptions.sides). */
 	WISP_DROP_SIDE_BYTES,
+	/* Overload (struct wisp_shed_event): request starts and bytes of shed connections. */
+	WISP_DROP_SHED_EXCHANGES,
+	WISP_DROP_SHED_BYTES,
+	/* Not a loss: exchanges sent through shedding because their answer was a 5xx. */
+	WISP_DROP_SHED_KEPT_5XX,
 	WISP_DROP__COUNT,
 };
 

@@ -19,12 +19,15 @@
  *
  * --max-bytes sets maxBytesPerSyscall (both builds; --against-max-bytes for the other one only).
  * --sides server|client|both traces that side with this build (the other one traces both).
+ * --ring-bytes and --drain-ms size the ring and space the drains: a small ring drained seldom
+ * shows overload shedding (the shed_* counters) instead of ringbuf_full_events.
  * --mute mutes every connection (conn_ctl) as soon as its open record is drained: what a
  * connection user space has no more use for costs.
  *
  *   node out/bench/capture/kernel.js [--seconds 8] [--rate 10000] [--repeat 3] [--body 612]
  *                                    [--max-bytes N] [--against ADDON] [--against-max-bytes N]
  *                                    [--per-program] [--mute] [--sides S]
+ *                                    [--ring-bytes N] [--drain-ms N]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,6 +52,8 @@ const { values } = parseArgs({
     'per-program': { type: 'boolean', default: false },
     mute: { type: 'boolean', default: false },
     sides: { type: 'string', default: 'both' },
+    'ring-bytes': { type: 'string', default: String(32 << 20) },
+    'drain-ms': { type: 'string', default: '20' },
   },
 });
 const seconds = Number(values.seconds);
@@ -93,7 +98,7 @@ function open(v: Variant): void {
     selfTgid: process.pid,
     maxBytesPerSyscall: v.maxBytes,
     traceSides: v.sides,
-    ringBufferBytes: 32 << 20,
+    ringBufferBytes: Number(values['ring-bytes']),
     lazyDetectAttempts: 32,
     batchBytes: 4 << 20,
     cgroupPath: cg.path,
@@ -140,7 +145,7 @@ async function phase(vs: readonly Variant[], url: string): Promise<Phase[]> {
         if (values.mute) muteOpened(v, batch);
       }
     }
-  }, 20);
+  }, Number(values['drain-ms']));
   const idle = (): Promise<void> => new Promise((r) => setTimeout(r, 1500));
   let requests = 0;
   const s = [await sample(ids)];

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { closes, datas, nodeServer, opens, record, run, waitFor } from './helpers.js';
-import type { CaptureEvent, DataEvent } from '../../src/engine/capture/types.js';
+import type { CaptureRecord, DataEvent } from '../../src/engine/capture/types.js';
 
 // The defaults: a syscall longer than 20 KiB is copied as its first 16 KiB and its last 4 KiB.
 const CAP = 20 * 1024;
@@ -24,7 +24,7 @@ interface Syscall { pos: bigint; size: number; chunks: DataEvent[] }
  * Groups one direction's records by syscall and checks each syscall's chunks: whole when it is
  * within the cap, else its head up to the cap less the tail, plus its tail.
  */
-function syscalls(evs: CaptureEvent[], key: string, dir: DataEvent['direction']): Syscall[] {
+function syscalls(evs: CaptureRecord[], key: string, dir: DataEvent['direction']): Syscall[] {
   const out: Syscall[] = [];
   for (const e of datas(evs, key, dir)) {
     if (e.chunkOffset === 0) out.push({ pos: e.pos, size: e.size, chunks: [] });

@@ -22,6 +22,9 @@ export interface AddonOpenOptions {
   cgroupPath?: string;
   /** Ends traced, as a mask of roles: 1 client, 2 server, 3 both (default). */
   traceSides?: number;
+  /** Ring fill (%) where overload shedding starts (default 50) and sheds everything (95). */
+  shedFromPercent?: number;
+  shedAllPercent?: number;
 }
 
 /** The kernel's loss counters, by reason. */

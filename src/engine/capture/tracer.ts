@@ -5,7 +5,7 @@
 import { loadAddon, type CaptureAddon, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
 import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
-import type { CaptureEvent, CaptureStats } from './types.js';
+import type { CaptureEvent, CaptureRecord, CaptureStats } from './types.js';
 
 /** How the tracer is configured; all fields optional. */
 export interface TracerOptions {
@@ -41,6 +41,14 @@ export interface TracerOptions {
    * in-cluster calls) one side halves what capture costs.
    */
   sides?: TraceSides;
+  /**
+   * Overload: once this share of the ring buffer (in %) is waiting for user space, whole
+   * connections are shed, chosen by a hash of their id, at request boundaries; the share shed
+   * grows with the fill until everything is shed at shedAllPercent. 5xx exchanges are kept.
+   * Defaults 50 and 95.
+   */
+  shedFromPercent?: number;
+  shedAllPercent?: number;
 }
 
 /** TracerOptions.sides. */
@@ -60,6 +68,8 @@ export interface ConnControl {
 
 /** Receives the events of one drained batch, in ring-buffer order. */
 export type EventsListener = (events: CaptureEvent[]) => void;
+/** Receives every record of one drained batch, shed markers included, in ring-buffer order. */
+export type RecordsListener = (records: CaptureRecord[]) => void;
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -115,6 +125,7 @@ export class Tracer {
   readonly #timer: NodeJS.Timeout;
   readonly #batchBytes: number;
   readonly #listeners: EventsListener[] = [];
+  readonly #recordListeners: RecordsListener[] = [];
   readonly #keys = new ConnKeys();
   #events = 0;
   #bytes = 0;
@@ -144,6 +155,8 @@ export class Tracer {
       throw new RangeError(`wisp capture: option excludeSelf must be a boolean, got ${String(excludeSelf)}`);
     }
     const cgroupPath = opts.cgroup === undefined ? undefined : checkCgroupDir(opts.cgroup);
+    const shedFromPercent = intOption(opts, 'shedFromPercent', 50, 1, 99);
+    const shedAllPercent = intOption(opts, 'shedAllPercent', Math.max(95, shedFromPercent + 1), shedFromPercent + 1, 100);
     const sides = opts.sides ?? 'both';
     if (!Object.hasOwn(SIDE_MASKS, sides)) {
       throw new RangeError(`wisp capture: option sides must be 'server', 'client' or 'both', got ${JSON.stringify(sides)}`);
@@ -158,6 +171,8 @@ export class Tracer {
       batchBytes,
       ...(cgroupPath !== undefined ? { cgroupPath } : {}),
       traceSides: SIDE_MASKS[sides],
+      shedFromPercent,
+      shedAllPercent,
     });
     const t = new Tracer(addon, handle, pollIntervalMs, batchBytes);
     if (open.size === 0) installHandlers();
@@ -170,6 +185,11 @@ export class Tracer {
     this.#listeners.push(cb);
   }
 
+  /** Adds a listener for record batches: the events and the shed markers between them. */
+  onRecords(cb: RecordsListener): void {
+    this.#recordListeners.push(cb);
+  }
+
   /**
    * Drains the ring buffer now, delivering batches to the listeners; the poll timer calls this,
    * tests and shutdown paths may too.
@@ -179,12 +199,16 @@ export class Tracer {
       if (this.#handle === undefined) return;
       const batch = this.#addon.drain(this.#handle);
       if (batch === null) return;
-      const events: CaptureEvent[] = [];
-      const r = decodeBatch(batch, this.#addon.clockOffsetNs(), events, this.#keys);
-      this.#events += events.length;
+      const records: CaptureRecord[] = [];
+      const r = decodeBatch(batch, this.#addon.clockOffsetNs(), records, this.#keys);
+      this.#events += records.length;
       this.#bytes += r.dataBytes;
       this.#malformed += r.malformed;
-      if (events.length > 0) for (const cb of this.#listeners) cb(events);
+      if (records.length > 0) {
+        for (const cb of this.#recordListeners) cb(records);
+        const events = r.shed === 0 ? (records as CaptureEvent[]) : records.filter((e): e is CaptureEvent => e.kind !== 'shed');
+        if (events.length > 0) for (const cb of this.#listeners) cb(events);
+      }
       if (batch.byteLength < this.#batchBytes) return;
     }
   }

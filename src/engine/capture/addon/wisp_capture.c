@@ -49,6 +49,9 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_MUTED_BYTES] = "muted_bytes",
 	[WISP_DROP_SKIPPED_BYTES] = "skipped_bytes",
 	[WISP_DROP_SIDE_BYTES] = "side_bytes",
+	[WISP_DROP_SHED_EXCHANGES] = "shed_exchanges",
+	[WISP_DROP_SHED_BYTES] = "shed_bytes",
+	[WISP_DROP_SHED_KEPT_5XX] = "shed_kept_5xx",
 };
 
 struct tracer {
@@ -271,14 +274,15 @@ static int batch_record(void *ctx, void *data, size_t size)
 
 /*
  * open({ selfTgid, maxBytesPerSyscall, tailBytesPerSyscall?, ringBufferBytes, lazyDetectAttempts,
- *        batchBytes, cgroupPath?, traceSides? })  traceSides: 1 client, 2 server, 3 both (default)
+ *        batchBytes, cgroupPath?, traceSides?, shedFromPercent?, shedAllPercent? })
+ * traceSides: 1 client, 2 server, 3 both (default); shedding from 50 % of the ring to all at 95 %.
  */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
 	napi_value argv[1], handle;
 	uint32_t self_tgid = 0, max_bytes = 20 * 1024, tail_bytes = 4 * 1024, ring_bytes = 32u << 20;
-	uint32_t attempts = 32, sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER;
+	uint32_t attempts = 32, sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER, shed_from = 50, shed_all = 95;
 	uint32_t batch_bytes = 4u << 20;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
@@ -295,8 +299,14 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	    get_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
 	    get_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
 	    get_u32_opt(env, argv[0], "batchBytes", &batch_bytes) ||
-	    get_u32_opt(env, argv[0], "traceSides", &sides))
+	    get_u32_opt(env, argv[0], "traceSides", &sides) ||
+	    get_u32_opt(env, argv[0], "shedFromPercent", &shed_from) ||
+	    get_u32_opt(env, argv[0], "shedAllPercent", &shed_all))
 		return NULL;
+	if (shed_from < 1 || shed_from >= shed_all || shed_all > 100) {
+		napi_throw_range_error(env, NULL, "wisp capture: options shedFromPercent < shedAllPercent must be in [1, 100]");
+		return NULL;
+	}
 	if (sides < 1 || sides > 3) {
 		napi_throw_range_error(env, NULL, "wisp capture: option traceSides must be 1 (client), 2 (server) or 3 (both)");
 		return NULL;
@@ -346,6 +356,8 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	t->skel->rodata->max_bytes_per_syscall = max_bytes;
 	t->skel->rodata->tail_bytes_per_syscall = tail_bytes;
 	t->skel->rodata->trace_sides = sides;
+	t->skel->rodata->shed_from_pct = shed_from;
+	t->skel->rodata->shed_all_pct = shed_all;
 	t->skel->rodata->lazy_detect_attempts = attempts;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 ||
