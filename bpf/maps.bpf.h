@@ -5,8 +5,29 @@
 
 /* Set by the addon before load (skeleton rodata); the verifier then sees them as constants. */
 const volatile __u32 self_tgid = 0;
-const volatile __u32 max_bytes_per_syscall = 256 * 1024;
+/*
+ * What a row needs of one syscall (TracerOptions.maxBytesPerSyscall / tailBytesPerSyscall):
+ * its head, cap - tail = 16 KiB, holds a message's start line and headers (Node's default
+ * maxHeaderSize is 16 KiB, nginx's large header buffers 8 KiB; most heads are < 1 KiB) and the
+ * kept body prefix, in one record; its tail, 4 KiB, holds what sits at a syscall's end: a
+ * chunked body's last chunk-size line and terminator, trailers, a pipelined small message.
+ * The bytes between are counted (truncated_bytes), and user space skips whole bodies it does
+ * not need through conn_ctl. A record's cost is the ring reservation more than its bytes, so
+ * the cap bounds ring traffic, not CPU per syscall.
+ */
+const volatile __u32 max_bytes_per_syscall = 20 * 1024;
+const volatile __u32 tail_bytes_per_syscall = 4 * 1024;
 const volatile __u32 lazy_detect_attempts = 32;
+/*
+ * Which ends are traced (TracerOptions.sides), as a mask of enum wisp_role: 1 client, 2
+ * server, 3 both. A connection of the other role makes no records at all; its bytes are only
+ * counted (side_bytes), decided at accept/connect or when a connection found mid-stream shows
+ * its role.
+ */
+const volatile __u8 trace_sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER;
+/* Ring fill (% of its size unconsumed) where shedding starts, and where it sheds everything. */
+const volatile __u8 shed_from_pct = 50;
+const volatile __u8 shed_all_pct = 95;
 /* Non-zero: trace only tasks in the cgroup held by cgroup_scope[0], or below it. */
 const volatile __u8 filter_cgroup = 0;
 
@@ -29,16 +50,20 @@ enum wisp_op {
 	OP_DATA_BUF,  /* one user buffer */
 	OP_DATA_IOV,  /* an iovec array */
 	OP_DATA_NONE, /* sendfile/splice: bytes move inside the kernel, nothing to copy */
+	OP_COUNT,     /* bytes to count, not copy: the connection is muted or not HTTP */
 };
 
 struct syscall_args {
-	__u64 buf;  /* user buffer or iovec array */
-	__u64 sock; /* struct sock * seen at enter */
+	__u64 buf;     /* user buffer or iovec array */
+	__u64 sock;    /* struct sock * seen at enter */
+	__u64 file;    /* struct file * the fd held at enter */
+	__u64 skip_to; /* conn_ctl: stream position before which nothing is copied */
 	__u32 fd;
 	__u32 iovcnt;
 	__u8 op;
 	__u8 direction;
-	__u8 pad[6];
+	__u8 count_as; /* OP_COUNT: the enum wisp_drop counter the bytes go to */
+	__u8 pad[5];
 };
 
 /*
@@ -65,13 +90,15 @@ enum wisp_proto {
 
 struct conn_state {
 	__u64 sock;    /* tells a reused fd from the connection it held before */
+	__u64 file;    /* the fd's file when the socket was found: an fd-table read revalidates it */
 	__u64 conn_id;
 	__u64 pos[2];  /* bytes moved so far, by enum wisp_direction */
 	__u8 role;
 	__u8 proto;
 	__u8 attempts; /* HTTP detection tries left on a connection picked up mid-stream */
 	__u8 opened;   /* an open event went out, so a close event must follow */
-	__u8 pad[4];
+	__u8 shed;     /* its data is shed under overload, see shed.bpf.h */
+	__u8 pad[3];
 };
 
 /*
@@ -85,6 +112,28 @@ struct {
 	__type(key, struct conn_key);
 	__type(value, struct conn_state);
 } conns SEC(".maps");
+
+/*
+ * The negative cache: (tgid, fd) -> struct file * of fds found not to be TCP sockets (files,
+ * pipes, eventfds, unix and UDP sockets), so a process writing its log does not walk from the
+ * file to the socket on every write. An entry counts only while the fd still holds that file;
+ * close(2) removes it, so a later file at the same address on the same fd is looked at anew.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct conn_key);
+	__type(value, __u64);
+} not_tcp SEC(".maps");
+
+/* Written by user space, see struct wisp_conn_ctl; mmapable, so a slot is a few stores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WISP_CTL_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct wisp_conn_ctl);
+} conn_ctl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -141,6 +190,17 @@ static __always_inline void count_drop(__u32 reason, __u64 n)
 
 	if (v)
 		*v += n;
+}
+
+/* The header every record starts with. */
+static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
+					const struct conn_key *k, __u64 conn_id, __u64 ts)
+{
+	h->kind = kind;
+	h->tgid = k->tgid;
+	h->fd = k->fd;
+	h->conn_id = conn_id;
+	h->ts_ns = ts;
 }
 
 static __always_inline struct scratch_slot *scratch_slot(void)

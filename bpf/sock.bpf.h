@@ -9,25 +9,35 @@
 #define WISP_S_IFSOCK 0140000
 
 /*
- * task->files->fdt->fd[fd] -> file -> socket -> sock. Returns NULL for anything that is not an
- * IPv4/IPv6 TCP socket (files, pipes, unix and UDP sockets), so those cost one walk and nothing
- * more. Addresses come from the socket later, never from syscall arguments: libuv's accept4
- * passes a NULL sockaddr.
+ * task->files->fdt->fd[fd]: the open file behind fd, or NULL. The task pointer is BTF-typed,
+ * so the walk down to the fd array is plain loads the JIT guards against faults, not helper
+ * calls; only the array slot (a pointer to pointers, opaque to the verifier) takes a probed
+ * read. This is the check every cached lookup pays.
  */
-static __always_inline struct sock *tcp_sock_of_fd(__u32 fd)
+static __always_inline struct file *fd_file(__u32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	return file;
+}
+
+/*
+ * file -> socket -> sock. Returns NULL for anything that is not an IPv4/IPv6 TCP socket (files,
+ * pipes, unix and UDP sockets). Addresses come from the socket later, never from syscall
+ * arguments: libuv's accept4 passes a NULL sockaddr.
+ */
+static __always_inline struct sock *tcp_sock_of_file(struct file *file)
+{
 	struct socket *socket;
 	struct sock *sk;
 	__u16 mode, family, protocol;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return NULL;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
 	if ((mode & WISP_S_IFMT) != WISP_S_IFSOCK)
@@ -44,6 +54,12 @@ static __always_inline struct sock *tcp_sock_of_fd(__u32 fd)
 	if (protocol != IPPROTO_TCP)
 		return NULL;
 	return sk;
+}
+
+/* The full walk, for the rare syscalls that do not go through the caches (accept, connect). */
+static __always_inline struct sock *tcp_sock_of_fd(__u32 fd)
+{
+	return tcp_sock_of_file(fd_file(fd));
 }
 
 static __always_inline void read_sock_addrs(struct sock *sk, struct wisp_open_event *ev)

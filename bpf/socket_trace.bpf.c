@@ -17,6 +17,7 @@
 #include "sock.bpf.h"
 #include "http.bpf.h"
 #include "copy.bpf.h"
+#include "shed.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -38,15 +39,12 @@ static __always_inline int traced(__u64 pid_tgid)
 	return 1;
 }
 
-static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
-					const struct conn_key *k, __u64 conn_id, __u64 ts)
+/* Whether a connection of this role is traced; one whose role is still unknown may be. */
+static __always_inline int side_traced(__u8 role)
 {
-	h->kind = kind;
-	h->tgid = k->tgid;
-	h->fd = k->fd;
-	h->conn_id = conn_id;
-	h->ts_ns = ts;
+	return role == WISP_ROLE_UNKNOWN || (trace_sides & role);
 }
+
 
 static __always_inline void emit_open(const struct conn_key *k, struct conn_state *st,
 				      struct sock *sk, __u64 ts)
@@ -91,7 +89,7 @@ static __always_inline void emit_close(const struct conn_key *k, const struct co
  * through dup2, close_range or exec), so the old state is closed first.
  */
 static __always_inline struct conn_state *conn_start(const struct conn_key *k, struct sock *sk,
-						     __u8 role, __u64 ts)
+						     struct file *file, __u8 role, __u64 ts)
 {
 	struct conn_state *old = bpf_map_lookup_elem(&conns, k);
 	struct conn_state st = {};
@@ -99,6 +97,7 @@ static __always_inline struct conn_state *conn_start(const struct conn_key *k, s
 	if (old)
 		emit_close(k, old, ts);
 	st.sock = (__u64)sk;
+	st.file = (__u64)file;
 	st.conn_id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	st.role = role;
 	st.attempts = lazy_detect_attempts > 255 ? 255 : lazy_detect_attempts;
@@ -151,6 +150,7 @@ static __always_inline int exit_accept_or_connect(long ret)
 	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct syscall_args a;
 	struct conn_state *st;
+	struct file *file;
 	struct sock *sk;
 	__u8 role;
 	__u64 ts;
@@ -169,12 +169,13 @@ static __always_inline int exit_accept_or_connect(long ret)
 		k.fd = a.fd;
 		role = WISP_ROLE_CLIENT;
 	}
-	sk = tcp_sock_of_fd(k.fd);
+	file = fd_file(k.fd);
+	sk = tcp_sock_of_file(file);
 	if (!sk)
 		return 0;
 	ts = bpf_ktime_get_ns();
-	st = conn_start(&k, sk, role, ts);
-	if (st)
+	st = conn_start(&k, sk, file, role, ts);
+	if (st && side_traced(role))
 		emit_open(&k, st, sk, ts);
 	return 0;
 }
@@ -232,8 +233,13 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 	if (!traced(id))
 		return 0;
 	st = bpf_map_lookup_elem(&conns, &k);
-	if (!st)
+	if (!st) {
+		if (bpf_map_lookup_elem(&not_tcp, &k))
+			bpf_map_delete_elem(&not_tcp, &k);
 		return 0;
+	}
+	if (st->shed)
+		bpf_map_delete_elem(&shed_stash, &st->conn_id);
 	emit_close(&k, st, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&conns, &k);
 	return 0;
@@ -241,15 +247,71 @@ int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 
 /* ---- data syscalls ---- */
 
-/* For a task already known to be traced. */
+static __always_inline void count_only(struct syscall_args *a, __u8 reason)
+{
+	a->op = OP_COUNT;
+	a->count_as = reason;
+}
+
+/* What user space asked for this connection (struct wisp_conn_ctl), if its slot names it. */
+static __always_inline void apply_ctl(const struct conn_state *st, struct syscall_args *a)
+{
+	__u32 slot = st->conn_id % WISP_CTL_SLOTS;
+	struct wisp_conn_ctl *c = bpf_map_lookup_elem(&conn_ctl, &slot);
+	__u64 skip_to;
+	__u8 muted;
+
+	if (!c || c->conn_id != st->conn_id)
+		return;
+	barrier();
+	skip_to = c->skip_to[a->direction & 1];
+	muted = c->muted;
+	barrier();
+	if (c->conn_id != st->conn_id)
+		return;
+	if (muted)
+		count_only(a, WISP_DROP_MUTED_BYTES);
+	else
+		a->skip_to = skip_to;
+}
+
+/*
+ * For a task already known to be traced. The fd's file is read from the fd table every time;
+ * when it is the file the connection (or the negative cache) was found through, the socket is
+ * known without walking from the file to it.
+ */
 static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op, __u8 dir)
 {
 	struct syscall_args a = { .buf = buf, .fd = fd, .iovcnt = iovcnt, .op = op, .direction = dir };
+	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct file *file = fd_file(fd);
+	struct conn_state *st;
+	__u64 *not_sock;
 	struct sock *sk;
 
-	sk = tcp_sock_of_fd(fd);
-	if (!sk)
+	if (!file)
 		return 0;
+	a.file = (__u64)file;
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (st && st->file == (__u64)file) {
+		a.sock = st->sock;
+		if (!side_traced(st->role))
+			count_only(&a, WISP_DROP_SIDE_BYTES);
+		else if (st->proto == PROTO_OTHER)
+			count_only(&a, WISP_DROP_NON_HTTP_BYTES);
+		else
+			apply_ctl(st, &a);
+		save_args(&a);
+		return 0;
+	}
+	not_sock = bpf_map_lookup_elem(&not_tcp, &k);
+	if (not_sock && *not_sock == (__u64)file)
+		return 0;
+	sk = tcp_sock_of_file(file);
+	if (!sk) {
+		bpf_map_update_elem(&not_tcp, &k, &a.file, BPF_ANY);
+		return 0;
+	}
 	a.sock = (__u64)sk;
 	save_args(&a);
 	return 0;
@@ -264,14 +326,18 @@ static __always_inline int enter_data(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op
 
 /* The connection the bytes belong to; a connection already open when we started is picked up
  * here with role unknown. */
-static __always_inline struct conn_state *conn_for_data(const struct conn_key *k, __u64 sock,
-							__u64 ts)
+static __always_inline struct conn_state *conn_for_data(const struct conn_key *k,
+							const struct syscall_args *a, __u64 ts)
 {
 	struct conn_state *st = bpf_map_lookup_elem(&conns, k);
 
-	if (st && st->sock == sock)
+	if (st && st->sock == a->sock) {
+		/* The same socket through another file (dup2 of a dup): cache the file seen now. */
+		if (st->file != a->file)
+			st->file = a->file;
 		return st;
-	return conn_start(k, (struct sock *)sock, WISP_ROLE_UNKNOWN, ts);
+	}
+	return conn_start(k, (struct sock *)a->sock, (struct file *)a->file, WISP_ROLE_UNKNOWN, ts);
 }
 
 /*
@@ -283,21 +349,12 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 					__u32 size, const struct conn_key *k, __u64 ts)
 {
 	__u8 b[WISP_SNIFF_BYTES] = {};
-	__u64 first = a->buf;
-	__u32 len = size;
+	__u64 first;
+	__u32 seg = first_segment(a, size, &first), len = read_head(b, sizeof(b), first, seg);
 	int verdict;
 
-	if (a->op == OP_DATA_IOV) {
-		struct iovec iv;
-
-		if (a->iovcnt == 0 || bpf_probe_read_user(&iv, sizeof(iv), (const void *)a->buf))
-			return;
-		first = (__u64)iv.iov_base;
-		if (iv.iov_len < len)
-			len = iv.iov_len;
-	}
-	if (len >= WISP_SNIFF_BYTES && bpf_probe_read_user(b, sizeof(b), (const void *)first))
-		len = 0;
+	if (a->op == OP_DATA_IOV && seg == 0)
+		return;
 	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);
 	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
 		st->proto = PROTO_HTTP;
@@ -307,7 +364,7 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 
 			st->role = writes_request ? WISP_ROLE_CLIENT : WISP_ROLE_SERVER;
 		}
-		if (!st->opened)
+		if (!st->opened && side_traced(st->role))
 			emit_open(k, st, (struct sock *)st->sock, ts);
 		return;
 	}
@@ -329,7 +386,7 @@ static __always_inline int exit_data(long ret)
 	struct scratch_slot *slot;
 	struct wisp_data_event *ev;
 	__u64 ts, pos;
-	__u32 size;
+	__u32 size, skip = 0;
 
 	if (!take_args(&a))
 		return 0;
@@ -337,18 +394,32 @@ static __always_inline int exit_data(long ret)
 		return 0;
 	size = ret;
 	k.fd = a.fd;
+	if (a.op == OP_COUNT) {
+		st = bpf_map_lookup_elem(&conns, &k);
+		if (st && st->sock == a.sock) {
+			st->pos[a.direction & 1] += size;
+			count_drop(a.count_as, size);
+		}
+		return 0;
+	}
 	ts = bpf_ktime_get_ns();
-	st = conn_for_data(&k, a.sock, ts);
+	st = conn_for_data(&k, &a, ts);
 	if (!st)
 		return 0;
 	pos = st->pos[a.direction & 1];
 	st->pos[a.direction & 1] = pos + size;
-	if (st->proto == PROTO_UNKNOWN)
+	if (st->proto == PROTO_UNKNOWN && side_traced(st->role))
 		detect_http(st, &a, size, &k, ts);
+	if (!side_traced(st->role)) {
+		count_drop(WISP_DROP_SIDE_BYTES, size);
+		return 0;
+	}
 	if (st->proto != PROTO_HTTP) {
 		count_drop(WISP_DROP_NON_HTTP_BYTES, size);
 		return 0;
 	}
+	if (shed_syscall(&k, st, &a, pos, size, ts))
+		return 0;
 	slot = scratch_slot();
 	if (!slot)
 		return 0;
@@ -367,7 +438,11 @@ static __always_inline int exit_data(long ret)
 			count_drop(WISP_DROP_RINGBUF_FULL_EVENTS, 1);
 		return 0;
 	}
-	copy_syscall_data(slot, &a, size);
+	if (a.skip_to > pos) {
+		skip = a.skip_to - pos < size ? a.skip_to - pos : size;
+		count_drop(WISP_DROP_SKIPPED_BYTES, skip);
+	}
+	copy_syscall_data(slot, &a, size, skip);
 	return 0;
 }
 
@@ -491,3 +566,4 @@ int wisp_x_splice(struct trace_event_raw_sys_exit *ctx)
 const struct wisp_open_event *btf_anchor_open __attribute__((unused));
 const struct wisp_data_event *btf_anchor_data __attribute__((unused));
 const struct wisp_close_event *btf_anchor_close __attribute__((unused));
+const struct wisp_shed_event *btf_anchor_shed __attribute__((unused));

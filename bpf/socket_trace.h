@@ -91,11 +91,14 @@ struct wisp_close_event {
 };
 
 /*
- * The connection is being shed under overload from these stream positions on: no data records
- * follow until its next one, whose position tells where shedding ended.
+ * Under overload (bpf/shed.bpf.h) a connection's data stops being copied from a request start
+ * on; this marks where, once per shed range. Until the connection's next data record, its
+ * bytes are shed (counted in WISP_DROP_SHED_BYTES, not lost at random): user space counts the
+ * exchanges in between as shed, not as gaps or parse errors.
  */
 struct wisp_shed_event {
 	struct wisp_event_header hdr;
+	/* By enum wisp_direction: the stream position where shedding began. */
 	__u64 pos[2];
 };
 
@@ -103,11 +106,22 @@ struct wisp_shed_event {
 #define WISP_CTL_SLOTS 65536
 
 /*
- * What user space asks of the kernel for one connection (the conn_ctl array map): bytes before
- * skip_to[direction] are not copied (counted only), and a muted connection copies nothing.
+ * Per-connection control from user space: one slot of the mmapable ARRAY map `conn_ctl`. The
+ * kernel reads it for each data syscall of the connection named by conn_id (a slot whose
+ * conn_id differs says nothing). Bytes of the syscall before skip_to[direction] are counted,
+ * not copied (WISP_DROP_SKIPPED_BYTES): its records start past them, and a syscall wholly
+ * before it yields one record with no data, so positions stay exact. muted: nothing more is
+ * copied on the connection, its bytes are only counted (WISP_DROP_MUTED_BYTES); the enter half
+ * checks it first, so a muted syscall costs a lookup and a count. Close totals stay exact.
+ *
+ * Writing a slot (mmap the map, or bpf_map_update_elem): set conn_id to 0, then skip_to and
+ * muted, then conn_id last, with release ordering. The kernel reads conn_id before and after
+ * the other fields and uses them only when both reads name the connection, so a slot being
+ * handed to another connection is never half-read.
  */
 struct wisp_conn_ctl {
 	__u64 conn_id;
+	/* By enum wisp_direction: stream position before which bytes are not copied. */
 	__u64 skip_to[2];
 	__u8 muted;
 	__u8 pad[7];
@@ -123,6 +137,16 @@ enum wisp_drop {
 	WISP_DROP_NON_HTTP_BYTES,
 	WISP_DROP_UNCOPYABLE_BYTES,
 	WISP_DROP_IOV_LIMIT,
+	/* Not losses: bytes user space asked not to copy, through conn_ctl. */
+	WISP_DROP_MUTED_BYTES,
+	WISP_DROP_SKIPPED_BYTES,
+	/* Bytes of connections of the side not traced (TracerOptions.sides). */
+	WISP_DROP_SIDE_BYTES,
+	/* Overload (struct wisp_shed_event): request starts and bytes of shed connections. */
+	WISP_DROP_SHED_EXCHANGES,
+	WISP_DROP_SHED_BYTES,
+	/* Not a loss: exchanges sent through shedding because their answer was a 5xx. */
+	WISP_DROP_SHED_KEPT_5XX,
 	WISP_DROP__COUNT,
 };
 

@@ -9,8 +9,8 @@
  *   node out/bench/http/stitcher.bench.js [exchanges=200000]
  */
 import { loadAddon } from '../../src/engine/capture/addon.js';
-import { RecordEncoder, type ShedEvent } from '../../src/engine/capture/encode.js';
-import type { CaptureEvent } from '../../src/engine/capture/types.js';
+import { RecordEncoder } from '../../src/engine/capture/encode.js';
+import type { CaptureRecord } from '../../src/engine/capture/types.js';
 import { httpColumns } from '../../src/engine/http/batch.js';
 import { ConnScript, bytes } from '../../src/engine/http/testing.js';
 import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_GET, type RecordedExchange } from '../../src/engine/http/fixtures.js';
@@ -52,7 +52,7 @@ function build(name: string, perConn: number, shape: (c: ConnScript, x: Encoded,
     for (let i = 0; i < perConn; i++) shape(c, MIX[(k + i) % MIX.length]!, i);
     scripts.push(c.close());
   }
-  const events: (CaptureEvent | ShedEvent)[] = [];
+  const events: CaptureRecord[] = [];
   const window = 64;
   for (let base = 0; base < scripts.length; base += window) {
     const group = scripts.slice(base, base + window);

@@ -103,8 +103,9 @@ export class Agent {
    */
   private countMissing(): void {
     const s = this.tracer.stats();
+    // The kernel counts every request start it shed, and sends the 5xx ones it kept anyway.
     const now: Missing = {
-      shed: (s.drops['shed_exchanges'] ?? 0) + (s.http?.shedExchanges ?? 0),
+      shed: (s.drops['shed_exchanges'] ?? 0) - (s.drops['shed_kept_5xx'] ?? 0) + (s.http?.shedExchanges ?? 0),
       lost: s.http?.droppedExchanges ?? 0,
     };
     this.loss.record(BigInt(Date.now()) * 1_000_000n, now.shed - this.counted.shed, now.lost - this.counted.lost);

@@ -10,6 +10,7 @@ import { HttpStitcher } from '../../src/engine/http/stitcher.js';
 import { ProcessMetadata, parseStatStartTicks } from '../../src/engine/meta/process.js';
 import { formatUpid } from '../../src/engine/meta/upid.js';
 import { nodeServer, opens, record, run, waitFor } from './helpers.js';
+import type { CaptureEvent } from '../../src/engine/capture/types.js';
 
 const rec = record();
 after(() => rec.tracer.close());
@@ -45,7 +46,7 @@ test('a curl gone before /proc is read still gets comm "curl" and its true upid'
   const processes = new ProcessMetadata();
   assert.equal(processes.lookup(sh.pid).comm === 'curl', false, '/proc alone cannot name it');
   const stitcher = new HttpStitcher({ processes });
-  const rows = [...stitcher.push(rec.events.filter((e) => e.pid === sh.pid)), ...stitcher.flushIdle(BigInt(Date.now() + 1_000_000) * 1_000_000n)];
+  const rows = [...stitcher.push(rec.events.filter((e): e is CaptureEvent => e.kind !== 'shed' && e.pid === sh.pid)), ...stitcher.flushIdle(BigInt(Date.now() + 1_000_000) * 1_000_000n)];
   const client = rows.filter((r) => r.req_path === '/gone');
   assert.equal(client.length, 1, JSON.stringify(rows.map((r) => [r.pid, r.req_path])));
   assert.equal(client[0]!.comm, 'curl');

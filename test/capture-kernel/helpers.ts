@@ -5,19 +5,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Tracer, type TracerOptions } from '../../src/engine/capture/tracer.js';
-import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent } from '../../src/engine/capture/types.js';
+import type { CaptureRecord, ConnCloseEvent, ConnOpenEvent, ConnShedEvent, DataEvent } from '../../src/engine/capture/types.js';
 
-/** A tracer plus everything it delivered so far. */
+/** A tracer plus everything it delivered so far, shed markers included. */
 export interface Recording {
   tracer: Tracer;
-  events: CaptureEvent[];
+  events: CaptureRecord[];
 }
 
-/** Opens a tracer that appends every event to `events`; fails with the tracer's own message. */
+/** Opens a tracer that appends every record to `events`; fails with the tracer's own message. */
 export function record(opts: TracerOptions = {}): Recording {
   const tracer = Tracer.open({ pollIntervalMs: 5, ...opts, raw: true });
-  const events: CaptureEvent[] = [];
-  tracer.onEvents((batch) => { for (const e of batch) events.push(e); });
+  const events: CaptureRecord[] = [];
+  tracer.onRecords((batch) => { for (const e of batch) events.push(e); });
   return { tracer, events };
 }
 
@@ -88,23 +88,28 @@ export function nodeServer(host: string, handler = "res.end('hello');"): Promise
   return start(process.execPath, ['-e', script]);
 }
 
-export const opens = (evs: CaptureEvent[], pid: number): ConnOpenEvent[] =>
+export const opens = (evs: CaptureRecord[], pid: number): ConnOpenEvent[] =>
   evs.filter((e): e is ConnOpenEvent => e.kind === 'open' && e.pid === pid);
-export const closes = (evs: CaptureEvent[], pid: number): ConnCloseEvent[] =>
+export const closes = (evs: CaptureRecord[], pid: number): ConnCloseEvent[] =>
   evs.filter((e): e is ConnCloseEvent => e.kind === 'close' && e.pid === pid);
-export const datas = (evs: CaptureEvent[], key: string, dir?: DataEvent['direction']): DataEvent[] =>
+export const datas = (evs: CaptureRecord[], key: string, dir?: DataEvent['direction']): DataEvent[] =>
   evs.filter((e): e is DataEvent => e.kind === 'data' && e.connKey === key && (dir === undefined || e.direction === dir));
+export const sheds = (evs: CaptureRecord[], key: string): ConnShedEvent[] =>
+  evs.filter((e): e is ConnShedEvent => e.kind === 'shed' && e.connKey === key);
 
 /**
- * The bytes of one direction of a connection, checking on the way that syscalls follow each
- * other with no gap (pos) and that each syscall's chunks tile its captured bytes.
+ * The captured bytes of one direction of a connection, checking on the way that syscalls follow
+ * each other with no gap (a syscall's records share its pos; the first may start past offset 0
+ * when its head was not copied).
  */
-export function stream(evs: CaptureEvent[], key: string, dir: DataEvent['direction']): Buffer {
+export function stream(evs: CaptureRecord[], key: string, dir: DataEvent['direction']): Buffer {
   const parts: Buffer[] = [];
+  let at: bigint | undefined;
   let next: bigint | undefined;
   for (const e of datas(evs, key, dir)) {
-    if (e.chunkOffset === 0) {
+    if (e.pos !== at) {
       if (next !== undefined && e.pos !== next) throw new Error(`${key} ${dir}: syscall at ${e.pos}, expected ${next}`);
+      at = e.pos;
       next = e.pos + BigInt(e.size);
     }
     parts.push(Buffer.from(e.data));

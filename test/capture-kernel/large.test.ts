@@ -1,12 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closes, datas, nodeServer, opens, record, run, stream, waitFor } from './helpers.js';
-import type { CaptureEvent, DataEvent } from '../../src/engine/capture/types.js';
+import { closes, datas, nodeServer, opens, record, run, waitFor } from './helpers.js';
+import type { CaptureRecord, DataEvent } from '../../src/engine/capture/types.js';
 
-const CAP = 256 * 1024;
+// The defaults: a syscall longer than 20 KiB is copied as its first 16 KiB and its last 4 KiB.
+const CAP = 20 * 1024;
+const TAIL = 4 * 1024;
 const CHUNK = 16 * 1024;
 const BODY_BYTES = 5 * 1024 * 1024 + 123;
-const rec = record({ maxBytesPerSyscall: CAP });
+const rec = record();
 after(() => rec.tracer.close());
 
 /** The body both the server (from this function's source) and the test build. */
@@ -20,9 +22,9 @@ interface Syscall { pos: bigint; size: number; chunks: DataEvent[] }
 
 /**
  * Groups one direction's records by syscall and checks each syscall's chunks: whole when it is
- * within the cap, else its head up to the cap less one chunk, plus its last chunk.
+ * within the cap, else its head up to the cap less the tail, plus its tail.
  */
-function syscalls(evs: CaptureEvent[], key: string, dir: DataEvent['direction']): Syscall[] {
+function syscalls(evs: CaptureRecord[], key: string, dir: DataEvent['direction']): Syscall[] {
   const out: Syscall[] = [];
   for (const e of datas(evs, key, dir)) {
     if (e.chunkOffset === 0) out.push({ pos: e.pos, size: e.size, chunks: [] });
@@ -40,22 +42,25 @@ function syscalls(evs: CaptureEvent[], key: string, dir: DataEvent['direction'])
       if (last && last[1] === c.chunkOffset) last[1] += c.data.byteLength;
       else ranges.push([c.chunkOffset, c.chunkOffset + c.data.byteLength]);
     }
-    const want: [number, number][] = s.size <= CAP ? [[0, s.size]] : [[0, CAP - CHUNK], [s.size - CHUNK, s.size]];
+    const want: [number, number][] = s.size <= CAP ? [[0, s.size]] : [[0, CAP - TAIL], [s.size - TAIL, s.size]];
     assert.deepEqual(ranges, want, `syscall at ${s.pos} of ${s.size} bytes`);
   }
   return out;
 }
 
-function dechunk(body: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (;;) {
-    const eol = body.indexOf('\r\n', at);
-    const n = parseInt(body.subarray(at, eol).toString(), 16);
-    if (n === 0) return Buffer.concat(parts);
-    parts.push(body.subarray(eol + 2, eol + 2 + n));
-    at = eol + 2 + n + 2;
+/** Every captured byte is the stream's byte at its position. */
+function capturedAsSent(sys: readonly Syscall[], stream: Buffer, who: string): void {
+  for (const s of sys) {
+    for (const c of s.chunks) {
+      const at = Number(s.pos) + c.chunkOffset;
+      assert.ok(Buffer.from(c.data).equals(stream.subarray(at, at + c.data.byteLength)), `${who}'s bytes at ${at}`);
+    }
   }
+}
+
+/** How Node frames a body written in one res.write and then res.end(): one chunk, then the end. */
+function chunkedFraming(n: number): { head: Buffer; tail: Buffer } {
+  return { head: Buffer.from(`${n.toString(16)}\r\n`), tail: Buffer.from('\r\n0\r\n\r\n') };
 }
 
 test('a 5 MiB chunked response arrives as chunks whose positions and sizes account for every byte, with the tail of cut syscalls', async () => {
@@ -67,13 +72,18 @@ test('a 5 MiB chunked response arrives as chunks whose positions and sizes accou
   assert.equal(Number(curl.stdout), BODY_BYTES);
   await waitFor(rec, 'both closes', () => closes(rec.events, curl.pid).length >= 1 && closes(rec.events, server.pid).length >= 1, 20_000);
 
-  // curl reads in pieces below the cap: its side has every byte, and the body decodes exactly.
+  // curl's reads are cut too, but they tile the stream: the whole response is their sizes, and
+  // what was captured is the response's bytes at those positions.
   const [cli] = opens(rec.events, curl.pid);
-  syscalls(rec.events, cli!.connKey, 'ingress');
-  const resp = stream(rec.events, cli!.connKey, 'ingress');
-  const headEnd = resp.indexOf('\r\n\r\n');
-  assert.match(resp.subarray(0, headEnd).toString(), /transfer-encoding: chunked/i);
-  assert.ok(dechunk(resp.subarray(headEnd + 4)).equals(makeBody(BODY_BYTES)), 'the captured body is the body sent');
+  const reads = syscalls(rec.events, cli!.connKey, 'ingress');
+  const head = Buffer.from(reads[0]!.chunks[0]!.data);
+  const headEnd = head.indexOf('\r\n\r\n');
+  assert.match(head.subarray(0, headEnd).toString(), /transfer-encoding: chunked/i);
+  const framed = chunkedFraming(BODY_BYTES);
+  const resp = Buffer.concat([head.subarray(0, headEnd + 4), framed.head, makeBody(BODY_BYTES), framed.tail]);
+  const lastRead = reads.at(-1)!;
+  assert.equal(lastRead.pos + BigInt(lastRead.size), BigInt(resp.length), 'the reads account for every byte');
+  capturedAsSent(reads, resp, 'curl');
 
   // The server writes megabytes per syscall: each is cut at the cap, yet positions account for
   // every byte, and what was captured is exactly the stream's bytes at those positions.
@@ -83,12 +93,7 @@ test('a 5 MiB chunked response arrives as chunks whose positions and sizes accou
   assert.equal(last.pos + BigInt(last.size), BigInt(resp.length));
   const [srvClose] = closes(rec.events, server.pid);
   assert.equal(srvClose!.egressBytes, BigInt(resp.length));
-  for (const s of sys) {
-    for (const c of s.chunks) {
-      const at = Number(s.pos) + c.chunkOffset;
-      assert.ok(Buffer.from(c.data).equals(resp.subarray(at, at + c.data.byteLength)), `bytes at ${at}`);
-    }
-  }
+  capturedAsSent(sys, resp, 'server');
   // The tail of a cut syscall is kept: the chunked body's terminator is captured.
   const tail = last.chunks.at(-1)!;
   assert.equal(tail.chunkOffset + tail.data.byteLength, last.size);

@@ -107,6 +107,8 @@ export type StitcherHandle = { readonly __brand: 'wisp-stitcher' };
 export interface AddonOpenOptions {
   selfTgid: number;
   maxBytesPerSyscall: number;
+  /** Bytes of a syscall's end copied when it is cut at maxBytesPerSyscall (default 4 KiB). */
+  tailBytesPerSyscall?: number;
   ringBufferBytes: number;
   lazyDetectAttempts: number;
   batchBytes: number;
@@ -118,13 +120,18 @@ export interface AddonOpenOptions {
   drainIntervalMs?: number;
   /** The stitcher's options (stitched mode). */
   http?: NativeHttpOptions;
+  /** Ends traced, as a mask of roles: 1 client, 2 server, 3 both (default). */
+  traceSides?: number;
+  /** Ring fill (%) where overload shedding starts (default 50) and sheds everything (95). */
+  shedFromPercent?: number;
+  shedAllPercent?: number;
 }
 
 /** The kernel's loss counters, by reason; in stitched mode also the stitcher's and the thread's. */
 export interface AddonStats {
   drops: Record<string, number>;
   http?: HttpCounters;
-  drain?: { loops: number; stalls: number; batches: number; ctlFailures: number };
+  drain?: { loops: number; stalls: number; batches: number };
 }
 
 /** A conn_ctl write the standalone stitcher asked for (skip_to -1: to the close). */
@@ -143,6 +150,8 @@ export interface CaptureAddon {
   stats(h: TracerHandle): AddonStats;
   ids(h: TracerHandle): { programs: number[]; links: number[] };
   attachedPrograms(h: TracerHandle): number;
+  /** Writes connection connId's conn_ctl slot (bpf/socket_trace.h, struct wisp_conn_ctl). */
+  setConnCtl(h: TracerHandle, connId: number | bigint, skipEgress: number | bigint, skipIngress: number | bigint, muted: boolean): void;
   close(h: TracerHandle): void;
   clockOffsetNs(): bigint;
   stitcherOpen(opts: NativeHttpOptions): StitcherHandle;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConnKeys, decodeBatch, formatAddr, LAYOUT } from './decode.js';
-import type { CaptureEvent } from './types.js';
+import type { CaptureRecord } from './types.js';
 
 // out/src/engine/capture/ -> out/bpf/, built by `make bpf`.
 const bpfObject = fileURLToPath(new URL('../../../bpf/socket_trace.bpf.o', import.meta.url));
@@ -32,6 +32,7 @@ const FIELDS = {
     names: { direction: 'direction', syscallSize: 'size', pos: 'pos', chunkOffset: 'chunk_offset', dataLen: 'data_len', data: 'data' },
   },
   wisp_close_event: { from: LAYOUT.close, names: { egressBytes: 'egress_bytes', ingressBytes: 'ingress_bytes' } },
+  wisp_shed_event: { from: LAYOUT.shed, names: { pos: 'pos' } },
 } as const;
 
 test('record layouts match the BPF object\'s BTF, field by field', () => {
@@ -109,9 +110,9 @@ test('decodeBatch turns open, data and close records into CaptureEvents', () => 
   close.writeBigUInt64LE(11n, 32);
   close.writeBigUInt64LE(100_005n, 40);
 
-  const events: CaptureEvent[] = [];
+  const events: CaptureRecord[] = [];
   const r = decodeBatch(frame(open, data, close), 1_700_000_000_000_000_000n, events);
-  assert.deepEqual(r, { dataBytes: payload.byteLength, malformed: 0 });
+  assert.deepEqual(r, { dataBytes: payload.byteLength, malformed: 0, shed: 0 });
   assert.deepEqual(events, [
     {
       kind: 'open', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_001_000n, role: 2, family: 6,
@@ -128,20 +129,32 @@ test('decodeBatch turns open, data and close records into CaptureEvents', () => 
   ]);
 });
 
+test('decodeBatch turns a shed record into a shed marker with both positions', () => {
+  const shed = header(4, 48, 4242, 7, 9n, 5_000n);
+  shed.writeBigUInt64LE(1234n, 32);
+  shed.writeBigUInt64LE(98_765n, 40);
+  const short = header(4, 40, 4242, 7, 9n, 5_000n);
+  const records: CaptureRecord[] = [];
+  assert.deepEqual(decodeBatch(frame(shed, short), 10n, records), { dataBytes: 0, malformed: 1, shed: 1 });
+  assert.deepEqual(records, [
+    { kind: 'shed', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 5_010n, egressPos: 1234n, ingressPos: 98_765n },
+  ]);
+});
+
 test('decodeBatch skips and counts malformed records instead of throwing', () => {
   const unknownKind = header(9, 32, 1, 1, 1n, 1n);
   const shortOpen = header(1, 40, 1, 1, 1n, 1n);
   const dataOverrun = header(2, 56, 1, 1, 1n, 1n);
   dataOverrun.writeUInt32LE(1000, 52);
   const good = header(3, 48, 1, 2, 3n, 4n);
-  const events: CaptureEvent[] = [];
+  const events: CaptureRecord[] = [];
   const r = decodeBatch(frame(unknownKind, shortOpen, dataOverrun, good), 0n, events);
   assert.equal(r.malformed, 3);
   assert.deepEqual(events.map((e) => e.connKey), ['1:2:3']);
 
   const truncatedFrame = frame(good).subarray(0, 20);
   assert.equal(decodeBatch(truncatedFrame, 0n, []).malformed, 1);
-  assert.deepEqual(decodeBatch(new Uint8Array(0), 0n, []), { dataBytes: 0, malformed: 0 });
+  assert.deepEqual(decodeBatch(new Uint8Array(0), 0n, []), { dataBytes: 0, malformed: 0, shed: 0 });
 });
 
 test('ConnKeys hands out the same keys as plain decoding, across a close and a reuse of the id', () => {
@@ -151,9 +164,9 @@ test('ConnKeys hands out the same keys as plain decoding, across a close and a r
   const close = header(3, 48, 7, 3, 5n, 3n);
   const other = header(3, 48, 8, 4, 6n, 4n);
   const batch = frame(open, data, close, other, open);
-  const plain: CaptureEvent[] = [];
+  const plain: CaptureRecord[] = [];
   decodeBatch(batch, 0n, plain);
-  const keyed: CaptureEvent[] = [];
+  const keyed: CaptureRecord[] = [];
   const keys = new ConnKeys();
   decodeBatch(batch, 0n, keyed, keys);
   decodeBatch(batch, 0n, keyed, keys);

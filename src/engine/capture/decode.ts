@@ -3,7 +3,7 @@
  * struct of bpf/socket_trace.h; the offsets below are checked against the BPF object's BTF by
  * decode.test.ts, so the two sides cannot drift apart silently.
  */
-import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent, TraceRole } from './types.js';
+import type { CaptureRecord, ConnCloseEvent, ConnOpenEvent, ConnShedEvent, DataEvent, TraceRole } from './types.js';
 
 /** Byte layout of the records in bpf/socket_trace.h (little-endian, as the host). */
 export const LAYOUT = {
@@ -14,11 +14,14 @@ export const LAYOUT = {
   },
   data: { size: 56, direction: 32, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
   close: { size: 48, egressBytes: 32, ingressBytes: 40 },
+  /** pos[2]: egress at pos, ingress at pos + 8. */
+  shed: { size: 48, pos: 32 },
 } as const;
 
 const KIND_OPEN = 1;
 const KIND_DATA = 2;
 const KIND_CLOSE = 3;
+const KIND_SHED = 4;
 const AF_INET = 2;
 const AF_INET6 = 10;
 /** Each record in a batch is preceded by [u32 length][u32 zero] and padded to 8 bytes. */
@@ -35,6 +38,8 @@ export interface DecodeResult {
   dataBytes: number;
   /** Records that were too short or of an unknown kind (a build mismatch); skipped. */
   malformed: number;
+  /** Shed markers among the records. */
+  shed: number;
 }
 
 /**
@@ -44,11 +49,11 @@ export interface DecodeResult {
  * `batch`: a consumer that keeps bytes beyond its callback should copy them. With `keys`, all
  * events of a connection share one connKey string object.
  */
-export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: CaptureEvent[], keys?: ConnKeys): DecodeResult {
+export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: CaptureRecord[], keys?: ConnKeys): DecodeResult {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   // Plain Uint8Array views (not Buffer) so events carry exactly the contract's type.
   const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
-  const result: DecodeResult = { dataBytes: 0, malformed: 0 };
+  const result: DecodeResult = { dataBytes: 0, malformed: 0, shed: 0 };
   let off = 0;
   while (off + FRAME_HEADER <= batch.byteLength) {
     const len = view.getUint32(off, true);
@@ -64,6 +69,7 @@ export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: Captu
       continue;
     }
     if (ev.kind === 'data') result.dataBytes += ev.data.byteLength;
+    else if (ev.kind === 'shed') result.shed++;
     out.push(ev);
   }
   return result;
@@ -71,11 +77,12 @@ export function decodeBatch(batch: Uint8Array, clockOffsetNs: bigint, out: Captu
 
 function decodeRecord(
   bytes: Uint8Array, view: DataView, rec: number, len: number, clockOffsetNs: bigint, keys: ConnKeys | undefined,
-): CaptureEvent | undefined {
+): CaptureRecord | undefined {
   switch (bytes[rec + LAYOUT.header.kind]) {
     case KIND_OPEN: return len >= LAYOUT.open.size ? decodeOpen(bytes, view, rec, clockOffsetNs, keys) : undefined;
     case KIND_DATA: return len >= LAYOUT.data.size ? decodeData(bytes, view, rec, len, clockOffsetNs, keys) : undefined;
     case KIND_CLOSE: return len >= LAYOUT.close.size ? decodeClose(view, rec, clockOffsetNs, keys) : undefined;
+    case KIND_SHED: return len >= LAYOUT.shed.size ? decodeShed(view, rec, clockOffsetNs, keys) : undefined;
     default: return undefined;
   }
 }
@@ -101,6 +108,13 @@ export class ConnKeys {
     } else if (closing) this.byId.delete(connId);
     return key;
   }
+}
+
+/** The kernel's connection id inside a connKey ("tgid:fd:connId"). */
+export function connIdOf(connKey: string): number {
+  const id = Number(connKey.slice(connKey.lastIndexOf(':') + 1));
+  if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`wisp capture: ${JSON.stringify(connKey)} is not a connKey (tgid:fd:connId)`);
+  return id;
 }
 
 function connKey(view: DataView, rec: number, pid: number, fd: number, keys: ConnKeys | undefined, closing = false): string {
@@ -182,6 +196,21 @@ function decodeClose(view: DataView, rec: number, clockOffsetNs: bigint, keys: C
     tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,
     egressBytes: view.getBigUint64(rec + c.egressBytes, true),
     ingressBytes: view.getBigUint64(rec + c.ingressBytes, true),
+  };
+}
+
+function decodeShed(view: DataView, rec: number, clockOffsetNs: bigint, keys: ConnKeys | undefined): ConnShedEvent {
+  const h = LAYOUT.header;
+  const pid = view.getUint32(rec + h.tgid, true);
+  const fd = view.getUint32(rec + h.fd, true);
+  return {
+    kind: 'shed',
+    connKey: connKey(view, rec, pid, fd, keys),
+    pid,
+    fd,
+    tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,
+    egressPos: view.getBigUint64(rec + LAYOUT.shed.pos, true),
+    ingressPos: view.getBigUint64(rec + LAYOUT.shed.pos + 8, true),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * Debug entry: prints captured events as JSON lines until interrupted.
+ * Debug entry: prints captured records (events and shed markers) as JSON lines until interrupted.
  * Usage: node out/src/engine/capture/dump.js [--pid N] [--port N]
  */
 import { Tracer } from './tracer.js';
-import type { CaptureEvent } from './types.js';
+import type { CaptureRecord } from './types.js';
 
 function numberFlag(name: string): number | undefined {
   const i = process.argv.indexOf(name);
@@ -20,14 +20,14 @@ const pid = numberFlag('--pid');
 const port = numberFlag('--port');
 const portsByConn = new Map<string, [number, number]>();
 
-function wanted(e: CaptureEvent): boolean {
+function wanted(e: CaptureRecord): boolean {
   if (pid !== undefined && e.pid !== pid) return false;
   if (port === undefined) return true;
   const p = portsByConn.get(e.connKey);
   return p !== undefined && (p[0] === port || p[1] === port);
 }
 
-function show(e: CaptureEvent): string {
+function show(e: CaptureRecord): string {
   if (e.kind !== 'data') return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   const text = Buffer.from(e.data.subarray(0, 200)).toString('latin1');
   return JSON.stringify({ ...e, pos: e.pos.toString(), tsNs: e.tsNs.toString(), data: text, dataLen: e.data.byteLength });
@@ -40,7 +40,7 @@ try {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(1);
 }
-tracer.onEvents((events) => {
+tracer.onRecords((events) => {
   for (const e of events) {
     if (e.kind === 'open') portsByConn.set(e.connKey, [e.localPort, e.remotePort]);
     if (wanted(e)) process.stdout.write(`${show(e)}\n`);

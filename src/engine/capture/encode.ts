@@ -6,22 +6,10 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { LAYOUT } from './decode.js';
-import type { CaptureEvent } from './types.js';
+import type { CaptureRecord } from './types.js';
 
 const KIND = { open: 1, data: 2, close: 3, shed: 4 } as const;
 const NS_PER_TICK = 10_000_000n;
-/** struct wisp_shed_event: the header, then the stream position per direction. */
-const SHED = { size: 48, pos: 32 } as const;
-
-/** The kernel's shedding marker for a connection (see bpf/socket_trace.h). */
-export interface ShedEvent {
-  readonly kind: 'shed';
-  readonly connKey: string;
-  readonly pid: number;
-  readonly fd: number;
-  readonly tsNs: bigint;
-  readonly pos: readonly [bigint, bigint];
-}
 
 /** Writes an address as the socket holds it: IPv4 in the first 4 bytes, IPv6 in all 16. */
 function addrBytes(out: Uint8Array, at: number, addr: string): void {
@@ -46,7 +34,7 @@ export class RecordEncoder {
   private readonly ids = new Map<string, number>();
 
   /** The frames of `events`, in order; timestamps are written as given (clock offset 0). */
-  encode(events: readonly (CaptureEvent | ShedEvent)[]): Uint8Array {
+  encode(events: readonly CaptureRecord[]): Uint8Array {
     const recs = events.map((e) => this.record(e));
     const total = recs.reduce((n, r) => n + 8 + ((r.length + 7) & ~7), 0);
     const out = new Uint8Array(total);
@@ -69,9 +57,9 @@ export class RecordEncoder {
     return id;
   }
 
-  private record(e: CaptureEvent | ShedEvent): Uint8Array {
+  private record(e: CaptureRecord): Uint8Array {
     const h = LAYOUT.header;
-    const size = e.kind === 'open' ? LAYOUT.open.size : e.kind === 'close' ? LAYOUT.close.size : e.kind === 'shed' ? SHED.size : LAYOUT.data.size + e.data.length;
+    const size = e.kind === 'open' ? LAYOUT.open.size : e.kind === 'close' ? LAYOUT.close.size : e.kind === 'shed' ? LAYOUT.shed.size : LAYOUT.data.size + e.data.length;
     const b = new Uint8Array(size);
     const v = new DataView(b.buffer);
     b[h.kind] = KIND[e.kind];
@@ -109,8 +97,8 @@ export class RecordEncoder {
         break;
       }
       case 'shed':
-        v.setBigUint64(SHED.pos, e.pos[0], true);
-        v.setBigUint64(SHED.pos + 8, e.pos[1], true);
+        v.setBigUint64(LAYOUT.shed.pos, e.egressPos, true);
+        v.setBigUint64(LAYOUT.shed.pos + 8, e.ingressPos, true);
         break;
     }
     return b;

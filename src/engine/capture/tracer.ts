@@ -8,13 +8,19 @@
  */
 import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
-import { ConnKeys, decodeBatch } from './decode.js';
-import type { CaptureEvent, CaptureStats } from './types.js';
+import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
+import type { CaptureEvent, CaptureRecord, CaptureStats } from './types.js';
 
 /** How the tracer is configured; all fields optional. */
 export interface TracerOptions {
-  /** Bytes copied per syscall at most; the rest is counted, not copied. Default 256 KiB. */
+  /**
+   * Bytes copied per syscall at most: a longer syscall is copied as its first
+   * maxBytesPerSyscall - tailBytesPerSyscall bytes and its last tailBytesPerSyscall, the rest
+   * counted (truncated_bytes). Default 20 KiB; see bpf/maps.bpf.h for why.
+   */
   maxBytesPerSyscall?: number;
+  /** The tail kept of a cut syscall; at most 16 KiB and half of maxBytesPerSyscall. Default 4 KiB. */
+  tailBytesPerSyscall?: number;
   /** Ring buffer size, rounded up to a power of two. Default 32 MiB. */
   ringBufferBytes?: number;
   /** Leave this process's own traffic out. Default true. */
@@ -37,10 +43,44 @@ export interface TracerOptions {
   http?: NativeHttpOptions;
   /** How long the drain thread sleeps when the ring is empty (stitched mode). Default 10 ms. */
   drainIntervalMs?: number;
+  /**
+   * Which ends of a connection are traced: 'server' (accepted connections, and those found
+   * mid-stream reading requests), 'client' (connected ones, and those writing requests), or
+   * 'both' (the default). Connections of the other end make no events; their bytes are counted
+   * in side_bytes. On a node whose clients and servers are both traced processes (loopback,
+   * in-cluster calls) one side halves what capture costs.
+   */
+  sides?: TraceSides;
+  /**
+   * Overload: once this share of the ring buffer (in %) is waiting for user space, whole
+   * connections are shed, chosen by a hash of their id, at request boundaries; the share shed
+   * grows with the fill until everything is shed at shedAllPercent. 5xx exchanges are kept.
+   * Defaults 50 and 95.
+   */
+  shedFromPercent?: number;
+  shedAllPercent?: number;
+}
+
+/** TracerOptions.sides. */
+export type TraceSides = 'server' | 'client' | 'both';
+const SIDE_MASKS: Readonly<Record<TraceSides, number>> = { client: 1, server: 2, both: 3 };
+
+/**
+ * What the kernel copies of one connection from now on: nothing at all (`muted`: its bytes are
+ * only counted, its close totals stay exact), or nothing before a stream position per
+ * direction (`skipTo`: those bytes are counted and their syscalls' records carry no data for
+ * them). Absent fields are 0 / false: a call replaces what an earlier one set.
+ */
+export interface ConnControl {
+  muted?: boolean;
+  skipTo?: { egress?: bigint; ingress?: bigint };
 }
 
 /** Receives the events of one drained batch, in ring-buffer order (raw mode). */
 export type EventsListener = (events: CaptureEvent[]) => void;
+
+/** Receives every record of one drained batch, shed markers included, in ring-buffer order (raw mode). */
+export type RecordsListener = (records: CaptureRecord[]) => void;
 
 /** Receives the column batches finished since the last take (stitched mode). */
 export type BatchesListener = (batches: NativeBatch[]) => void;
@@ -52,6 +92,11 @@ export interface TracerStats extends CaptureStats {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+/** TracerOptions.maxBytesPerSyscall's default. */
+export const DEFAULT_MAX_BYTES_PER_SYSCALL = 20 * KiB;
+/** TracerOptions.tailBytesPerSyscall's default. */
+export const DEFAULT_TAIL_BYTES_PER_SYSCALL = 4 * KiB;
 
 function intOption(opts: TracerOptions, name: keyof TracerOptions, dflt: number, min: number, max: number): number {
   const v = opts[name] ?? dflt;
@@ -100,6 +145,7 @@ export class Tracer {
   readonly #batchBytes: number;
   readonly #raw: boolean;
   readonly #listeners: EventsListener[] = [];
+  readonly #recordListeners: RecordsListener[] = [];
   readonly #batchListeners: BatchesListener[] = [];
   readonly #keys = new ConnKeys();
   #events = 0;
@@ -120,7 +166,8 @@ export class Tracer {
    * to do (privileges, tracefs, BTF); nothing stays attached after a failure.
    */
   static open(opts: TracerOptions = {}): Tracer {
-    const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', 256 * KiB, 0, 1 << 30);
+    const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', DEFAULT_MAX_BYTES_PER_SYSCALL, 0, 1 << 30);
+    const tailBytesPerSyscall = intOption(opts, 'tailBytesPerSyscall', Math.min(DEFAULT_TAIL_BYTES_PER_SYSCALL, Math.floor(maxBytesPerSyscall / 2)), 0, Math.min(16 * KiB, Math.floor(maxBytesPerSyscall / 2)));
     const ringBufferBytes = intOption(opts, 'ringBufferBytes', 32 * MiB, 4 * KiB, 1 << 30);
     const pollIntervalMs = intOption(opts, 'pollIntervalMs', 50, 1, 60_000);
     const lazyDetectAttempts = intOption(opts, 'lazyDetectAttempts', 32, 1, 255);
@@ -131,16 +178,26 @@ export class Tracer {
     }
     const drainIntervalMs = intOption(opts, 'drainIntervalMs', 10, 1, 1000);
     const raw = opts.raw ?? false;
+    const shedFromPercent = intOption(opts, 'shedFromPercent', 50, 1, 99);
+    const shedAllPercent = intOption(opts, 'shedAllPercent', Math.max(95, shedFromPercent + 1), shedFromPercent + 1, 100);
+    const sides = opts.sides ?? 'both';
+    if (!Object.hasOwn(SIDE_MASKS, sides)) {
+      throw new RangeError(`wisp capture: option sides must be 'server', 'client' or 'both', got ${JSON.stringify(sides)}`);
+    }
     const cgroupPath = opts.cgroup === undefined ? undefined : checkCgroupDir(opts.cgroup);
     const addon = loadAddon();
     const handle = addon.open({
       selfTgid: excludeSelf ? process.pid : 0,
       maxBytesPerSyscall,
+      tailBytesPerSyscall,
       ringBufferBytes,
       lazyDetectAttempts,
       batchBytes,
       raw,
       drainIntervalMs,
+      traceSides: SIDE_MASKS[sides],
+      shedFromPercent,
+      shedAllPercent,
       ...(opts.http !== undefined ? { http: opts.http } : {}),
       ...(cgroupPath !== undefined ? { cgroupPath } : {}),
     });
@@ -154,6 +211,12 @@ export class Tracer {
   onEvents(cb: EventsListener): void {
     if (!this.#raw) throw new Error('wisp capture: onEvents() needs a raw tracer (Tracer.open({ raw: true }))');
     this.#listeners.push(cb);
+  }
+
+  /** Adds a listener for record batches: the events and the shed markers between them (raw mode). */
+  onRecords(cb: RecordsListener): void {
+    if (!this.#raw) throw new Error('wisp capture: onRecords() needs a raw tracer (Tracer.open({ raw: true }))');
+    this.#recordListeners.push(cb);
   }
 
   /** Adds a listener for column batches (stitched mode). */
@@ -177,12 +240,16 @@ export class Tracer {
       if (this.#handle === undefined) return;
       const batch = this.#addon.drain(this.#handle);
       if (batch === null) return;
-      const events: CaptureEvent[] = [];
-      const r = decodeBatch(batch, this.#addon.clockOffsetNs(), events, this.#keys);
-      this.#events += events.length;
+      const records: CaptureRecord[] = [];
+      const r = decodeBatch(batch, this.#addon.clockOffsetNs(), records, this.#keys);
+      this.#events += records.length;
       this.#bytes += r.dataBytes;
       this.#malformed += r.malformed;
-      if (events.length > 0) for (const cb of this.#listeners) cb(events);
+      if (records.length > 0) {
+        for (const cb of this.#recordListeners) cb(records);
+        const events = r.shed === 0 ? (records as CaptureEvent[]) : records.filter((e): e is CaptureEvent => e.kind !== 'shed');
+        if (events.length > 0) for (const cb of this.#listeners) cb(events);
+      }
       if (batch.byteLength < this.#batchBytes) return;
     }
   }
@@ -197,6 +264,16 @@ export class Tracer {
     const s = this.#addon.stats(this.#handle);
     if (s.http === undefined) return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
     return { events: s.http.records, bytes: s.http.bytes, drops: { ...s.drops, decode_malformed: s.http.malformedRecords }, http: s.http };
+  }
+
+  /**
+   * Tells the kernel what to copy of connection `connKey` (a key this tracer delivered). Takes
+   * effect from the connection's next syscall; slots are shared by connection ids 65536 apart,
+   * so a later call for another connection may take the slot over.
+   */
+  setConnCtl(connKey: string, ctl: ConnControl): void {
+    if (this.#handle === undefined) throw new Error('wisp capture: setConnCtl() after close()');
+    this.#addon.setConnCtl(this.#handle, connIdOf(connKey), ctl.skipTo?.egress ?? 0n, ctl.skipTo?.ingress ?? 0n, ctl.muted ?? false);
   }
 
   /** How many BPF programs are attached right now (0 after close). */

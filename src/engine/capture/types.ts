@@ -66,6 +66,26 @@ export interface ConnCloseEvent {
 
 export type CaptureEvent = ConnOpenEvent | DataEvent | ConnCloseEvent;
 
+/**
+ * Under overload the kernel sheds whole connections (bpf/shed.bpf.h): from these positions on,
+ * a connection's bytes are not copied until its next data event, whose position is past them.
+ * The bytes in between were shed on purpose (counted in shed_bytes, their request starts in
+ * shed_exchanges), not lost at random.
+ */
+export interface ConnShedEvent {
+  readonly kind: 'shed';
+  readonly connKey: string;
+  readonly pid: number;
+  readonly fd: number;
+  readonly tsNs: bigint;
+  /** Stream positions, per direction, where shedding began. */
+  readonly egressPos: bigint;
+  readonly ingressPos: bigint;
+}
+
+/** Every record the tracer delivers in raw mode: the events plus shed markers. */
+export type CaptureRecord = CaptureEvent | ConnShedEvent;
+
 /** Counters kept in the kernel and in the addon; every lost event is counted by reason. */
 export interface CaptureStats {
   readonly events: number;

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ShedEvent } from '../capture/encode.js';
-import type { CaptureEvent, DataEvent, Direction } from '../capture/types.js';
+import type { CaptureRecord, DataEvent, Direction } from '../capture/types.js';
 
-type Event = CaptureEvent | ShedEvent;
+type Event = CaptureRecord;
 import { ProcessMetadata } from '../meta/process.js';
 import { HttpStitcher } from './stitcher.js';
 import type { HttpEventRow } from './schema.js';

@@ -5,8 +5,8 @@
  * never goes through here (its tracer feeds the stitcher in native code).
  */
 import { loadAddon, type CaptureAddon, type CtlCall, type HttpCounters, type NativeHttpOptions, type StitcherHandle } from '../capture/addon.js';
-import { RecordEncoder, type ShedEvent } from '../capture/encode.js';
-import type { CaptureEvent } from '../capture/types.js';
+import { RecordEncoder } from '../capture/encode.js';
+import type { CaptureRecord } from '../capture/types.js';
 import { ProcessMetadata } from '../meta/process.js';
 import { httpColumns, httpRows, type ProcessSource } from './batch.js';
 import type { HttpEventRow } from './schema.js';
@@ -32,7 +32,7 @@ export class HttpStitcher {
   }
 
   /** Consumes events in delivery order; returns the rows completed by them. */
-  push(events: readonly (CaptureEvent | ShedEvent)[]): HttpEventRow[] {
+  push(events: readonly CaptureRecord[]): HttpEventRow[] {
     this.#addon.stitcherPush(this.#handle, this.#encoder.encode(events), 0n);
     return this.take();
   }

@@ -3,8 +3,7 @@
  * event per syscall, big syscalls in chunks, positions per direction), for the stitcher's tests
  * and bench. Not used by the engine.
  */
-import type { ShedEvent } from '../capture/encode.js';
-import type { CaptureEvent, Direction, TraceRole } from '../capture/types.js';
+import type { CaptureRecord, Direction, TraceRole } from '../capture/types.js';
 
 const enc = new TextEncoder();
 
@@ -23,7 +22,7 @@ export interface SyscallShape {
 
 /** One connection's events, in the order they are produced. */
 export class ConnScript {
-  readonly events: (CaptureEvent | ShedEvent)[] = [];
+  readonly events: CaptureRecord[] = [];
   private readonly pos: Record<Direction, bigint> = { egress: 0n, ingress: 0n };
   private readonly total: Record<Direction, bigint> = { egress: 0n, ingress: 0n };
   /** Wall-clock ns of the next event; each syscall advances it by `stepNs`. */
@@ -97,7 +96,7 @@ export class ConnScript {
 
   /** The kernel's marker that it starts shedding this connection here. */
   shed(): this {
-    this.events.push({ kind: 'shed', connKey: this.connKey, pid: this.pid, fd: 5, tsNs: this.tick(), pos: [this.pos.egress, this.pos.ingress] });
+    this.events.push({ kind: 'shed', connKey: this.connKey, pid: this.pid, fd: 5, tsNs: this.tick(), egressPos: this.pos.egress, ingressPos: this.pos.ingress });
     return this;
   }
 

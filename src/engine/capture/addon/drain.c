@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "socket_trace.h"
+#include "ctl.h"
 
 /* Records per consume round: bounds how long one round holds the stitcher before publishing. */
 #define ROUND_RECORDS 8192
@@ -62,18 +61,9 @@ int drain_record(void *ctx, void *data, size_t size)
 void drain_ctl(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted)
 {
 	struct drain *d = ctx;
-	struct wisp_conn_ctl v;
-	uint32_t slot = (uint32_t)(conn_id % WISP_CTL_SLOTS);
 
-	if (d->ctl_fd < 0)
-		return;
-	memset(&v, 0, sizeof(v));
-	v.conn_id = conn_id;
-	v.skip_to[0] = skip_to[0];
-	v.skip_to[1] = skip_to[1];
-	v.muted = (__u8)muted;
-	if (bpf_map_update_elem(d->ctl_fd, &slot, &v, BPF_ANY))
-		d->stats.ctl_failures++;
+	if (d->ctl)
+		ctl_write(d->ctl, conn_id, skip_to, muted);
 }
 
 static void publish(struct drain *d)

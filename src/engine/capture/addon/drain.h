@@ -16,18 +16,18 @@
 #include "../../http/native/wisp_http.h"
 
 struct ring_buffer;
+struct wisp_conn_ctl;
 
 struct drain_stats {
 	uint64_t loops;        /* consume rounds */
 	uint64_t stalls;       /* rounds skipped because JS had not taken the ready rows */
 	uint64_t batches;      /* batches published */
-	uint64_t ctl_failures; /* conn_ctl writes the kernel refused */
 };
 
 struct drain {
 	struct wisp_stitcher *st;
 	struct ring_buffer *rb;
-	int ctl_fd;                 /* the conn_ctl map, or -1 */
+	struct wisp_conn_ctl *ctl;  /* the conn_ctl map, mmapped */
 	uint32_t poll_us;           /* sleep when the ring was empty */
 	uint64_t max_ready_rows;    /* rows waiting for JS before the thread stops consuming */
 	int64_t offset;             /* CLOCK_REALTIME - CLOCK_MONOTONIC, refreshed every round */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
@@ -29,6 +30,7 @@
 
 #include "socket_trace.h"
 #include "socket_trace.skel.h"
+#include "ctl.h"
 #include "drain.h"
 #include "js.h"
 
@@ -47,6 +49,12 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_NON_HTTP_BYTES] = "non_http_bytes",
 	[WISP_DROP_UNCOPYABLE_BYTES] = "uncopyable_bytes",
 	[WISP_DROP_IOV_LIMIT] = "iov_limit",
+	[WISP_DROP_MUTED_BYTES] = "muted_bytes",
+	[WISP_DROP_SKIPPED_BYTES] = "skipped_bytes",
+	[WISP_DROP_SIDE_BYTES] = "side_bytes",
+	[WISP_DROP_SHED_EXCHANGES] = "shed_exchanges",
+	[WISP_DROP_SHED_BYTES] = "shed_bytes",
+	[WISP_DROP_SHED_KEPT_5XX] = "shed_kept_5xx",
 };
 
 struct tracer {
@@ -54,6 +62,8 @@ struct tracer {
 	struct ring_buffer *rb;
 	int raw;
 	struct drain drain;
+	/* The conn_ctl map, mmapped (stitched mode at open; setConnCtl on first use). */
+	struct wisp_conn_ctl *ctl;
 	unsigned char *batch;
 	size_t batch_len;
 	size_t batch_cap;
@@ -93,9 +103,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+#define CTL_MAP_BYTES (WISP_CTL_SLOTS * sizeof(struct wisp_conn_ctl))
+
 static void tracer_destroy(struct tracer *t)
 {
 	drain_stop(&t->drain);
+	if (t->ctl)
+		munmap(t->ctl, CTL_MAP_BYTES);
+	t->ctl = NULL;
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
 	socket_trace__destroy(t->skel);
@@ -267,13 +282,30 @@ static int get_bool_opt(napi_env env, napi_value obj, const char *name, int *out
 	return 0;
 }
 
+/* Maps the conn_ctl map into this process once; an errno-style negative value on failure. */
+static int map_ctl(struct tracer *t)
+{
+	void *m;
+
+	if (t->ctl)
+		return 0;
+	m = mmap(NULL, CTL_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(t->skel->maps.conn_ctl), 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	t->ctl = m;
+	return 0;
+}
+
 /* Starts stitched mode once the programs are attached: the ring's consumer and the drain thread; -1 after a throw. */
 static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 {
-	struct bpf_map *ctl = bpf_object__find_map_by_name(t->skel->obj, "conn_ctl");
-	int err;
+	int err = map_ctl(t);
 
-	t->drain.ctl_fd = ctl ? bpf_map__fd(ctl) : -1;
+	if (err) {
+		throw_step(env, "mapping the conn_ctl map", err, NULL);
+		return -1;
+	}
+	t->drain.ctl = t->ctl;
 	t->drain.poll_us = drain_ms * 1000;
 	t->drain.max_ready_rows = 1u << 20;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), drain_record, &t->drain, NULL);
@@ -291,14 +323,17 @@ static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 }
 
 /*
- * open({ selfTgid, maxBytesPerSyscall, ringBufferBytes, lazyDetectAttempts, batchBytes,
- *        cgroupPath?, raw?, drainIntervalMs?, http? })
+ * open({ selfTgid, maxBytesPerSyscall, tailBytesPerSyscall?, ringBufferBytes, lazyDetectAttempts,
+ *        batchBytes, cgroupPath?, traceSides?, shedFromPercent?, shedAllPercent?, raw?,
+ *        drainIntervalMs?, http? })
+ * traceSides: 1 client, 2 server, 3 both (default); shedding from 50 % of the ring to all at 95 %.
  */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
 	napi_value argv[1], handle, http_obj;
-	uint32_t self_tgid = 0, max_bytes = 256 * 1024, ring_bytes = 32u << 20, attempts = 32;
+	uint32_t self_tgid = 0, max_bytes = 20 * 1024, tail_bytes = 4 * 1024, ring_bytes = 32u << 20;
+	uint32_t attempts = 32, sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER, shed_from = 50, shed_all = 95;
 	uint32_t batch_bytes = 4u << 20, drain_ms = 10;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
@@ -313,11 +348,23 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	}
 	if (js_u32_opt(env, argv[0], "selfTgid", &self_tgid) ||
 	    js_u32_opt(env, argv[0], "maxBytesPerSyscall", &max_bytes) ||
+	    js_u32_opt(env, argv[0], "tailBytesPerSyscall", &tail_bytes) ||
 	    js_u32_opt(env, argv[0], "ringBufferBytes", &ring_bytes) ||
 	    js_u32_opt(env, argv[0], "lazyDetectAttempts", &attempts) ||
 	    js_u32_opt(env, argv[0], "batchBytes", &batch_bytes) ||
+	    js_u32_opt(env, argv[0], "traceSides", &sides) ||
+	    js_u32_opt(env, argv[0], "shedFromPercent", &shed_from) ||
+	    js_u32_opt(env, argv[0], "shedAllPercent", &shed_all) ||
 	    js_u32_opt(env, argv[0], "drainIntervalMs", &drain_ms) || get_bool_opt(env, argv[0], "raw", &raw))
 		return NULL;
+	if (shed_from < 1 || shed_from >= shed_all || shed_all > 100) {
+		napi_throw_range_error(env, NULL, "wisp capture: options shedFromPercent < shedAllPercent must be in [1, 100]");
+		return NULL;
+	}
+	if (sides < 1 || sides > 3) {
+		napi_throw_range_error(env, NULL, "wisp capture: option traceSides must be 1 (client), 2 (server) or 3 (both)");
+		return NULL;
+	}
 	if (drain_ms == 0 || drain_ms > 1000) {
 		napi_throw_range_error(env, NULL, "wisp capture: option drainIntervalMs must be in [1, 1000]");
 		return NULL;
@@ -357,7 +404,6 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	}
 	t->batch_limit = batch_bytes ? batch_bytes : 1;
 	t->raw = raw;
-	t->drain.ctl_fd = -1;
 	if (!raw) {
 		/* The stitcher copies what it keeps of the options, so they are freed at once. */
 		memset(&http, 0, sizeof(http));
@@ -389,6 +435,10 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	t->skel->rodata->self_tgid = self_tgid;
 	t->skel->rodata->filter_cgroup = cgroup_fd >= 0;
 	t->skel->rodata->max_bytes_per_syscall = max_bytes;
+	t->skel->rodata->tail_bytes_per_syscall = tail_bytes;
+	t->skel->rodata->trace_sides = sides;
+	t->skel->rodata->shed_from_pct = shed_from;
+	t->skel->rodata->shed_all_pct = shed_all;
 	t->skel->rodata->lazy_detect_attempts = attempts;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 ||
@@ -542,7 +592,6 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 		set_number(env, ds, "loops", (double)d.loops);
 		set_number(env, ds, "stalls", (double)d.stalls);
 		set_number(env, ds, "batches", (double)d.batches);
-		set_number(env, ds, "ctlFailures", (double)d.ctl_failures);
 		napi_set_named_property(env, out, "drain", ds);
 	}
 	return out;
@@ -619,6 +668,71 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 	return out;
 }
 
+/* A uint64 argument given as a non-negative safe integer or a bigint; -1 after a throw. */
+static int get_u64_arg(napi_env env, napi_value v, const char *name, uint64_t *out)
+{
+	napi_valuetype type;
+	bool lossless = true;
+	double d;
+	char msg[160];
+
+	if (napi_typeof(env, v, &type) == napi_ok) {
+		if (type == napi_bigint && napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok &&
+		    lossless)
+			return 0;
+		if (type == napi_number && napi_get_value_double(env, v, &d) == napi_ok && d >= 0 &&
+		    d <= 9007199254740991.0 && d == (double)(uint64_t)d) {
+			*out = (uint64_t)d;
+			return 0;
+		}
+	}
+	snprintf(msg, sizeof(msg), "wisp capture: %s must be a non-negative integer (number or bigint)", name);
+	napi_throw_type_error(env, NULL, msg);
+	return -1;
+}
+
+/*
+ * setConnCtl(handle, connId, skipEgress, skipIngress, muted): writes connection connId's slot
+ * of conn_ctl (see struct wisp_conn_ctl for what it does and the write order used here).
+ */
+static napi_value js_set_conn_ctl(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5];
+	struct tracer *t = get_tracer(env, info, argv, &argc);
+	uint64_t conn_id, skip[2];
+	bool muted;
+	int err;
+
+	if (!t)
+		return NULL;
+	if (!t->skel) {
+		napi_throw_error(env, NULL, "wisp capture: setConnCtl() after close()");
+		return NULL;
+	}
+	if (argc < 5) {
+		napi_throw_type_error(env, NULL, "wisp capture: setConnCtl() needs 5 arguments");
+		return NULL;
+	}
+	if (get_u64_arg(env, argv[1], "connId", &conn_id) ||
+	    get_u64_arg(env, argv[2], "skipEgress", &skip[WISP_DIR_EGRESS]) ||
+	    get_u64_arg(env, argv[3], "skipIngress", &skip[WISP_DIR_INGRESS]))
+		return NULL;
+	if (napi_get_value_bool(env, argv[4], &muted) != napi_ok) {
+		napi_throw_type_error(env, NULL, "wisp capture: muted must be a boolean");
+		return NULL;
+	}
+	if (conn_id == 0) {
+		napi_throw_range_error(env, NULL, "wisp capture: connId 0 names no connection");
+		return NULL;
+	}
+	err = map_ctl(t);
+	if (err)
+		return throw_step(env, "mapping the conn_ctl map", err, NULL);
+	ctl_write(t->ctl, conn_id, skip, muted);
+	return NULL;
+}
+
 /* attachedPrograms(handle) -> number of programs attached right now. */
 static napi_value js_attached(napi_env env, napi_callback_info info)
 {
@@ -671,6 +785,7 @@ NAPI_MODULE_INIT()
 		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "ids", NULL, js_ids, NULL, NULL, NULL, napi_default, NULL },
 		{ "attachedPrograms", NULL, js_attached, NULL, NULL, NULL, napi_default, NULL },
+		{ "setConnCtl", NULL, js_set_conn_ctl, NULL, NULL, NULL, napi_default, NULL },
 		{ "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
 		{ "clockOffsetNs", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL },
 	};

@@ -116,7 +116,8 @@ void wisp_http_options_default(struct wisp_http_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->body_prefix_bytes = 512;
-	o->max_header_bytes = 64 * 1024;
+	/* The kernel copies a syscall's first 16 KiB whole (bpf/maps.bpf.h): a longer head is cut. */
+	o->max_header_bytes = 16 * 1024;
 	o->max_pending_bytes = 256 * 1024;
 	o->max_pending_segments = 64;
 	o->max_pipelined = 64;

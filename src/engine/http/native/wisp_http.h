@@ -19,7 +19,7 @@
 /* Stitcher limits and choices; wisp_http_options_default() fills in the defaults. */
 struct wisp_http_options {
 	uint32_t body_prefix_bytes;   /* body bytes kept per message (0: none); default 512 */
-	uint32_t max_header_bytes;    /* start line + header section; default 64 KiB */
+	uint32_t max_header_bytes;    /* start line + header section; default 16 KiB */
 	uint32_t max_pending_bytes;   /* out-of-order bytes held per direction; default 256 KiB */
 	uint32_t max_pending_segments;/* out-of-order segments per direction; default 64 */
 	uint32_t max_pipelined;       /* requests waiting for responses per connection; default 64 */
