@@ -102,6 +102,7 @@ function open(v: Variant): void {
     lazyDetectAttempts: 32,
     batchBytes: 4 << 20,
     cgroupPath: cg.path,
+    raw: true,
   };
   v.handle = v.addon.open(opts);
 }

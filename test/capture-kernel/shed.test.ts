@@ -54,7 +54,7 @@ interface Conn { port: number; before: [number, number][]; end: [number, number]
 
 test('a full ring sheds whole connections at request starts, with markers, and keeps a 5xx exchange', async () => {
   const tracer = Tracer.open({
-    cgroup: cg.path, ringBufferBytes: 1 << 20, pollIntervalMs: 60_000, maxBytesPerSyscall: 1 << 20, shedFromPercent: 10, shedAllPercent: 11,
+    raw: true, cgroup: cg.path, ringBufferBytes: 1 << 20, pollIntervalMs: 60_000, maxBytesPerSyscall: 1 << 20, shedFromPercent: 10, shedAllPercent: 11,
   });
   after(() => tracer.close());
   const records: CaptureRecord[] = [];
