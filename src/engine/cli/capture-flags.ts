@@ -1,12 +1,16 @@
 /**
- * What `wisp engine`, `wisp tail` and `wisp demo` keep of each exchange: the body prefix and the
- * redaction settings, as flags shared by the three (docs/capture.md says what they mean).
+ * What `wisp engine`, `wisp tail` and `wisp demo` capture and keep of each exchange: the ends
+ * traced, the body prefix and the redaction settings, as flags shared by the three
+ * (docs/capture.md says what they mean).
  */
+import type { AgentOptions } from '../agent.js';
+import type { TraceSides } from '../capture/tracer.js';
 import { checkRedaction, type RedactionOptions } from '../http/redaction.js';
 import { UsageError } from './args.js';
 
 /** The parseArgs options of the capture flags. */
 export const CAPTURE_OPTIONS = {
+  sides: { type: 'string' },
   'body-bytes': { type: 'string' },
   redact: { type: 'string' },
   'redact-header': { type: 'string', multiple: true },
@@ -14,7 +18,10 @@ export const CAPTURE_OPTIONS = {
 } as const;
 
 /** Usage lines of the capture flags. */
-export const CAPTURE_USAGE = `  --body-bytes N          body prefix kept per request and response (default 512; 0 keeps no
+export const CAPTURE_USAGE = `  --sides server|client|both
+                          which end of each connection is traced (default both); one end
+                          costs about half as much where both ends are traced processes
+  --body-bytes N          body prefix kept per request and response (default 512; 0 keeps no
                           bodies; at most 1048576); sizes are always the true sizes
   --redact-header NAME    also redact this header's value (repeatable)
   --redact-query-param NAME
@@ -26,12 +33,17 @@ const MAX_BODY_BYTES = 1 << 20;
 
 /** What the capture flags ask for. */
 export interface CaptureSettings {
+  readonly sides?: TraceSides;
   readonly bodyPrefixBytes?: number;
   readonly redaction: RedactionOptions;
 }
 
 /** Checks the capture flags; a bad value is a UsageError naming the flag. */
-export function captureSettings(values: { 'body-bytes'?: string; redact?: string; 'redact-header'?: string[]; 'redact-query-param'?: string[] }): CaptureSettings {
+export function captureSettings(values: { sides?: string; 'body-bytes'?: string; redact?: string; 'redact-header'?: string[]; 'redact-query-param'?: string[] }): CaptureSettings {
+  const sides = values.sides;
+  if (sides !== undefined && sides !== 'server' && sides !== 'client' && sides !== 'both') {
+    throw new UsageError(`--sides must be server, client or both (got '${sides}')`);
+  }
   let bodyPrefixBytes: number | undefined;
   const body = values['body-bytes'];
   if (body !== undefined) {
@@ -54,7 +66,15 @@ export function captureSettings(values: { 'body-bytes'?: string; redact?: string
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (--redact-header wants an HTTP header name, --redact-query-param a parameter name)`);
   }
-  return { ...(bodyPrefixBytes !== undefined ? { bodyPrefixBytes } : {}), redaction };
+  return { ...(sides !== undefined ? { sides } : {}), ...(bodyPrefixBytes !== undefined ? { bodyPrefixBytes } : {}), redaction };
+}
+
+/** The Agent options the capture flags set. */
+export function agentCapture(settings: CaptureSettings): Pick<AgentOptions, 'tracer' | 'stitcher'> {
+  return {
+    ...(settings.sides !== undefined ? { tracer: { sides: settings.sides } } : {}),
+    stitcher: { ...(settings.bodyPrefixBytes !== undefined ? { bodyPrefixBytes: settings.bodyPrefixBytes } : {}), redaction: settings.redaction },
+  };
 }
 
 /** Said on stderr at start when redaction is off, so nobody runs that way by accident. */

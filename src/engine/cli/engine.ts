@@ -6,7 +6,7 @@ import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
 import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
 import { parseCommandLine, UsageError } from './args.js';
-import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning, type CaptureSettings } from './capture-flags.js';
+import { CAPTURE_OPTIONS, CAPTURE_USAGE, agentCapture, captureSettings, redactionWarning, type CaptureSettings } from './capture-flags.js';
 
 export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
                    [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
@@ -73,7 +73,7 @@ export async function startEngine(opts: { listen: string; token?: string; budget
   const agent = Agent.start({
     ...(metadata ? { metadata } : {}),
     ...(opts.budgetMiB !== undefined ? { budgetBytes: opts.budgetMiB * 1024 * 1024 } : {}),
-    ...(opts.capture !== undefined ? { stitcher: opts.capture } : {}),
+    ...(opts.capture !== undefined ? agentCapture(opts.capture) : {}),
     ...(opts.cgroup !== undefined ? { cgroup: opts.cgroup } : {}),
   });
   const metrics = new ApiMetrics();

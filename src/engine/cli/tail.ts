@@ -1,6 +1,6 @@
 import { Agent } from '../agent.js';
 import { parseCommandLine, UsageError } from './args.js';
-import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning } from './capture-flags.js';
+import { CAPTURE_OPTIONS, CAPTURE_USAGE, agentCapture, captureSettings, redactionWarning } from './capture-flags.js';
 import { rowAsJson, tailHeader, tailRow } from './format.js';
 
 export const TAIL_USAGE = `usage: wisp tail [--format table|jsonl] [--body-bytes N]
@@ -23,7 +23,7 @@ export async function runTail(argv: string[]): Promise<number> {
   const format = values.format;
   if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl (got '${format}')`);
   const capture = captureSettings(values);
-  const agent = Agent.start({ stitcher: capture });
+  const agent = Agent.start(agentCapture(capture));
   const warning = redactionWarning(capture);
   if (warning !== undefined) console.error(warning);
   if (format === 'table') {
