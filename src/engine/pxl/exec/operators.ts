@@ -143,6 +143,7 @@ async function* filter(plan: Extract<LogicalPlan, { kind: 'filter' }>, rt: Runti
   const cols = indexOf(plan.input.schema);
   for await (const ch of physical(plan.input, rt)) {
     const p = evalExpr(plan.predicate, ch, cols, rt);
+    await rt.tick();
     if (p.t === 'scalar') {
       if (p.v === true) yield ch;
       continue;
@@ -166,7 +167,13 @@ function broadcast(v: Val, type: DataType, n: number): Vec {
 async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): Operator {
   const cols = indexOf(plan.input.schema);
   for await (const ch of physical(plan.input, rt)) {
-    const out = plan.exprs.map((e) => broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
+    const out: Vec[] = [];
+    for (const e of plan.exprs) {
+      out.push(broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
+      // An expression may be thousands of terms (LIMITS.exprNodes): a chain of them must not
+      // hold the event loop for the whole chunk.
+      if (e.expr.kind === 'call') await rt.tick();
+    }
     yield { n: ch.n, sel: ch.sel, cols: out };
   }
 }

@@ -3,6 +3,7 @@ import { registryEntry, type FunctionEntry, type Signature } from '../registry.j
 import type { DataType, SemanticType } from '../../store/types.js';
 import type { Expr, LiteralValue } from './logical.js';
 import { parseDurationNs, parseTimeNs } from './time.js';
+import { limitError, LIMITS } from './limits.js';
 import { describeValue, type ConstType, type Value } from './values.js';
 
 /** What folding needs to know about the query. */
@@ -228,7 +229,11 @@ function foldCall(name: string, a: readonly Const[], ret: DataType, at: Span, ct
   const bothInt = x !== undefined && y !== undefined && typeof x.value === 'bigint' && typeof y.value === 'bigint';
   switch (name) {
     case 'add':
-      if (ret === 'STRING') return String(x!.value) + String(y!.value);
+      if (ret === 'STRING') {
+        const text = String(x!.value) + String(y!.value);
+        if (text.length > LIMITS.stringChars) throw limitError(`'+' would build a string longer than ${LIMITS.stringChars} characters`, at, ['a string built from itself (s = s + s) doubles with every line']);
+        return text;
+      }
       return bothInt ? checkInt((x!.value as bigint) + (y!.value as bigint), at) : num(x!) + num(y!);
     case 'subtract':
       return bothInt ? checkInt((x!.value as bigint) - (y!.value as bigint), at) : num(x!) - num(y!);

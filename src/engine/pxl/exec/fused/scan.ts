@@ -5,7 +5,7 @@ import type { Runtime } from '../operators.js';
 import { fromStored, storedBytes } from '../stored.js';
 import type { Groups } from '../groups.js';
 import { emptyVec, type Chunk, type Vec } from '../vec.js';
-import { exprKey, type Compiler, type SourcePlan } from './compiler.js';
+import type { Compiler, SourcePlan } from './compiler.js';
 import { prime, type LoopFn } from './loop.js';
 import { SLICE, type Part, type Tally } from './parts.js';
 
@@ -47,7 +47,7 @@ export async function scan(
   const placeholder = emptyVec('INT64');
   const S = parts.map((p) => p.state);
   // Expressions of the per-dictionary tables (two aggs keyed alike evaluate theirs once a batch).
-  const exprKeys = cc.dictNodes.map((d) => exprKey(d.expr));
+  const exprKeys = cc.dictNodes.map((d) => cc.key(d.expr));
   let ticked = performance.now();
   for (const b of batches) {
     await rt.tick();
