@@ -4,6 +4,7 @@ import type { DataType } from '../../store/types.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Expr } from '../plan/logical.js';
 import { LIMITS } from '../plan/limits.js';
+import { patternFor } from '../regex.js';
 import { forEachNode } from '../plan/walk.js';
 import { binaryKernel, floorToKernel } from './kernels.js';
 import { parsedDict } from './parsed.js';
@@ -445,15 +446,10 @@ const contains: Impl = (args, chunk, cols, env) => {
 };
 
 const regexMatch: Impl = (args, chunk, cols, env) => {
-  const pattern = String(scalarArg(args[0]!, chunk, cols, env));
-  let re: RegExp | null;
-  try {
-    // Pixie uses RE2 FullMatch with `.` matching newlines; JS syntax is close for common patterns.
-    re = new RegExp(`^(?:${pattern})$`, 's');
-  } catch {
-    re = null; // as in Pixie, an invalid pattern matches nothing
-  }
-  const test = (x: string): boolean => (re ? re.test(x) : false);
+  // RE2 FullMatch (regex.ts), linear in each value; the planner and the engine's fragment
+  // check refuse bad patterns, and, as in Pixie, one that still fails matches nothing.
+  const m = patternFor(String(scalarArg(args[0]!, chunk, cols, env)));
+  const test = (x: string): boolean => (typeof m === 'function' ? m(x) : false);
   const v = ev(args[1]!, chunk, cols, env);
   if (v.t === 'scalar') return { t: 'scalar', v: test(String(v.v)) };
   const s = asStr(v, chunk.n);

@@ -1,4 +1,5 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
+import { compilePattern } from '../regex.js';
 import { registryEntry, type FunctionEntry, type Signature } from '../registry.js';
 import type { DataType, SemanticType } from '../../store/types.js';
 import type { Expr, LiteralValue } from './logical.js';
@@ -161,24 +162,15 @@ function checkUnits(entry: FunctionEntry, args: readonly Scalar[]): void {
   }
 }
 
-/** RE2 (Pixie's engine) has no lookaround or backreferences; reject them before they run. */
+/** The pattern of px.regex_match must be a constant RE2 can compile (regex.ts), checked here with its span. */
 function checkRegex(pattern: Scalar): void {
   if (pattern.kind !== 'const' || pattern.type !== 'STRING') {
     throw new PxlError(PxlCode.type, 'the regular expression of px.regex_match must be a constant string', pattern.at, [
       "px.regex_match('pattern', df.column)",
     ]);
   }
-  const text = String(pattern.value);
-  if (/\(\?<?[=!]|\\[1-9]/.test(text)) {
-    throw new PxlError(PxlCode.value, 'lookaround and backreferences are not supported in regular expressions', pattern.at, [
-      'PxL regular expressions follow RE2 syntax',
-    ]);
-  }
-  try {
-    new RegExp(text, 'u');
-  } catch (err) {
-    throw new PxlError(PxlCode.value, `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, pattern.at);
-  }
+  const m = compilePattern(String(pattern.value));
+  if (typeof m !== 'function') throw new PxlError(m.tooLarge ? PxlCode.limit : PxlCode.value, m.message, pattern.at, m.hints);
 }
 
 function resultSemantic(entry: FunctionEntry, sig: Signature, args: readonly Scalar[]): SemanticType | undefined {
