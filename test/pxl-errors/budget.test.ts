@@ -55,6 +55,7 @@ test('doubling through function calls, DataFrames and strings answers PXL_LIMIT'
     columns: HEAD + Array.from({ length: 2000 }, (_, i) => `df.c${i} = ${i}\n`).join('') + 'px.display(df)\n',
     string: HEAD + "s = 'abcdefgh'\n" + 's = s + s\n'.repeat(60) + 'px.display(df[df.req_path == s])\n',
     chain: HEAD + "df = df[['latency']]\n" + 'df.latency = df.latency + 1\n'.repeat(1500) + 'px.display(df)\n',
+    nesting: HEAD + 'a = df.latency\n' + 'a = a + 1\n'.repeat(1500) + 'df.x = a\npx.display(df)\n',
   };
   for (const [name, script] of Object.entries(scripts)) {
     const { ms, error } = outcome(script);

@@ -70,6 +70,17 @@ test('40 column assignments that each read the last one twice fold into a DAG th
   assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
 });
 
+test('a chain of maps folding deeper than one expression may nest runs by the operators, a level at a time', async () => {
+  // 300 lines of 4 additions fold to 1,200 levels under the aggregate, past LIMITS.exprDepth.
+  const script = HEAD + "df = df[['req_method', 'latency']]\ndf.a = df.latency\n" + 'df.a = df.a + 1 + 1 + 1 + 1\n'.repeat(300) + "px.display(df.groupby('req_method').agg(a=('a', px.max), l=('latency', px.max)), 'max')\n";
+  const { tables } = await run(script);
+  const t = tables[0]!;
+  assert.ok(t.rowCount > 1);
+  const a = column(t, 'a');
+  const l = column(t, 'l');
+  for (let g = 0; g < t.rowCount; g++) assert.equal(BigInt(a[g] as string), BigInt(l[g] as string) + 1200n);
+});
+
 test('a string column doubled per line stops with PXL_LIMIT before its values exhaust the heap', async () => {
   const script = HEAD + 'df.p = df.req_path\n' + 'df.p = df.p + df.p\n'.repeat(30);
   for (const tail of ["px.display(df[['p']].head(3), 'rows')\n", "px.display(df.groupby('p').agg(n=('latency', px.count)), 'groups')\n"]) {

@@ -143,12 +143,14 @@ function anyOf(entry: FunctionEntry, args: readonly Value[], listAt: number, at:
     throw new PxlError(PxlCode.type, `${spellingOf(entry)} takes at most one list`, at);
   }
   if (list.items.length === 0) return { kind: 'const', type: 'BOOLEAN', value: negated, at };
-  let acc: Value | undefined;
-  for (const item of list.items) {
-    const one = apply(entry, args.map((a, i) => (i === listAt ? item : a)), at, fold);
-    acc = acc ? applyNamed(negated ? 'logicalAnd' : 'logicalOr', [acc, one], at, fold) : one;
+  // Combined pairwise, so a variable of n values nests log2(n) deep, not n (LIMITS.exprDepth).
+  let level = list.items.map((item) => apply(entry, args.map((a, i) => (i === listAt ? item : a)), at, fold));
+  while (level.length > 1) {
+    const next: Value[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? applyNamed(negated ? 'logicalAnd' : 'logicalOr', [level[i]!, level[i + 1]!], at, fold) : level[i]!);
+    level = next;
   }
-  return acc!;
+  return level[0]!;
 }
 
 /** `$__from` is epoch ms: comparing it with `time_` (ns) would silently match everything. */

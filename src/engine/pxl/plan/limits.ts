@@ -1,6 +1,6 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import { inputsOf, type Expr, type LogicalPlan } from './logical.js';
-import { treeSize } from './walk.js';
+import { treeDepth, treeSize } from './walk.js';
 
 /**
  * The compiler's bounds (docs/pxl.md, "Limits"). A script is run at compile time, and reusing a
@@ -16,6 +16,11 @@ export const LIMITS = {
    * `==` is 8,000.
    */
   exprNodes: 10_000,
+  /**
+   * Nodes from an expression's root down to its deepest leaf, however it was built (`a = a + 1`
+   * per line nests once per line): evaluating it recurses this deep.
+   */
+  exprDepth: 1_000,
   /**
    * Operators, columns and expression nodes of a query's plans, counted as they run: a
    * DataFrame used twice (both sides of a merge) counts twice, because it runs twice.
@@ -50,8 +55,14 @@ export function limitError(message: string, at: Span | undefined, hints: readonl
   return new PxlError(PxlCode.limit, message, at, hints);
 }
 
-/** Throws PXL_LIMIT when the expression, written out, is larger than `LIMITS.exprNodes`. */
+/** Throws PXL_LIMIT when the expression, written out, is larger or deeper than the bounds. */
 export function checkExpr(e: Expr, at: Span): void {
+  if (treeDepth(e) > LIMITS.exprDepth) {
+    throw limitError(`this expression nests more than ${LIMITS.exprDepth} operations deep`, at, [
+      'a value extended on every line (a = a + 1) nests once per line',
+      'compute it in steps as columns (df.x = ..., then df.y = df.x ...)',
+    ]);
+  }
   if (treeSize(e) <= LIMITS.exprNodes) return;
   throw limitError(`this expression is too large: more than ${LIMITS.exprNodes} terms when written out`, at, [
     'a value built from itself (a = a + a) doubles with every line',

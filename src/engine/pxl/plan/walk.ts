@@ -69,6 +69,18 @@ export function treeSize(e: Expr): number {
   );
 }
 
+const depths = new WeakMap<Expr, number>();
+
+/** Nodes on the longest path from `e` down to a leaf: how deep evaluating it recurses. */
+export function treeDepth(e: Expr): number {
+  return foldUp(
+    e,
+    depths,
+    () => 1,
+    (_, args) => 1 + Math.max(...args),
+  );
+}
+
 const refs = new WeakMap<Expr, readonly ColumnRef[]>();
 const NO_REFS: readonly ColumnRef[] = [];
 

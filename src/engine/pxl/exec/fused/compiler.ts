@@ -1,5 +1,7 @@
 import type { DataType } from '../../../store/types.js';
+import { LIMITS } from '../../plan/limits.js';
 import type { Expr, LogicalPlan } from '../../plan/logical.js';
+import { treeDepth } from '../../plan/walk.js';
 import { evalExpr, type Val } from '../expr.js';
 import { BOOL_TEMPLATES, NUM_TEMPLATES } from '../kernels.js';
 import type { Runtime } from '../operators.js';
@@ -358,5 +360,9 @@ export function fold(plan: AggPlan): Folded | null {
       env = next;
     }
   }
+  // Each map nests its expressions into the next: a long chain folds deeper than any one
+  // expression may be (LIMITS.exprDepth), and the compiler recurses that deep. The operators
+  // run such a chain a level at a time instead.
+  for (const e of [...preds, ...env.values()]) if (treeDepth(e) > LIMITS.exprDepth) return null;
   return { src, preds, env };
 }
