@@ -3,6 +3,7 @@ import { PxlCode, PxlError, type Diagnostic } from './diagnostic.js';
 import { parse } from './parse/parser.js';
 import { CTX_KEYS } from './plan/dataframe.js';
 import { Interpreter } from './plan/interp.js';
+import { LIMITS } from './plan/limits.js';
 import { prune } from './plan/prune.js';
 import type { Program } from './plan/logical.js';
 import { GRAFANA_MACROS, PIXIE_MACROS } from './plan/macros.js';
@@ -20,6 +21,8 @@ export interface CompileOptions {
   readonly maxDataPoints?: number;
   /** Dashboard variables: `$name` / `${name}`; a list for multi-value variables. */
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** Longest a compile may take, parsing included (ms; default LIMITS.compileMs): then PXL_LIMIT. */
+  readonly compileMs?: number;
 }
 
 export interface CompileResult {
@@ -45,7 +48,9 @@ export function effectiveIntervalNs(o: Pick<CompileOptions, 'fromNs' | 'toNs' | 
 /**
  * Compiles a PxL script into a logical plan: parses it, runs the checked tree at compile time
  * (constants, macros, variables and `def` calls resolved) and type-checks every column and
- * call. Throws PxlError for a wrong script; never evaluates script text as code.
+ * call. Throws PxlError for a wrong script; never evaluates script text as code. The work is
+ * bounded (plan/limits.ts): a script that would exceed a bound fails with PXL_LIMIT, so a
+ * compile never holds the event loop for long.
  */
 export function compile(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
   if (options.toNs < options.fromNs) {
@@ -64,6 +69,7 @@ export function compile(script: string, options: CompileOptions, catalog: Catalo
 }
 
 function compileChecked(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
+  const startedMs = performance.now();
   const module = parse(script);
   const warnings: Diagnostic[] = [];
   const interp = new Interpreter({
@@ -76,6 +82,8 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
     },
     fold: { nowNs: options.nowNs },
     warn: (d) => warnings.push(d),
+    compileMs: options.compileMs ?? LIMITS.compileMs,
+    startedMs,
   });
   const { outputs } = interp.run(module);
   if (outputs.length === 0) {

@@ -1,6 +1,7 @@
 import type { Field } from '../../store/types.js';
 import { PxlError } from '../diagnostic.js';
 import type { Expr, LogicalPlan, Program } from '../plan/logical.js';
+import { forEachNode } from '../plan/walk.js';
 import { METADATA_FNS } from './lookup.js';
 import { planToWire, type LookupSpec, type NodeInfo, type WirePlan } from './wire.js';
 
@@ -144,9 +145,9 @@ function exprLineage(e: Expr, input: LogicalPlan): Lineage[] | null {
 }
 
 function metadataCalls(e: Expr, out: Expr[]): void {
-  if (e.kind !== 'call') return;
-  if (METADATA_FNS.has(e.fn)) out.push(e);
-  for (const a of e.args) metadataCalls(a, out);
+  forEachNode(e, (x) => {
+    if (x.kind === 'call' && METADATA_FNS.has(x.fn)) out.push(x);
+  });
 }
 
 /** Records, on each fragment, the metadata lookups the broker-side plan will ask for. */
@@ -249,9 +250,17 @@ function equalities(p: LogicalPlan, e: Expr): Constraint | null {
   return null;
 }
 
+/** The terms of a chain of `and`s, each distinct one once. */
 function conjuncts(e: Expr, out: Expr[]): void {
-  if (e.kind === 'call' && e.fn === 'logicalAnd') for (const a of e.args) conjuncts(a, out);
-  else out.push(e);
+  const seen = new Set<Expr>();
+  const stack = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.kind === 'call' && x.fn === 'logicalAnd') stack.push(...[...x.args].reverse());
+    else out.push(x);
+  }
 }
 
 function constraintsOf(plan: LogicalPlan): Constraint[] {

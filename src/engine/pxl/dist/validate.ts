@@ -4,6 +4,7 @@ import { PxlError } from '../diagnostic.js';
 import { hasFunction } from '../exec/expr.js';
 import { AGGREGATE_NAMES } from '../exec/aggregates.js';
 import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../plan/logical.js';
+import { compilePattern } from '../regex.js';
 import { registryEntry } from '../registry.js';
 import { METADATA_FNS } from './lookup.js';
 import type { LookupSpec, WireFragment, WireLiteral, WirePlan } from './wire.js';
@@ -214,10 +215,11 @@ function unique(names: readonly string[], path: string): void {
   }
 }
 
-/** The planner's regex rule (RE2 has no lookaround or backreferences), enforced again here. */
+/** The planner's regex rule (a constant RE2 can compile, regex.ts), enforced again here. */
 function checkRegex(pattern: Expr, path: string): void {
   if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') throw bad(path, 'the pattern of regex_match must be a string literal');
-  if (/\(\?<?[=!]|\\[1-9]/.test(pattern.value)) throw bad(path, 'lookaround and backreferences are not supported');
+  const m = compilePattern(pattern.value);
+  if (typeof m !== 'function') throw bad(path, m.message);
 }
 
 function lookup(v: unknown, schema: readonly Field[], path: string): LookupSpec {

@@ -1,5 +1,5 @@
 import type { DataType } from '../../store/types.js';
-import { PxlError } from '../diagnostic.js';
+import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Val } from './expr.js';
 import {
   DDSketch,
@@ -342,6 +342,13 @@ const FREE_PAGES: { page: Float64Array; used: number }[] = [];
 const MAX_FREE_PAGES = 8;
 
 /**
+ * Arena pages one px.quantiles state may hold (256 MiB): about 128,000 groups of latencies, or
+ * fewer groups whose values span many orders of magnitude. Checked as pages are taken, so a
+ * groupby of spread-out values fails with PXL_LIMIT instead of growing the heap without bound.
+ */
+const MAX_PAGES = 32;
+
+/**
  * DDSketches of many groups in struct-of-arrays form: each group's positive buckets are a slice
  * of a shared paged arena (a bump allocator; a group that outgrows its slice moves to a bigger
  * one), so thousands of groups cost no per-group objects or buffers and the update loop touches
@@ -431,6 +438,11 @@ class QuantilesState implements AggState<QuantilesPartial> {
   /** A zeroed slice of `n` slots for group `g`: sets the group's page, returns the offset. */
   private alloc(g: number, n: number): number {
     if (this.top + n > PAGE || this.pages.length === 0) {
+      if (this.pages.length >= MAX_PAGES) {
+        throw new PxlError(PxlCode.limit, `px.quantiles needs more than ${(MAX_PAGES * PAGE * 8) >> 20} MiB for its groups`, undefined, [
+          'group by fewer or coarser keys, or filter before grouping',
+        ]);
+      }
       const free = n <= PAGE ? FREE_PAGES.pop() : undefined;
       if (free) free.page.fill(0, 0, free.used);
       this.pages.push(free ? free.page : new Float64Array(Math.max(PAGE, n)));

@@ -26,6 +26,10 @@ export interface ExecContext {
   readonly maxBytes?: number;
   /** `px.now()` in wall-clock ns; defaults to the time the query starts. */
   readonly nowNs?: bigint;
+  /** Rows a merge may produce or hold on a side; beyond it, PXL_LIMIT (default DEFAULT_MAX_JOIN_ROWS). */
+  readonly maxJoinRows?: number;
+  /** Groups an aggregate may hold; beyond it, PXL_LIMIT (default groups.ts's DEFAULT_MAX_GROUPS). */
+  readonly maxGroups?: number;
 }
 
 /** One output table. Columns are executor columns; use `resultToJson` for the API form. */
@@ -90,6 +94,8 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
     metadata: ctx.metadata,
     timeBase: timeBase ?? 0n,
     nowNs: ctx.nowNs ?? BigInt(Date.now()) * 1_000_000n,
+    maxJoinRows: ctx.maxJoinRows,
+    maxGroups: ctx.maxGroups,
     async tick() {
       check();
       const now = performance.now();

@@ -1,8 +1,11 @@
 import { STRING_LOOKUPS, upidToPid } from '../../meta/lookups.js';
 import type { MetadataView } from '../../meta/types.js';
 import type { DataType } from '../../store/types.js';
-import { PxlError } from '../diagnostic.js';
+import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Expr } from '../plan/logical.js';
+import { LIMITS } from '../plan/limits.js';
+import { patternFor } from '../regex.js';
+import { forEachNode } from '../plan/walk.js';
 import { binaryKernel, floorToKernel } from './kernels.js';
 import { parsedDict } from './parsed.js';
 import { toNum, type Chunk, type NumData, type Vec } from './vec.js';
@@ -28,10 +31,49 @@ export interface EvalEnv {
 export type ColumnIndex = ReadonlyMap<string, number>;
 
 type StrVec = Extract<Vec, { t: 'str' }>;
-type Impl = (args: readonly Expr[], chunk: Chunk, cols: ColumnIndex, env: EvalEnv, type: DataType) => Val;
+/**
+ * An evaluation in progress: the query's env, and the values of shared nodes (see `sharedUses`)
+ * computed and not yet read by all their parents, with how many reads remain.
+ */
+interface Scoped extends EvalEnv {
+  readonly shared: ReadonlyMap<Expr, number>;
+  readonly held: Map<Expr, { v: Val; left: number }>;
+}
 
-/** Evaluates an expression column-at-a-time over the live rows of a chunk. */
+type Impl = (args: readonly Expr[], chunk: Chunk, cols: ColumnIndex, env: Scoped, type: DataType) => Val;
+
+const sharing = new WeakMap<Expr, ReadonlyMap<Expr, number>>();
+
+/**
+ * The call nodes of `root` that several parents read (`a = a + a` makes each node the two
+ * arguments of the next), with how many reads each gets; remembered per root. Every function
+ * reads each of its arguments exactly once.
+ */
+function sharedUses(root: Expr): ReadonlyMap<Expr, number> {
+  let uses = sharing.get(root);
+  if (!uses) {
+    const reads = new Map<Expr, number>();
+    forEachNode(root, (x) => {
+      if (x.kind === 'call') for (const a of x.args) if (a.kind === 'call') reads.set(a, (reads.get(a) ?? 0) + 1);
+    });
+    const shared = new Map<Expr, number>();
+    for (const [x, n] of reads) if (n > 1) shared.set(x, n);
+    uses = shared;
+    sharing.set(root, uses);
+  }
+  return uses;
+}
+
+/**
+ * Evaluates an expression column-at-a-time over the live rows of a chunk. A node that several
+ * parents read is computed once per chunk and held only until its last parent has read it, so
+ * the work is the number of distinct nodes, not the size of the expression written out.
+ */
 export function evalExpr(e: Expr, chunk: Chunk, cols: ColumnIndex, env: EvalEnv): Val {
+  return ev(e, chunk, cols, { timeBase: env.timeBase, metadata: env.metadata, nowNs: env.nowNs, shared: sharedUses(e), held: new Map() });
+}
+
+function ev(e: Expr, chunk: Chunk, cols: ColumnIndex, env: Scoped): Val {
   switch (e.kind) {
     case 'column': {
       const j = cols.get(e.name);
@@ -41,9 +83,17 @@ export function evalExpr(e: Expr, chunk: Chunk, cols: ColumnIndex, env: EvalEnv)
     case 'literal':
       return literal(e.value, e.type, env.timeBase);
     case 'call': {
+      const held = env.held.get(e);
+      if (held) {
+        if (--held.left === 0) env.held.delete(e);
+        return held.v;
+      }
       const impl = FUNCTIONS.get(e.fn);
       if (!impl) throw new PxlError('PXL_UNKNOWN_FUNCTION', `executor: no implementation of '${e.fn}'`);
-      return impl(e.args, chunk, cols, env, e.type);
+      const v = impl(e.args, chunk, cols, env, e.type);
+      const reads = env.shared.get(e);
+      if (reads !== undefined) env.held.set(e, { v, left: reads - 1 });
+      return v;
     }
   }
 }
@@ -79,12 +129,12 @@ function operand(v: Val, n: number, env: EvalEnv, type: DataType): Operand {
  * Evaluates an argument as a TIME64NS offset when the other side of a comparison is a time:
  * an INT64/FLOAT64 literal is absolute ns, so it is rebased exactly as a bigint.
  */
-function evalTimeAligned(e: Expr, other: DataType, chunk: Chunk, cols: ColumnIndex, env: EvalEnv): Val {
+function evalTimeAligned(e: Expr, other: DataType, chunk: Chunk, cols: ColumnIndex, env: Scoped): Val {
   if (other !== 'TIME64NS' || e.type === 'TIME64NS' || (e.type !== 'INT64' && e.type !== 'FLOAT64')) {
-    return evalExpr(e, chunk, cols, env);
+    return ev(e, chunk, cols, env);
   }
   if (e.kind === 'literal') return literal(e.value, 'TIME64NS', env.timeBase);
-  const v = evalExpr(e, chunk, cols, env);
+  const v = ev(e, chunk, cols, env);
   if (v.t === 'scalar') return { t: 'scalar', v: (v.v as number) - Number(env.timeBase) };
   const d = toNum(v, chunk.n, env.timeBase, false);
   const out = new Float64Array(chunk.n);
@@ -113,8 +163,8 @@ function binaryNum(op: string, a: Val, b: Val, ta: DataType, tb: DataType, chunk
 function arith(op: string): Impl {
   return (args, chunk, cols, env, type) => {
     const [ea, eb] = args as [Expr, Expr];
-    const a = evalExpr(ea, chunk, cols, env);
-    const b = evalExpr(eb, chunk, cols, env);
+    const a = ev(ea, chunk, cols, env);
+    const b = ev(eb, chunk, cols, env);
     if (op === 'add' && type === 'STRING') return concat(a, b, chunk);
     let kop = op;
     if (type === 'INT64' && op === 'divide') kop = 'intDivide';
@@ -221,15 +271,28 @@ function gatherNum(v: StrVec, table: Float64Array, chunk: Chunk): Vec {
   return { t: 'num', d: out };
 }
 
+/**
+ * `x + y` on strings, within LIMITS.stringChars: `df.p = df.p + df.p` doubles every value with
+ * each line, and the strings would exhaust the heap once anything reads them.
+ */
+function joined(x: string, y: string): string {
+  if (x.length + y.length > LIMITS.stringChars) {
+    throw new PxlError(PxlCode.limit, `'+' would build a string longer than ${LIMITS.stringChars} characters`, undefined, [
+      'a column built from itself (df.p = df.p + df.p) doubles with every line',
+    ]);
+  }
+  return x + y;
+}
+
 function concat(a: Val, b: Val, chunk: Chunk): Val {
-  if (a.t === 'scalar' && b.t === 'scalar') return { t: 'scalar', v: String(a.v) + String(b.v) };
+  if (a.t === 'scalar' && b.t === 'scalar') return { t: 'scalar', v: joined(String(a.v), String(b.v)) };
   if (a.t === 'str' && b.t === 'scalar') {
     const s = String(b.v);
-    return { t: 'str', c: a.c, dict: a.dict.map((x) => x + s) };
+    return { t: 'str', c: a.c, dict: a.dict.map((x) => joined(x, s)) };
   }
   if (a.t === 'scalar' && b.t === 'str') {
     const s = String(a.v);
-    return { t: 'str', c: b.c, dict: b.dict.map((y) => s + y) };
+    return { t: 'str', c: b.c, dict: b.dict.map((y) => joined(s, y)) };
   }
   const va = a as StrVec;
   const vb = b as StrVec;
@@ -246,7 +309,7 @@ function concat(a: Val, b: Val, chunk: Chunk): Val {
     let code = pairs.get(key);
     if (code === undefined) {
       code = dict.length;
-      dict.push(va.dict[va.c[i]!]! + vb.dict[vb.c[i]!]!);
+      dict.push(joined(va.dict[va.c[i]!]!, vb.dict[vb.c[i]!]!));
       pairs.set(key, code);
     }
     out[i] = code;
@@ -257,7 +320,7 @@ function concat(a: Val, b: Val, chunk: Chunk): Val {
 function unaryNum(f: 'negate' | 'floor' | 'not'): Impl {
   return (args, chunk, cols, env) => {
     const e = args[0]!;
-    const v = evalExpr(e, chunk, cols, env);
+    const v = ev(e, chunk, cols, env);
     if (v.t === 'scalar') {
       const x = typeof v.v === 'boolean' ? (v.v ? 1 : 0) : (v.v as number);
       return { t: 'scalar', v: f === 'not' ? x === 0 : f === 'negate' ? -x : Math.floor(x) };
@@ -278,8 +341,8 @@ function unaryNum(f: 'negate' | 'floor' | 'not'): Impl {
 
 const bin: Impl = (args, chunk, cols, env) => {
   const [ex, es] = args as [Expr, Expr];
-  const x = evalExpr(ex, chunk, cols, env);
-  const s = evalExpr(es, chunk, cols, env);
+  const x = ev(ex, chunk, cols, env);
+  const s = ev(es, chunk, cols, env);
   const n = chunk.n;
   const xo = operand(x, n, env, ex.type) as NumData | number;
   const so = operand(s, n, env, es.type) as NumData | number;
@@ -312,9 +375,9 @@ const bin: Impl = (args, chunk, cols, env) => {
 
 const select: Impl = (args, chunk, cols, env, type) => {
   const [ec, ea, eb] = args as [Expr, Expr, Expr];
-  const c = evalExpr(ec, chunk, cols, env);
-  const a = evalExpr(ea, chunk, cols, env);
-  const b = evalExpr(eb, chunk, cols, env);
+  const c = ev(ec, chunk, cols, env);
+  const a = ev(ea, chunk, cols, env);
+  const b = ev(eb, chunk, cols, env);
   if (c.t === 'scalar') return c.v ? a : b;
   const cond = (c as Extract<Vec, { t: 'bool' }>).d;
   const n = chunk.n;
@@ -352,7 +415,7 @@ function asStr(v: Val, n: number): StrVec {
 /** A string → string function applied once per dictionary entry; rows keep their codes. */
 function strToStr(f: (md: MetadataView, s: string) => string): Impl {
   return (args, chunk, cols, env) => {
-    const v = evalExpr(args[0]!, chunk, cols, env);
+    const v = ev(args[0]!, chunk, cols, env);
     if (v.t === 'scalar') return { t: 'scalar', v: f(env.metadata, String(v.v)) };
     const s = asStr(v, chunk.n);
     return { t: 'str', c: s.c, dict: s.dict.map((x) => f(env.metadata, x)) };
@@ -361,21 +424,21 @@ function strToStr(f: (md: MetadataView, s: string) => string): Impl {
 
 function strToNum(f: (md: MetadataView, s: string) => number): Impl {
   return (args, chunk, cols, env) => {
-    const v = evalExpr(args[0]!, chunk, cols, env);
+    const v = ev(args[0]!, chunk, cols, env);
     if (v.t === 'scalar') return { t: 'scalar', v: f(env.metadata, String(v.v)) };
     const s = asStr(v, chunk.n);
     return gatherNum(s, Float64Array.from(s.dict, (x) => f(env.metadata, x)), chunk);
   };
 }
 
-function scalarArg(e: Expr, chunk: Chunk, cols: ColumnIndex, env: EvalEnv): number | string | boolean {
-  const v = evalExpr(e, chunk, cols, env);
+function scalarArg(e: Expr, chunk: Chunk, cols: ColumnIndex, env: Scoped): number | string | boolean {
+  const v = ev(e, chunk, cols, env);
   if (v.t !== 'scalar') throw new PxlError('PXL_BAD_ARGUMENT', 'this argument must be a constant, not a column');
   return v.v;
 }
 
 const contains: Impl = (args, chunk, cols, env) => {
-  const v = evalExpr(args[0]!, chunk, cols, env);
+  const v = ev(args[0]!, chunk, cols, env);
   const sub = String(scalarArg(args[1]!, chunk, cols, env));
   if (v.t === 'scalar') return { t: 'scalar', v: String(v.v).includes(sub) };
   const s = asStr(v, chunk.n);
@@ -383,16 +446,11 @@ const contains: Impl = (args, chunk, cols, env) => {
 };
 
 const regexMatch: Impl = (args, chunk, cols, env) => {
-  const pattern = String(scalarArg(args[0]!, chunk, cols, env));
-  let re: RegExp | null;
-  try {
-    // Pixie uses RE2 FullMatch with `.` matching newlines; JS syntax is close for common patterns.
-    re = new RegExp(`^(?:${pattern})$`, 's');
-  } catch {
-    re = null; // as in Pixie, an invalid pattern matches nothing
-  }
-  const test = (x: string): boolean => (re ? re.test(x) : false);
-  const v = evalExpr(args[1]!, chunk, cols, env);
+  // RE2 FullMatch (regex.ts), linear in each value; the planner and the engine's fragment
+  // check refuse bad patterns, and, as in Pixie, one that still fails matches nothing.
+  const m = patternFor(String(scalarArg(args[0]!, chunk, cols, env)));
+  const test = (x: string): boolean => (typeof m === 'function' ? m(x) : false);
+  const v = ev(args[1]!, chunk, cols, env);
   if (v.t === 'scalar') return { t: 'scalar', v: test(String(v.v)) };
   const s = asStr(v, chunk.n);
   return gatherBool(s, s.dict.map(test), chunk);
@@ -419,7 +477,7 @@ function asText(v: unknown): string {
 function pluckImpl(kind: 'float' | 'int' | 'text'): Impl {
   return (args, chunk, cols, env) => {
     const key = String(scalarArg(args[1]!, chunk, cols, env));
-    const v = evalExpr(args[0]!, chunk, cols, env);
+    const v = ev(args[0]!, chunk, cols, env);
     const conv = kind === 'float' ? asFloat : kind === 'int' ? asInt : asText;
     if (v.t === 'scalar') {
       let o: unknown;
@@ -465,7 +523,7 @@ export function parseTimeNs(text: string, nowNs: bigint): bigint {
 const now: Impl = (_args, _chunk, _cols, env) => ({ t: 'scalar', v: Number(env.nowNs - env.timeBase) });
 
 const parseDuration: Impl = (args, chunk, cols, env) => {
-  const v = evalExpr(args[0]!, chunk, cols, env);
+  const v = ev(args[0]!, chunk, cols, env);
   if (v.t === 'scalar') return { t: 'scalar', v: parseDurationNs(String(v.v)) };
   const s = asStr(v, chunk.n);
   return gatherNum(s, Float64Array.from(s.dict, parseDurationNs), chunk);
@@ -473,7 +531,7 @@ const parseDuration: Impl = (args, chunk, cols, env) => {
 
 const parseTime: Impl = (args, chunk, cols, env) => {
   const rel = (x: string): number => Number(parseTimeNs(x, env.nowNs) - env.timeBase);
-  const v = evalExpr(args[0]!, chunk, cols, env);
+  const v = ev(args[0]!, chunk, cols, env);
   if (v.t === 'scalar') return { t: 'scalar', v: rel(String(v.v)) };
   const s = asStr(v, chunk.n);
   return gatherNum(s, Float64Array.from(s.dict, rel), chunk);
@@ -495,8 +553,8 @@ const FUNCTIONS = new Map<string, Impl>([
   ['lessThanEqual', compare('lessThanEqual')],
   ['greaterThan', compare('greaterThan')],
   ['greaterThanEqual', compare('greaterThanEqual')],
-  ['logicalAnd', (a, ch, c, env) => binaryNum('logicalAnd', evalExpr(a[0]!, ch, c, env), evalExpr(a[1]!, ch, c, env), 'BOOLEAN', 'BOOLEAN', ch, env, true)],
-  ['logicalOr', (a, ch, c, env) => binaryNum('logicalOr', evalExpr(a[0]!, ch, c, env), evalExpr(a[1]!, ch, c, env), 'BOOLEAN', 'BOOLEAN', ch, env, true)],
+  ['logicalAnd', (a, ch, c, env) => binaryNum('logicalAnd', ev(a[0]!, ch, c, env), ev(a[1]!, ch, c, env), 'BOOLEAN', 'BOOLEAN', ch, env, true)],
+  ['logicalOr', (a, ch, c, env) => binaryNum('logicalOr', ev(a[0]!, ch, c, env), ev(a[1]!, ch, c, env), 'BOOLEAN', 'BOOLEAN', ch, env, true)],
   ['logicalNot', unaryNum('not')],
   ['negate', unaryNum('negate')],
   ['floor', unaryNum('floor')],
@@ -507,7 +565,7 @@ const FUNCTIONS = new Map<string, Impl>([
   ['pluck', pluckImpl('text')],
   ['pluck_float64', pluckImpl('float')],
   ['pluck_int64', pluckImpl('int')],
-  ['concat', (a, ch, c, env) => concat(evalExpr(a[0]!, ch, c, env), evalExpr(a[1]!, ch, c, env), ch)],
+  ['concat', (a, ch, c, env) => concat(ev(a[0]!, ch, c, env), ev(a[1]!, ch, c, env), ch)],
   ['upid_to_pid', strToNum(upidToPid)],
   ...[...STRING_LOOKUPS].map(([name, f]) => [name, strToStr(f)] as const),
 ]);

@@ -1,5 +1,7 @@
+import { PxlCode, PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import type { AggState } from './aggregates.js';
+import type { Runtime } from './operators.js';
 import { emptyVec, type Chunk, type Vec } from './vec.js';
 
 /**
@@ -27,4 +29,21 @@ export function finalizeGroups(plan: Extract<LogicalPlan, { kind: 'agg' }>, grou
   });
   if (n === 0) return null;
   return { n, sel: null, cols: plan.schema.map((f) => byName.get(f.name) ?? emptyVec(f.type)) };
+}
+
+/**
+ * Groups one aggregate may hold. Every group holds its states (2 KiB or more for quantiles)
+ * until the input ends, however few of them the output then keeps: beyond it, PXL_LIMIT,
+ * checked as groups are made (by the operators per chunk, by the fused loop per slice).
+ */
+export const DEFAULT_MAX_GROUPS = 1_000_000;
+
+/** Throws PXL_LIMIT when an aggregate holds more groups than the runtime allows. */
+export function checkGroups(n: number, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Pick<Runtime, 'maxGroups'>): void {
+  const max = rt.maxGroups ?? DEFAULT_MAX_GROUPS;
+  if (n <= max) return;
+  const by = plan.groups.length === 0 ? '' : ` by ${plan.groups.join(', ')}`;
+  throw new PxlError(PxlCode.limit, `the groupby${by} has more than ${max} groups`, undefined, [
+    'group by coarser keys (px.bin with a larger interval), or filter before grouping',
+  ]);
 }

@@ -1,12 +1,12 @@
 import type { ColumnBatch } from '../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../store/types.js';
-import { PxlError } from '../diagnostic.js';
+import { PxlCode, PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { createAgg, type AggState } from './aggregates.js';
 import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
 import { maskToSelection } from './kernels.js';
 import { fusedGroups } from './fused.js';
-import { finalizeGroups, type Groups } from './groups.js';
+import { checkGroups, finalizeGroups, type Groups } from './groups.js';
 import { GroupKeyer } from './keys.js';
 import type { SharedScans } from './shared.js';
 import { fromStored, storedBytes } from './stored.js';
@@ -40,7 +40,19 @@ export interface Runtime extends EvalEnv {
   shared?: SharedScans;
   /** Every agg grouped by the operators, never the fused loop: the reference the loop is tested against. */
   readonly unfused?: boolean;
+  /** Rows a merge may produce, or hold on either side (default DEFAULT_MAX_JOIN_ROWS). */
+  readonly maxJoinRows?: number;
+  /** Groups an aggregate may hold (default groups.ts's DEFAULT_MAX_GROUPS). */
+  readonly maxGroups?: number;
 }
+
+/**
+ * Rows one merge may produce or hold on either side. A merge shown directly stops far earlier,
+ * at the output's row limit (its rows stream out, and the output stops pulling); this bounds
+ * a merge whose rows all feed an aggregate or another merge, where cutting them would make the
+ * result silently wrong: beyond it the query fails with PXL_LIMIT.
+ */
+export const DEFAULT_MAX_JOIN_ROWS = 10_000_000;
 
 /** A physical operator: a stream of chunks whose columns follow the plan's schema. */
 export type Operator = AsyncGenerator<Chunk, void, undefined>;
@@ -143,6 +155,7 @@ async function* filter(plan: Extract<LogicalPlan, { kind: 'filter' }>, rt: Runti
   const cols = indexOf(plan.input.schema);
   for await (const ch of physical(plan.input, rt)) {
     const p = evalExpr(plan.predicate, ch, cols, rt);
+    await rt.tick();
     if (p.t === 'scalar') {
       if (p.v === true) yield ch;
       continue;
@@ -166,7 +179,13 @@ function broadcast(v: Val, type: DataType, n: number): Vec {
 async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): Operator {
   const cols = indexOf(plan.input.schema);
   for await (const ch of physical(plan.input, rt)) {
-    const out = plan.exprs.map((e) => broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
+    const out: Vec[] = [];
+    for (const e of plan.exprs) {
+      out.push(broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
+      // An expression may be thousands of terms (LIMITS.exprNodes): a chain of them must not
+      // hold the event loop for the whole chunk.
+      if (e.expr.kind === 'call') await rt.tick();
+    }
     yield { n: ch.n, sel: ch.sel, cols: out };
   }
 }
@@ -198,6 +217,7 @@ async function groupAndUpdate(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: R
       ch,
       keyIdx.map((j) => ch.cols[j]!),
     );
+    checkGroups(keyer.size, plan, rt);
     for (let a = 0; a < states.length; a++) {
       const spec = plan.aggs[a]!;
       const arg: Val = spec.args[0] ? evalExpr(spec.args[0], ch, cols, rt) : { t: 'scalar', v: 1 };
@@ -219,13 +239,17 @@ async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): O
   if (out) yield out;
 }
 
-async function collect(op: Operator, schema: readonly Field[], timeBase: bigint, rt: Runtime): Promise<Chunk> {
+/** Every row of a merge's input, failing once there are more than `max`. */
+async function collect(op: Operator, schema: readonly Field[], rt: Runtime, max: number, tooMany: () => PxlError): Promise<Chunk> {
   const chunks: Chunk[] = [];
+  let rows = 0;
   for await (const ch of op) {
+    rows += liveRows(ch);
+    if (rows > max) throw tooMany();
     chunks.push(ch);
     await rt.tick();
   }
-  return concatChunks(chunks, typesOf(schema), timeBase);
+  return concatChunks(chunks, typesOf(schema), rt.timeBase);
 }
 
 /** A value of row i as a join-key fragment (numbers and strings never collide: typed prefix). */
@@ -249,9 +273,24 @@ function rowKey(cols: readonly Vec[], idx: readonly number[], i: number): string
   return k;
 }
 
+/**
+ * A hash join: builds on the right, probes with the left in order, and yields the pairs in
+ * chunks as they are found (left rows in order, each with its right rows in order; then, for
+ * right and outer joins, the right rows no left row matched). Nothing holds more than a chunk
+ * of pairs, and the count is checked as each pair is made: a self-join on a low-cardinality
+ * key shown directly stops at the output's row limit, and one feeding an aggregate fails at
+ * `maxJoinRows` instead of exhausting the heap.
+ */
 async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime): Operator {
-  const left = await collect(physical(plan.left, rt), plan.left.schema, rt.timeBase, rt);
-  const right = await collect(physical(plan.right, rt), plan.right.schema, rt.timeBase, rt);
+  const max = rt.maxJoinRows ?? DEFAULT_MAX_JOIN_ROWS;
+  const what = `merge(left_on=[${plan.leftOn.join(', ')}], right_on=[${plan.rightOn.join(', ')}])`;
+  const tooMany = (part: string) => (): PxlError =>
+    new PxlError(PxlCode.limit, `${what} ${part} more than ${max} rows`, undefined, [
+      'filter or aggregate both sides before merging, or merge on more keys',
+      'a merge shown directly is cut at the output row limit instead; one that feeds a groupby or another merge must stay within this bound',
+    ]);
+  const left = await collect(physical(plan.left, rt), plan.left.schema, rt, max, tooMany('has a left input of'));
+  const right = await collect(physical(plan.right, rt), plan.right.schema, rt, max, tooMany('has a right input of'));
   const li = indexOf(plan.left.schema);
   const ri = indexOf(plan.right.schema);
   const lk = plan.leftOn.map((c) => li.get(c)!);
@@ -263,42 +302,57 @@ async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime):
     const list = table.get(k);
     if (list) list.push(i);
     else table.set(k, [i]);
+    if ((i & 4095) === 4095) await rt.tick();
   }
+  const sources = plan.outputs.map((o) => {
+    const idx = o.side === 'left' ? li.get(o.column) : ri.get(o.column);
+    if (idx === undefined) throw new PxlError('PXL_INTERNAL', `executor: join input has no column '${o.column}'`);
+    return { left: o.side === 'left', col: (o.side === 'left' ? left : right).cols[idx]! };
+  });
   const keepLeft = plan.how === 'left' || plan.how === 'outer';
   const keepRight = plan.how === 'right' || plan.how === 'outer';
-  const lOut: number[] = [];
-  const rOut: number[] = [];
   const rightHit = new Uint8Array(right.n);
+  const overflow = tooMany('produces');
+  let produced = 0;
+  let lOut: number[] = [];
+  let rOut: number[] = [];
+  const pair = (l: number, r: number): boolean => {
+    if (++produced > max) throw overflow();
+    lOut.push(l);
+    rOut.push(r);
+    return lOut.length === CHUNK_ROWS;
+  };
+  const flush = (): Chunk => {
+    const ch: Chunk = { n: lOut.length, sel: null, cols: sources.map((s) => gather(s.col, s.left ? lOut : rOut)) };
+    lOut = [];
+    rOut = [];
+    return ch;
+  };
   for (let i = 0; i < left.n; i++) {
     const list = table.get(rowKey(left.cols, lk, i));
     if (list) {
       for (const r of list) {
-        lOut.push(i);
-        rOut.push(r);
         rightHit[r] = 1;
+        if (pair(i, r)) {
+          yield flush();
+          await rt.tick();
+        }
       }
-    } else if (keepLeft) {
-      lOut.push(i);
-      rOut.push(-1);
+    } else if (keepLeft && pair(i, -1)) {
+      yield flush();
+      await rt.tick();
     }
     if ((i & 4095) === 4095) await rt.tick();
   }
   if (keepRight) {
     for (let r = 0; r < right.n; r++) {
-      if (rightHit[r]) continue;
-      lOut.push(-1);
-      rOut.push(r);
+      if (!rightHit[r] && pair(-1, r)) {
+        yield flush();
+        await rt.tick();
+      }
     }
   }
-  const n = lOut.length;
-  if (n === 0) return;
-  const cols = plan.outputs.map((o) => {
-    const side = o.side === 'left' ? left : right;
-    const idx = o.side === 'left' ? li.get(o.column) : ri.get(o.column);
-    if (idx === undefined) throw new PxlError('PXL_INTERNAL', `executor: join input has no column '${o.column}'`);
-    return gather(side.cols[idx]!, o.side === 'left' ? lOut : rOut);
-  });
-  yield { n, sel: null, cols: plan.schema.map((_, j) => cols[j]!) };
+  if (lOut.length > 0) yield flush();
 }
 
 /**

@@ -131,7 +131,7 @@ export function frameSubscript(obj: FrameV, index: Value, at: Span): Value {
   if (str(index)) return { kind: 'column', expr: frames.columnRef(plan, String(index.value), index.at), at };
   if (index.kind === 'list') {
     if (index.items.length === 0) throw new PxlError(PxlCode.value, 'a projection needs at least one column', index.at);
-    return newFrame(frames.project(plan, columnNames(index, 'a projection')), at);
+    return newFrame(frames.project(plan, columnNames(index, 'a projection'), index.at), at);
   }
   if (index.kind === 'column') return newFrame(frames.filter(plan, index.expr, index.at), at);
   if (index.kind === 'const' && index.type === 'BOOLEAN') {
@@ -189,13 +189,13 @@ export function callFrameMethod(m: Value & { kind: 'method' }, args: readonly Va
         }
         count = Number(n.value);
       }
-      return newFrame(frames.limit(plan, count), at);
+      return newFrame(frames.limit(plan, count, at), at);
     }
     case 'append': {
       const a = bindArgs('append', ['objs'], 1, args, kwargs, at);
       const o = a.get('objs')!;
       const others = o.kind === 'list' ? o.items.map((i) => frameOf(i, 'append')) : [frameOf(o, 'append')];
-      return newFrame(frames.union(plan, others.map((x) => ({ plan: x.frame.plan, at: x.at }))), at);
+      return newFrame(frames.union(plan, others.map((x) => ({ plan: x.frame.plan, at: x.at })), at), at);
     }
     case 'merge':
       return merge(df, bindArgs('merge', ['right', 'how', 'left_on', 'right_on', 'suffixes'], 1, args, kwargs, at), at);
@@ -261,5 +261,5 @@ function aggregate(plan: FrameV['frame']['plan'], groups: readonly string[], arg
     return { name: k.name, fn: fn.entry.name, args: [arg], type: sig.ret, ...(semantic && semantic !== 'ST_NONE' ? { semantic } : {}), at: k.nameSpan };
   });
   const groupsAt = groups.map((g) => ({ name: g, at }));
-  return newFrame(frames.aggregate(plan, groupsAt, aggs), at);
+  return newFrame(frames.aggregate(plan, groupsAt, aggs, at), at);
 }

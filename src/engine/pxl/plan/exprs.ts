@@ -1,8 +1,10 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
+import { compilePattern } from '../regex.js';
 import { registryEntry, type FunctionEntry, type Signature } from '../registry.js';
 import type { DataType, SemanticType } from '../../store/types.js';
 import type { Expr, LiteralValue } from './logical.js';
 import { parseDurationNs, parseTimeNs } from './time.js';
+import { limitError, LIMITS } from './limits.js';
 import { describeValue, type ConstType, type Value } from './values.js';
 
 /** What folding needs to know about the query. */
@@ -141,12 +143,14 @@ function anyOf(entry: FunctionEntry, args: readonly Value[], listAt: number, at:
     throw new PxlError(PxlCode.type, `${spellingOf(entry)} takes at most one list`, at);
   }
   if (list.items.length === 0) return { kind: 'const', type: 'BOOLEAN', value: negated, at };
-  let acc: Value | undefined;
-  for (const item of list.items) {
-    const one = apply(entry, args.map((a, i) => (i === listAt ? item : a)), at, fold);
-    acc = acc ? applyNamed(negated ? 'logicalAnd' : 'logicalOr', [acc, one], at, fold) : one;
+  // Combined pairwise, so a variable of n values nests log2(n) deep, not n (LIMITS.exprDepth).
+  let level = list.items.map((item) => apply(entry, args.map((a, i) => (i === listAt ? item : a)), at, fold));
+  while (level.length > 1) {
+    const next: Value[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? applyNamed(negated ? 'logicalAnd' : 'logicalOr', [level[i]!, level[i + 1]!], at, fold) : level[i]!);
+    level = next;
   }
-  return acc!;
+  return level[0]!;
 }
 
 /** `$__from` is epoch ms: comparing it with `time_` (ns) would silently match everything. */
@@ -160,24 +164,15 @@ function checkUnits(entry: FunctionEntry, args: readonly Scalar[]): void {
   }
 }
 
-/** RE2 (Pixie's engine) has no lookaround or backreferences; reject them before they run. */
+/** The pattern of px.regex_match must be a constant RE2 can compile (regex.ts), checked here with its span. */
 function checkRegex(pattern: Scalar): void {
   if (pattern.kind !== 'const' || pattern.type !== 'STRING') {
     throw new PxlError(PxlCode.type, 'the regular expression of px.regex_match must be a constant string', pattern.at, [
       "px.regex_match('pattern', df.column)",
     ]);
   }
-  const text = String(pattern.value);
-  if (/\(\?<?[=!]|\\[1-9]/.test(text)) {
-    throw new PxlError(PxlCode.value, 'lookaround and backreferences are not supported in regular expressions', pattern.at, [
-      'PxL regular expressions follow RE2 syntax',
-    ]);
-  }
-  try {
-    new RegExp(text, 'u');
-  } catch (err) {
-    throw new PxlError(PxlCode.value, `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, pattern.at);
-  }
+  const m = compilePattern(String(pattern.value));
+  if (typeof m !== 'function') throw new PxlError(m.tooLarge ? PxlCode.limit : PxlCode.value, m.message, pattern.at, m.hints);
 }
 
 function resultSemantic(entry: FunctionEntry, sig: Signature, args: readonly Scalar[]): SemanticType | undefined {
@@ -228,7 +223,11 @@ function foldCall(name: string, a: readonly Const[], ret: DataType, at: Span, ct
   const bothInt = x !== undefined && y !== undefined && typeof x.value === 'bigint' && typeof y.value === 'bigint';
   switch (name) {
     case 'add':
-      if (ret === 'STRING') return String(x!.value) + String(y!.value);
+      if (ret === 'STRING') {
+        const text = String(x!.value) + String(y!.value);
+        if (text.length > LIMITS.stringChars) throw limitError(`'+' would build a string longer than ${LIMITS.stringChars} characters`, at, ['a string built from itself (s = s + s) doubles with every line']);
+        return text;
+      }
       return bothInt ? checkInt((x!.value as bigint) + (y!.value as bigint), at) : num(x!) + num(y!);
     case 'subtract':
       return bothInt ? checkInt((x!.value as bigint) - (y!.value as bigint), at) : num(x!) - num(y!);

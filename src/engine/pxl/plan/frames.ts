@@ -1,11 +1,14 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Field, TableSchema } from '../../store/types.js';
+import { checkPlan } from './limits.js';
 import type { AggExpr, Expr, JoinHow, JoinOutput, LogicalPlan } from './logical.js';
 import { didYouMean } from './suggest.js';
+import { columnRefs } from './walk.js';
 
 /**
  * Builders for the logical plan, one per DataFrame operation. Each checks its column names and
- * types against its input's schema, so every plan they return is well-formed.
+ * types against its input's schema, so every plan they return is well-formed, and its size
+ * against the compiler's limits (limits.ts).
  */
 
 /** A column name as written in the script, with where it was written. */
@@ -33,15 +36,13 @@ export function columnRef(plan: LogicalPlan, name: string, at: Span): Expr {
 
 /** Every column an expression reads must exist, with the same type, in the frame it is applied to. */
 function checkRefs(plan: LogicalPlan, e: Expr, at: Span): void {
-  if (e.kind === 'column') {
-    const f = plan.schema.find((x) => x.name === e.name);
-    if (!f || f.type !== e.type) {
-      throw new PxlError(PxlCode.unknownColumn, `column '${e.name}' is not in this DataFrame`, at, [
+  for (const x of columnRefs(e)) {
+    const f = plan.schema.find((c) => c.name === x.name);
+    if (!f || f.type !== x.type) {
+      throw new PxlError(PxlCode.unknownColumn, `column '${x.name}' is not in this DataFrame`, at, [
         'the expression was built from another DataFrame; build it from this one',
       ]);
     }
-  } else if (e.kind === 'call') {
-    for (const a of e.args) checkRefs(plan, a, at);
   }
 }
 
@@ -75,7 +76,7 @@ export function filter(plan: LogicalPlan, predicate: Expr, at: Span): LogicalPla
     ]);
   }
   checkRefs(plan, predicate, at);
-  return { kind: 'filter', input: plan, predicate, schema: plan.schema };
+  return checkPlan({ kind: 'filter', input: plan, predicate, schema: plan.schema }, at);
 }
 
 /** `df.name = expr`: replaces the column in place, or appends it. */
@@ -86,27 +87,27 @@ export function withColumn(plan: LogicalPlan, name: string, expr: Expr, at: Span
     expr: f.name === name ? expr : ({ kind: 'column', name: f.name, type: f.type, ...(f.semantic ? { semantic: f.semantic } : {}) } as Expr),
   }));
   if (!plan.schema.some((f) => f.name === name)) exprs.push({ name, expr });
-  return { kind: 'map', input: plan, exprs, schema: exprs.map((x) => fieldFor(x.name, x.expr)) };
+  return checkPlan({ kind: 'map', input: plan, exprs, schema: exprs.map((x) => fieldFor(x.name, x.expr)) }, at);
 }
 
-export function project(plan: LogicalPlan, names: readonly NameAt[]): LogicalPlan {
+export function project(plan: LogicalPlan, names: readonly NameAt[], at: Span): LogicalPlan {
   const seen = new Set<string>();
   const exprs = names.map((n) => {
     if (seen.has(n.name)) throw new PxlError(PxlCode.value, `column '${n.name}' listed twice`, n.at);
     seen.add(n.name);
     return { name: n.name, expr: columnRef(plan, n.name, n.at) };
   });
-  return { kind: 'map', input: plan, exprs, schema: exprs.map((x) => fieldFor(x.name, x.expr)) };
+  return checkPlan({ kind: 'map', input: plan, exprs, schema: exprs.map((x) => fieldFor(x.name, x.expr)) }, at);
 }
 
 export function drop(plan: LogicalPlan, names: readonly NameAt[]): LogicalPlan {
   for (const n of names) fieldOf(plan, n.name, n.at);
   const dropped = new Set(names.map((n) => n.name));
   const kept = plan.schema.filter((f) => !dropped.has(f.name));
-  return project(plan, kept.map((f) => ({ name: f.name, at: names[0]!.at })));
+  return project(plan, kept.map((f) => ({ name: f.name, at: names[0]!.at })), names[0]!.at);
 }
 
-export function aggregate(plan: LogicalPlan, groups: readonly NameAt[], aggs: readonly (AggExpr & { at: Span })[]): LogicalPlan {
+export function aggregate(plan: LogicalPlan, groups: readonly NameAt[], aggs: readonly (AggExpr & { at: Span })[], at: Span): LogicalPlan {
   const seen = new Set<string>();
   const schema: Field[] = [];
   for (const g of groups) {
@@ -123,11 +124,11 @@ export function aggregate(plan: LogicalPlan, groups: readonly NameAt[], aggs: re
     out.push({ name: a.name, fn: a.fn, args: a.args, type: a.type, ...(a.semantic ? { semantic: a.semantic } : {}) });
     schema.push(a.semantic && a.semantic !== 'ST_NONE' ? { name: a.name, type: a.type, semantic: a.semantic } : { name: a.name, type: a.type });
   }
-  return { kind: 'agg', input: plan, groups: groups.map((g) => g.name), aggs: out, schema };
+  return checkPlan({ kind: 'agg', input: plan, groups: groups.map((g) => g.name), aggs: out, schema }, at);
 }
 
-export function limit(plan: LogicalPlan, n: number): LogicalPlan {
-  return { kind: 'limit', input: plan, n, schema: plan.schema };
+export function limit(plan: LogicalPlan, n: number, at: Span): LogicalPlan {
+  return checkPlan({ kind: 'limit', input: plan, n, schema: plan.schema }, at);
 }
 
 /**
@@ -170,19 +171,22 @@ export function join(
   };
   for (const f of left.schema) add('left', f, rightNames.has(f.name));
   for (const f of right.schema) add('right', f, leftNames.has(f.name));
-  return {
-    kind: 'join',
-    left,
-    right,
-    how,
-    leftOn: leftOn.map((n) => n.name),
-    rightOn: rightOn.map((n) => n.name),
-    outputs,
-    schema,
-  };
+  return checkPlan(
+    {
+      kind: 'join',
+      left,
+      right,
+      how,
+      leftOn: leftOn.map((n) => n.name),
+      rightOn: rightOn.map((n) => n.name),
+      outputs,
+      schema,
+    },
+    at,
+  );
 }
 
-export function union(first: LogicalPlan, others: readonly { plan: LogicalPlan; at: Span }[]): LogicalPlan {
+export function union(first: LogicalPlan, others: readonly { plan: LogicalPlan; at: Span }[], at: Span): LogicalPlan {
   for (const o of others) {
     const a = first.schema.map((f) => `${f.name}:${f.type}`).join(', ');
     const b = o.plan.schema.map((f) => `${f.name}:${f.type}`).join(', ');
@@ -193,5 +197,5 @@ export function union(first: LogicalPlan, others: readonly { plan: LogicalPlan; 
       ]);
     }
   }
-  return { kind: 'union', inputs: [first, ...others.map((o) => o.plan)], schema: first.schema };
+  return checkPlan({ kind: 'union', inputs: [first, ...others.map((o) => o.plan)], schema: first.schema }, at);
 }

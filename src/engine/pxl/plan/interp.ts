@@ -8,14 +8,9 @@ import { macroText, macroValue, PIXIE_MACROS, type MacroContext } from './macros
 import { callFrameMethod, ctxColumn, frameAttribute, frameSubscript, makeDataFrame } from './dataframe.js';
 import { bindArgs } from './args.js';
 import { withColumn } from './frames.js';
+import { checkExpr, limitError, LIMITS, planSize, planSizeError } from './limits.js';
 import { didYouMean } from './suggest.js';
 import { describeValue, type FunctionDef, type Value } from './values.js';
-
-/** Inlining is bounded so a script cannot make the compiler do unbounded work. */
-const MAX_CALLS = 5_000;
-const MAX_PLAN_NODES = 50_000;
-/** Left-deep operator chains (a + b + c ...) nest one level per operator. */
-const MAX_DEPTH = 400;
 
 const PYTHON_BUILTINS = new Set([
   'print', 'len', 'range', 'int', 'str', 'float', 'bool', 'list', 'dict', 'tuple', 'set', 'min', 'max', 'sum', 'abs',
@@ -30,6 +25,9 @@ export interface Environment {
   readonly fold: FoldContext;
   /** Collects warnings; the script still compiles. */
   readonly warn: (d: Diagnostic) => void;
+  /** How long the compile may take (LIMITS.compileMs), from `startedMs` (performance.now(), before parsing). */
+  readonly compileMs: number;
+  readonly startedMs: number;
 }
 
 /** One `px.display` call. */
@@ -55,6 +53,9 @@ export class Interpreter {
   private readonly stack: { def: FunctionDef; at: Span }[] = [];
   private calls = 0;
   private depth = 0;
+  /** Size of the plans displayed so far (LIMITS.planSize bounds them together). */
+  private displayed = 0;
+  private steps = 0;
 
   constructor(private readonly env: Environment) {
     const start: Span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
@@ -80,7 +81,20 @@ export class Interpreter {
     return undefined;
   }
 
+  /** Counts one statement or expression run, against LIMITS.steps and LIMITS.compileMs. */
+  private step(at: Span): void {
+    if (++this.steps > LIMITS.steps) {
+      throw limitError(`the script runs more than ${LIMITS.steps} statements and expressions at compile time`, at, [
+        "each call of a function runs its body again; call it less often and reuse the result",
+      ]);
+    }
+    if ((this.steps & 255) === 0 && performance.now() > this.env.startedMs + this.env.compileMs) {
+      throw limitError(`compiling the script took longer than ${this.env.compileMs} ms`, at, ['simplify the script, or split it into several queries']);
+    }
+  }
+
   private statement(s: Stmt, scope: Scope): Returned | undefined {
+    this.step(s.span);
     switch (s.kind) {
       case 'import':
         scope.set('px', { kind: 'module', at: s.span });
@@ -143,11 +157,15 @@ export class Interpreter {
   // --- expressions ---
 
   private expr(e: Ast, scope: Scope): Value {
-    if (++this.depth > MAX_DEPTH) {
-      throw new PxlError(PxlCode.limit, `expression nested deeper than ${MAX_DEPTH} levels`, e.span, ['split it into named steps']);
+    this.step(e.span);
+    if (++this.depth > LIMITS.nesting) {
+      throw limitError(`expression nested deeper than ${LIMITS.nesting} levels`, e.span, ['split it into named steps']);
     }
     try {
-      return this.evaluate(e, scope);
+      const v = this.evaluate(e, scope);
+      // Every column value a script builds passes here, so none grows past the bound unseen.
+      if (v.kind === 'column') checkExpr(v.expr, e.span);
+      return v;
     } finally {
       this.depth--;
     }
@@ -310,7 +328,8 @@ export class Interpreter {
     if (this.outputs.some((o) => o.name === name)) {
       throw new PxlError(PxlCode.value, `output '${name}' is displayed twice`, nameV?.at ?? at, ["give each px.display a distinct name: px.display(df, 'name')"]);
     }
-    checkPlanSize(df.frame.plan, at);
+    this.displayed += planSize(df.frame.plan);
+    if (this.displayed > LIMITS.planSize) throw planSizeError(at);
     this.outputs.push({ name, plan: df.frame.plan });
     return { kind: 'none', at };
   }
@@ -320,8 +339,8 @@ export class Interpreter {
     if (this.stack.some((f) => f.def === def)) {
       throw new PxlError(PxlCode.unsupported, `recursive call to '${def.name}'`, at, ['PxL inlines functions at compile time, so they cannot call themselves']);
     }
-    if (++this.calls > MAX_CALLS) throw new PxlError(PxlCode.limit, `more than ${MAX_CALLS} function calls`, at);
-    if (this.stack.length >= 64) throw new PxlError(PxlCode.limit, 'functions nested more than 64 calls deep', at);
+    if (++this.calls > LIMITS.calls) throw limitError(`more than ${LIMITS.calls} function calls`, at, ['each call inlines the function body; call it once and reuse its result']);
+    if (this.stack.length >= LIMITS.callDepth) throw limitError(`functions nested more than ${LIMITS.callDepth} calls deep`, at, []);
     const names = def.params.map((p) => p.name);
     const required = def.params.filter((p) => !p.default).length;
     const bound = bindArgs(`'${def.name}'`, names, required, args, kwargs, at);
@@ -332,7 +351,7 @@ export class Interpreter {
       const r = this.block(def.body, locals);
       return r ? { ...r.value, at } : { kind: 'none', at };
     } catch (err) {
-      if (err instanceof PxlError && !err.diagnostic.hints.some((h) => h.startsWith('in ')) && err.diagnostic.code !== PxlCode.limit) {
+      if (err instanceof PxlError && !err.diagnostic.hints.some((h) => h.startsWith('in '))) {
         const d = err.diagnostic;
         const where = `in '${def.name}', called at ${at.start.line}:${at.start.column}`;
         throw new PxlError(d.code, d.message, d.span, [...d.hints, where]);
@@ -352,20 +371,3 @@ function requireBoolean(v: Value, op: string): void {
     throw new PxlError(PxlCode.type, `'${op}' needs conditions, got ${describeValue(v)}`, v.at);
   }
 }
-
-/** Shared subplans count once per use: this is the size the executor would walk. */
-function checkPlanSize(plan: LogicalPlan, at: Span): void {
-  const memo = new Map<LogicalPlan, number>();
-  const size = (p: LogicalPlan): number => {
-    const known = memo.get(p);
-    if (known !== undefined) return known;
-    let n = 1;
-    if (p.kind === 'join') n += size(p.left) + size(p.right);
-    else if (p.kind === 'union') for (const i of p.inputs) n += size(i);
-    else if (p.kind !== 'source') n += size(p.input);
-    memo.set(p, n);
-    return n;
-  };
-  if (size(plan) > MAX_PLAN_NODES) throw new PxlError(PxlCode.limit, `the plan has more than ${MAX_PLAN_NODES} operators`, at);
-}
-

@@ -83,3 +83,17 @@ export type LogicalPlan =
 export interface Program {
   readonly outputs: readonly { readonly name: string; readonly plan: LogicalPlan }[];
 }
+
+/** The inputs of a plan node, in order (none for a source). */
+export function inputsOf(plan: LogicalPlan): readonly LogicalPlan[] {
+  switch (plan.kind) {
+    case 'source':
+      return [];
+    case 'join':
+      return [plan.left, plan.right];
+    case 'union':
+      return plan.inputs;
+    default:
+      return [plan.input];
+  }
+}

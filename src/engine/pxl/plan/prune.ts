@@ -1,4 +1,5 @@
 import type { Expr, LogicalPlan } from './logical.js';
+import { columnsRead } from './walk.js';
 
 /**
  * Column pruning: every operator keeps only the columns something above it reads, so a source
@@ -7,11 +8,6 @@ import type { Expr, LogicalPlan } from './logical.js';
  */
 export function prune(plan: LogicalPlan): LogicalPlan {
   return pruneTo(plan, new Set(plan.schema.map((f) => f.name)));
-}
-
-function refs(e: Expr, into: Set<string>): void {
-  if (e.kind === 'column') into.add(e.name);
-  else if (e.kind === 'call') for (const a of e.args) refs(a, into);
 }
 
 function pruneTo(plan: LogicalPlan, need: ReadonlySet<string>): LogicalPlan {
@@ -26,14 +22,14 @@ function pruneTo(plan: LogicalPlan, need: ReadonlySet<string>): LogicalPlan {
     }
     case 'filter': {
       const below = new Set(need);
-      refs(plan.predicate, below);
+      columnsRead(plan.predicate, below);
       const input = pruneTo(plan.input, below);
       return { ...plan, input, schema: input.schema };
     }
     case 'map': {
       const exprs = plan.exprs.filter((x) => need.has(x.name));
       const below = new Set<string>();
-      for (const x of exprs) refs(x.expr, below);
+      for (const x of exprs) columnsRead(x.expr, below);
       const input = pruneTo(plan.input, below);
       const keep = new Set(exprs.map((x) => x.name));
       return { ...plan, input, exprs, schema: plan.schema.filter((f) => keep.has(f.name)) };
@@ -42,7 +38,7 @@ function pruneTo(plan: LogicalPlan, need: ReadonlySet<string>): LogicalPlan {
       // Groups define the rows, so they stay even when nothing above reads them.
       const aggs = plan.aggs.filter((a) => need.has(a.name));
       const below = new Set(plan.groups);
-      for (const a of aggs) for (const arg of a.args) refs(arg, below);
+      for (const a of aggs) for (const arg of a.args) columnsRead(arg, below);
       const keep = new Set([...plan.groups, ...aggs.map((a) => a.name)]);
       return { ...plan, input: pruneTo(plan.input, below), aggs, schema: plan.schema.filter((f) => keep.has(f.name)) };
     }

@@ -1,5 +1,7 @@
 import type { DataType } from '../../../store/types.js';
+import { LIMITS } from '../../plan/limits.js';
 import type { Expr, LogicalPlan } from '../../plan/logical.js';
+import { treeDepth } from '../../plan/walk.js';
 import { evalExpr, type Val } from '../expr.js';
 import { BOOL_TEMPLATES, NUM_TEMPLATES } from '../kernels.js';
 import type { Runtime } from '../operators.js';
@@ -36,20 +38,24 @@ const THROWS_ON_DATA = new Set(['parse_duration', 'parse_time']);
 /** How an expression is evaluated: a constant, per dictionary entry of one string column, or per row. */
 type Cls = { readonly k: 'const' } | { readonly k: 'dict'; readonly col: string } | { readonly k: 'row' };
 
-/** A structural key of an expression (names and strings quoted, so no two expressions share one). */
-export function exprKey(e: Expr): string {
-  switch (e.kind) {
-    case 'column':
-      return `c(${JSON.stringify(e.name)})`;
-    case 'literal':
-      return `l(${e.type},${typeof e.value},${JSON.stringify(String(e.value))})`;
-    case 'call':
-      return `f(${e.fn},${e.type},${e.args.map(exprKey).join(',')})`;
+/**
+ * Replaces column references by the expressions that define them one level down. Folding a
+ * chain of maps shares each definition among its uses (`df.a = df.a + df.a` refers to one
+ * node twice), so results are remembered per env and node: the folded expression is a DAG
+ * with as many nodes as the chain's expressions, however large it would be written out.
+ */
+export function subst(e: Expr, env: ReadonlyMap<string, Expr>): Expr {
+  let memo = substituted.get(env);
+  if (!memo) {
+    memo = new Map();
+    substituted.set(env, memo);
   }
+  return substIn(e, env, memo);
 }
 
-/** Replaces column references by the expressions that define them one level down. */
-export function subst(e: Expr, env: ReadonlyMap<string, Expr>): Expr {
+const substituted = new WeakMap<ReadonlyMap<string, Expr>, Map<Expr, Expr>>();
+
+function substIn(e: Expr, env: ReadonlyMap<string, Expr>, memo: Map<Expr, Expr>): Expr {
   switch (e.kind) {
     case 'column': {
       const d = env.get(e.name);
@@ -58,8 +64,14 @@ export function subst(e: Expr, env: ReadonlyMap<string, Expr>): Expr {
     }
     case 'literal':
       return e;
-    case 'call':
-      return { ...e, args: e.args.map((a) => subst(a, env)) };
+    case 'call': {
+      let r = memo.get(e);
+      if (!r) {
+        r = { ...e, args: e.args.map((a) => substIn(a, env, memo)) };
+        memo.set(e, r);
+      }
+      return r;
+    }
   }
 }
 
@@ -85,6 +97,9 @@ export class Compiler {
   readonly prefix: string[] = [];
   private readonly memo = new Map<string, string>();
   private readonly cls = new Map<string, Cls | null>();
+  /** Structural keys: each node's key names its arguments by their keys' ids, so it stays short. */
+  private readonly keys = new Map<Expr, string>();
+  private readonly ids = new Map<string, number>();
   private tmp = 0;
   private readonly rt: Runtime;
   private readonly types: ReadonlyMap<string, DataType>;
@@ -92,6 +107,35 @@ export class Compiler {
   constructor(rt: Runtime, types: ReadonlyMap<string, DataType>) {
     this.rt = rt;
     this.types = types;
+  }
+
+  /**
+   * A structural key of an expression: equal for expressions that compute the same thing
+   * (names and strings quoted, so no two different ones share a key), computed once per node.
+   */
+  key(e: Expr): string {
+    const known = this.keys.get(e);
+    if (known !== undefined) return known;
+    let text: string;
+    switch (e.kind) {
+      case 'column':
+        text = `c(${JSON.stringify(e.name)})`;
+        break;
+      case 'literal':
+        text = `l(${e.type},${typeof e.value},${JSON.stringify(String(e.value))})`;
+        break;
+      case 'call':
+        text = `f(${e.fn},${e.type},${e.args.map((a) => this.key(a)).join(',')})`;
+        break;
+    }
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(text, id);
+    }
+    const k = `#${id}`;
+    this.keys.set(e, k);
+    return k;
   }
 
   /** The row's code of string column `col`, read once for all the aggs of the loop. */
@@ -124,7 +168,7 @@ export class Compiler {
   }
 
   classify(e: Expr): Cls {
-    const key = exprKey(e);
+    const key = this.key(e);
     let c = this.cls.get(key);
     if (c === undefined) {
       c = this.classifyNew(e);
@@ -182,7 +226,7 @@ export class Compiler {
 
   /** JS expression for the number (booleans 0/1) an expression has at row `i`. */
   emit(e: Expr): string {
-    const key = exprKey(e);
+    const key = this.key(e);
     const done = this.memo.get(key);
     if (done !== undefined) return done;
     const c = this.classify(e);
@@ -316,5 +360,9 @@ export function fold(plan: AggPlan): Folded | null {
       env = next;
     }
   }
+  // Each map nests its expressions into the next: a long chain folds deeper than any one
+  // expression may be (LIMITS.exprDepth), and the compiler recurses that deep. The operators
+  // run such a chain a level at a time instead.
+  for (const e of [...preds, ...env.values()]) if (treeDepth(e) > LIMITS.exprDepth) return null;
   return { src, preds, env };
 }

@@ -1,7 +1,7 @@
 import type { Expr } from '../../plan/logical.js';
 import { AGGREGATE_NAMES, createAgg, type AggState } from '../aggregates.js';
 import { NumKey, PairKey, StrKey } from '../rowkeys.js';
-import { exprKey, isStr, subst, type AggPlan, type Compiler, type Folded, type SourcePlan } from './compiler.js';
+import { isStr, subst, type AggPlan, type Compiler, type Folded, type SourcePlan } from './compiler.js';
 
 /*
  * The aggregations of a fused loop: each agg's block of the loop body, the state the generated
@@ -199,8 +199,8 @@ function compilePerCode(cc: Compiler, p: number, plan: AggPlan, folded: Folded, 
   const tally = tallies.find((t) => t.col === col);
   const bits = tally ? [...tally.bits] : [];
   const bitOf = (e: Expr): number => {
-    const k = exprKey(e);
-    let j = bits.findIndex((b) => exprKey(b) === k);
+    const k = cc.key(e);
+    let j = bits.findIndex((b) => cc.key(b) === k);
     if (j < 0) j = bits.push(e) - 1;
     return 1 << j;
   };
@@ -225,10 +225,10 @@ function compilePerCode(cc: Compiler, p: number, plan: AggPlan, folded: Folded, 
       continue;
     }
     const arg = subst(a.args[0]!, env);
-    let slot = slotOf.get(exprKey(arg));
+    let slot = slotOf.get(cc.key(arg));
     if (slot === undefined) {
       slot = masks.push(need | bitOf(arg)) - 1;
-      slotOf.set(exprKey(arg), slot);
+      slotOf.set(cc.key(arg), slot);
     }
     feeds.push({ state, fused: a.fn as 'sum' | 'mean', slot });
   }

@@ -3,9 +3,9 @@ import { PxlError } from '../../diagnostic.js';
 import { evalExpr, type ColumnIndex, type Val } from '../expr.js';
 import type { Runtime } from '../operators.js';
 import { fromStored, storedBytes } from '../stored.js';
-import type { Groups } from '../groups.js';
+import { checkGroups, type Groups } from '../groups.js';
 import { emptyVec, type Chunk, type Vec } from '../vec.js';
-import { exprKey, type Compiler, type SourcePlan } from './compiler.js';
+import type { Compiler, SourcePlan } from './compiler.js';
 import { prime, type LoopFn } from './loop.js';
 import { SLICE, type Part, type Tally } from './parts.js';
 
@@ -47,7 +47,7 @@ export async function scan(
   const placeholder = emptyVec('INT64');
   const S = parts.map((p) => p.state);
   // Expressions of the per-dictionary tables (two aggs keyed alike evaluate theirs once a batch).
-  const exprKeys = cc.dictNodes.map((d) => exprKey(d.expr));
+  const exprKeys = cc.dictNodes.map((d) => cc.key(d.expr));
   let ticked = performance.now();
   for (const b of batches) {
     await rt.tick();
@@ -143,8 +143,9 @@ export async function scan(
         const m = part.state.m;
         if (m === 0) continue;
         part.rows += m;
-        if (part.nargs === 0) continue;
         const n = groupCount(part);
+        checkGroups(n, part.plan, rt);
+        if (part.nargs === 0) continue;
         const gids = part.state.gids.subarray(0, m);
         for (const f of part.feeds) {
           if (f.fused) continue;
@@ -153,7 +154,10 @@ export async function scan(
         }
       }
     }
-    for (const tally of tallies) foldTally(tally, parts, T, ordered);
+    for (const tally of tallies) {
+      foldTally(tally, parts, T, ordered);
+      for (const p of tally.parts) checkGroups(groupCount(parts[p]!), parts[p]!.plan, rt);
+    }
   }
   // Merging, then finalizing or encoding, many groups takes a while: a query past its deadline
   // stops before it.
