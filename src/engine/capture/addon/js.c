@@ -32,30 +32,36 @@ static int type_error(napi_env env, const char *name, const char *what)
 	return -1;
 }
 
-int js_u32_opt(napi_env env, napi_value obj, const char *name, uint32_t *out)
+/* An optional integer option in [0, max]; 1 when present (in *out), 0 when absent, -1 after throwing. */
+static int int_opt(napi_env env, napi_value obj, const char *name, double max, const char *what, double *out)
 {
 	napi_value v;
-	double d;
 
 	if (!has(env, obj, name, &v))
 		return 0;
-	if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 4294967295.0 || d != (double)(uint32_t)d)
-		return type_error(env, name, "an integer in [0, 2^32)");
-	*out = (uint32_t)d;
-	return 0;
+	if (napi_get_value_double(env, v, out) != napi_ok || *out < 0 || *out > max || *out != (double)(uint64_t)*out)
+		return type_error(env, name, what);
+	return 1;
+}
+
+int js_u32_opt(napi_env env, napi_value obj, const char *name, uint32_t *out)
+{
+	double d;
+	int r = int_opt(env, obj, name, 4294967295.0, "an integer in [0, 2^32)", &d);
+
+	if (r > 0)
+		*out = (uint32_t)d;
+	return r < 0 ? -1 : 0;
 }
 
 int js_u64_opt(napi_env env, napi_value obj, const char *name, uint64_t *out)
 {
-	napi_value v;
 	double d;
+	int r = int_opt(env, obj, name, 9007199254740992.0, "an integer in [0, 2^53]", &d);
 
-	if (!has(env, obj, name, &v))
-		return 0;
-	if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 9007199254740992.0 || d != (double)(uint64_t)d)
-		return type_error(env, name, "an integer in [0, 2^53]");
-	*out = (uint64_t)d;
-	return 0;
+	if (r > 0)
+		*out = (uint64_t)d;
+	return r < 0 ? -1 : 0;
 }
 
 /* An optional array of strings; its copies are added to o->strings. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The HTTP/1.x parser of one direction; see http1.h. */
 #include "http1.h"
+#include "ascii.h"
 #include "buf.h"
 #include "hash.h"
 
@@ -18,7 +19,7 @@ enum { MATCH = 1, NO = 0, NEED = -1 };
 
 static int is_tchar(uint8_t c)
 {
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+	if (ascii_alnum(c))
 		return 1;
 	switch (c) {
 	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
@@ -27,16 +28,6 @@ static int is_tchar(uint8_t c)
 	default:
 		return 0;
 	}
-}
-
-static int is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
 static const uint8_t *find_lf(const uint8_t *b, size_t from, size_t to)
@@ -168,8 +159,8 @@ int h1_parse_start_line(const uint8_t *b, size_t n, struct h1_start *out)
 
 	memset(out, 0, sizeof(*out));
 	/* HTTP/D.D SP DDD [SP reason] */
-	if (n >= 12 && memcmp(b, "HTTP/", 5) == 0 && is_digit(b[5]) && b[6] == '.' && is_digit(b[7]) &&
-	    b[8] == ' ' && is_digit(b[9]) && is_digit(b[10]) && is_digit(b[11])) {
+	if (n >= 12 && memcmp(b, "HTTP/", 5) == 0 && ascii_digit(b[5]) && b[6] == '.' && ascii_digit(b[7]) &&
+	    b[8] == ' ' && ascii_digit(b[9]) && ascii_digit(b[10]) && ascii_digit(b[11])) {
 		if (n > 12 && b[12] != ' ')
 			return 0;
 		for (size_t k = 13; k < n; k++)
@@ -188,8 +179,8 @@ int h1_parse_start_line(const uint8_t *b, size_t n, struct h1_start *out)
 	if (i == 0 || i >= n || b[i] != ' ' || n < i + 1 + 1 + 9)
 		return 0;
 	t = n - 9;
-	if (b[t] != ' ' || memcmp(b + t + 1, "HTTP/", 5) != 0 || !is_digit(b[t + 6]) || b[t + 7] != '.' ||
-	    !is_digit(b[t + 8]))
+	if (b[t] != ' ' || memcmp(b + t + 1, "HTTP/", 5) != 0 || !ascii_digit(b[t + 6]) || b[t + 7] != '.' ||
+	    !ascii_digit(b[t + 8]))
 		return 0;
 	for (size_t k = i + 1; k < t; k++)
 		if (b[k] == ' ')
@@ -260,18 +251,6 @@ static int space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int eq_lower(const uint8_t *s, size_t n, const char *word)
-{
-	size_t w = strlen(word);
-
-	if (n != w)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower(s[i]) != (uint8_t)word[i])
-			return 0;
-	return 1;
-}
-
 /* Whether the comma-separated list s has `word` as its last element (any case), or any element. */
 static int list_has(const uint8_t *s, size_t n, const char *word, int last_only)
 {
@@ -290,7 +269,7 @@ static int list_has(const uint8_t *s, size_t n, const char *word, int last_only)
 			x++;
 		while (y > x && space(s[y - 1]))
 			y--;
-		if ((!last_only || e == n) && eq_lower(s + x, y - x, word))
+		if ((!last_only || e == n) && ascii_is(s + x, y - x, word))
 			return 1;
 		a = e + 1;
 	}
@@ -374,7 +353,7 @@ static int split_fields(const uint8_t *b, size_t n, struct section *sec)
 		if (sec->text.failed)
 			return 0;
 		for (size_t k = ls; k < i; k++)
-			sec->text.p[sec->text.len++] = lower(b[k]);
+			sec->text.p[sec->text.len++] = ascii_lower(b[k]);
 		{
 			size_t vs = i + 1, ve = le;
 
@@ -452,22 +431,22 @@ static struct h1_head *build_head(const uint8_t *b, size_t n, const struct redac
 		const struct field *f = &sec.f[i];
 		const uint8_t *name = sec.text.p + f->lower_off, *v = sec.text.p + f->val_off;
 
-		if (eq_lower(name, f->name_len, "content-length")) {
+		if (ascii_is(name, f->name_len, "content-length")) {
 			if (cl && (cl_len != f->val_len || memcmp(cl, v, cl_len) != 0))
 				goto out;
 			cl = v;
 			cl_len = f->val_len;
-		} else if (eq_lower(name, f->name_len, "transfer-encoding")) {
+		} else if (ascii_is(name, f->name_len, "transfer-encoding")) {
 			if (has_te)
 				buf_put(&te, ", ", 2);
 			buf_put(&te, v, f->val_len);
 			has_te = 1;
-		} else if (eq_lower(name, f->name_len, "connection")) {
+		} else if (ascii_is(name, f->name_len, "connection")) {
 			buf_byte(&conn, ',');
 			buf_put(&conn, v, f->val_len);
-		} else if (eq_lower(name, f->name_len, "upgrade")) {
+		} else if (ascii_is(name, f->name_len, "upgrade")) {
 			has_upgrade = 1;
-		} else if (!ctype && eq_lower(name, f->name_len, "content-type")) {
+		} else if (!ctype && ascii_is(name, f->name_len, "content-type")) {
 			ctype = v;
 			ctype_len = f->val_len;
 		}
@@ -477,7 +456,7 @@ static struct h1_head *build_head(const uint8_t *b, size_t n, const struct redac
 			goto out;
 		length = 0;
 		for (uint32_t i = 0; i < cl_len; i++) {
-			if (!is_digit(cl[i]))
+			if (!ascii_digit(cl[i]))
 				goto out;
 			length = length * 10 + (cl[i] - '0');
 		}
@@ -525,8 +504,7 @@ static struct h1_head *build_head(const uint8_t *b, size_t n, const struct redac
 	h->upgrade = has_upgrade && list_has(conn.p, conn.len, "upgrade", 0);
 	if (ctype) {
 		for (uint32_t i = 0; i + 4 <= ctype_len && !h->json_type; i++)
-			h->json_type = lower(ctype[i]) == 'j' && lower(ctype[i + 1]) == 's' && lower(ctype[i + 2]) == 'o' &&
-				       lower(ctype[i + 3]) == 'n';
+			h->json_type = (uint8_t)ascii_is(ctype + i, 4, "json");
 	}
 	{
 		uint8_t *tail = (uint8_t *)(h + 1);
@@ -739,6 +717,16 @@ static void append_body(struct h1_parser *p, const uint8_t *b, size_t n)
 		k = n;
 	memcpy(m->body + m->body_len, b, k);
 	m->body_len += (uint32_t)k;
+}
+
+/* Consumes what is left of a fixed-length body or chunk from b[0, n); returns the bytes taken. */
+static size_t take_body(struct h1_parser *p, const uint8_t *b, size_t n)
+{
+	size_t k = p->remaining < n ? (size_t)p->remaining : n;
+
+	append_body(p, b, k);
+	p->remaining -= k;
+	return k;
 }
 
 /*
@@ -1143,33 +1131,23 @@ void h1_data(struct h1_parser *p, uint64_t pos, const uint8_t *b, size_t n, uint
 		case H1_HEAD:
 			off = head(p, b, off, n, ts);
 			break;
-		case H1_BODY_FIXED: {
-			size_t k = p->remaining < n - off ? (size_t)p->remaining : n - off;
-
-			append_body(p, b + off, k);
-			p->remaining -= k;
-			off += k;
+		case H1_BODY_FIXED:
+			off += take_body(p, b + off, n - off);
 			if (p->remaining == 0)
 				finish(p, ts);
 			else
 				maybe_skip(p, pos + off + p->remaining, p->remaining);
 			break;
-		}
 		case H1_CHUNK_SIZE:
 			off = chunk_size_line(p, b, off, n);
 			break;
-		case H1_CHUNK_DATA: {
-			size_t k = p->remaining < n - off ? (size_t)p->remaining : n - off;
-
-			append_body(p, b + off, k);
-			p->remaining -= k;
-			off += k;
+		case H1_CHUNK_DATA:
+			off += take_body(p, b + off, n - off);
 			if (p->remaining == 0) {
 				p->state = H1_CHUNK_CRLF;
 				p->line_len = 0;
 			}
 			break;
-		}
 		case H1_CHUNK_CRLF: {
 			/* Tolerates a bare LF as RFC 9112 §2.2 allows. */
 			uint8_t c = b[off++];

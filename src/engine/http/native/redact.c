@@ -37,6 +37,7 @@
  * Every scan is linear in its input: hostile headers and paths are as cheap as ordinary ones.
  */
 #include "redact.h"
+#include "ascii.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,35 +116,10 @@ struct redactor {
 	size_t *param_len;
 };
 
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
-static int is_upper(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
-static int is_lower(uint8_t c)
-{
-	return c >= 'a' && c <= 'z';
-}
-
-static int is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alnum(uint8_t c)
-{
-	return is_upper(c) || is_lower(c) || is_digit(c);
-}
-
 /* A base64url character: what token runs are made of. */
 static int is_token(uint8_t c)
 {
-	return is_alnum(c) || c == '_' || c == '-';
+	return ascii_alnum(c) || c == '_' || c == '-';
 }
 
 static char *lower_dup(const char *s)
@@ -154,7 +130,7 @@ static char *lower_dup(const char *s)
 	if (!d)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		d[i] = (char)lower((uint8_t)s[i]);
+		d[i] = (char)ascii_lower((uint8_t)s[i]);
 	d[n] = 0;
 	return d;
 }
@@ -218,7 +194,7 @@ static int listed(char *const *list, const size_t *lens, size_t nlist, const uin
 
 		if (lens[i] != n)
 			continue;
-		while (k < n && lower(s[k]) == (uint8_t)list[i][k])
+		while (k < n && ascii_lower(s[k]) == (uint8_t)list[i][k])
 			k++;
 		if (k == n)
 			return 1;
@@ -226,23 +202,11 @@ static int listed(char *const *list, const size_t *lens, size_t nlist, const uin
 	return 0;
 }
 
-static int word_is(const uint8_t *w, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-
-	if (k != n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower(w[i]) != (uint8_t)s[i])
-			return 0;
-	return 1;
-}
-
 static int word_ends_with(const uint8_t *w, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 
-	return k <= n && word_is(w + n - k, k, s);
+	return k <= n && ascii_is(w + n - k, k, s);
 }
 
 /* Whether word w follows word p as a credential pair, or w ends in a credential suffix. */
@@ -254,7 +218,7 @@ static int credential_word(const uint8_t *p, size_t pn, const uint8_t *w, size_t
 	if (!p)
 		return 0;
 	for (size_t i = 0; i < COUNT(credential_pairs); i++)
-		if (word_is(p, pn, credential_pairs[i][0]) && word_is(w, wn, credential_pairs[i][1]))
+		if (ascii_is(p, pn, credential_pairs[i][0]) && ascii_is(w, wn, credential_pairs[i][1]))
 			return 1;
 	return 0;
 }
@@ -270,15 +234,15 @@ static int looks_like_credential(const uint8_t *s, size_t n)
 		uint8_t c = i < n ? s[i] : 0;
 		int cut = 0, end = 0;
 
-		if (!is_alnum(c)) {
+		if (!ascii_alnum(c)) {
 			end = in_word;
 		} else if (!in_word) {
 			in_word = 1;
 			start = i;
-		} else if (is_upper(c)) {
+		} else if (ascii_upper(c)) {
 			uint8_t p = s[i - 1], nx = i + 1 < n ? s[i + 1] : 0;
 
-			cut = is_lower(p) || is_digit(p) || (is_upper(p) && is_lower(nx));
+			cut = ascii_lower_letter(p) || ascii_digit(p) || (ascii_upper(p) && ascii_lower_letter(nx));
 		}
 		if (end || cut) {
 			if (credential_word(prev, prev_n, s + start, i - start))
@@ -371,14 +335,14 @@ void redact_header_value(const struct redactor *r, const uint8_t *lname, size_t 
 		buf_put(out, v, n);
 		return;
 	}
-	if (!word_is(lname, ln, "www-authenticate") && !word_is(lname, ln, "proxy-authenticate")) {
+	if (!ascii_is(lname, ln, "www-authenticate") && !ascii_is(lname, ln, "proxy-authenticate")) {
 		while (sp < n && v[sp] != ' ' && v[sp] != '\t')
 			sp++;
 		if (sp > 0 && sp < n) {
 			int scheme = 0, rest = 0;
 
 			for (size_t k = 0; k < COUNT(auth_schemes) && !scheme; k++)
-				scheme = word_is(v, sp, auth_schemes[k]);
+				scheme = ascii_is(v, sp, auth_schemes[k]);
 			for (size_t k = sp; k < n && !rest; k++)
 				rest = v[k] != ' ' && v[k] != '\t';
 			if (scheme && rest) {
@@ -395,7 +359,7 @@ void redact_header_value(const struct redactor *r, const uint8_t *lname, size_t 
 
 static int hex(uint8_t c)
 {
-	return is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return ascii_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 /* Whether the value of a parameter named raw[0, n) (as sent, still encoded) is hidden. */
@@ -474,9 +438,9 @@ static int hide_userinfo(const uint8_t *t, size_t n, struct buf *out)
 {
 	size_t i = 1, start, end, at = SIZE_MAX;
 
-	if (n == 0 || !(is_upper(t[0]) || is_lower(t[0])))
+	if (n == 0 || !(ascii_upper(t[0]) || ascii_lower_letter(t[0])))
 		return 0;
-	while (i < n && (is_alnum(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
+	while (i < n && (ascii_alnum(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
 		i++;
 	if (n - i < 3 || memcmp(t + i, "://", 3) != 0)
 		return 0;
