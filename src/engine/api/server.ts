@@ -1,5 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
 import { bearerMatches } from './auth.js';
@@ -33,7 +34,11 @@ export interface ApiLimits {
   readonly queryTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ApiLimits = { maxBodyBytes: 1 << 20, maxScriptBytes: 256 << 10, queryTimeoutMs: 30_000 };
+export const DEFAULT_LIMITS: ApiLimits = {
+  maxBodyBytes: 1 << 20,
+  maxScriptBytes: 256 << 10,
+  queryTimeoutMs: 30_000,
+};
 
 export interface ApiOptions {
   readonly backend: QueryBackend;
@@ -88,14 +93,39 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** A client error the HTTP parser raised before any route was involved, in the API's error shape. */
+function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; body: ErrorResponse } {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, body: errorBody('HEADERS_TOO_LARGE', 'the request head is over the server limit (16 KiB)') };
+  return { status: 400, body: errorBody('BAD_REQUEST', `malformed HTTP request (${err.code ?? err.message})`) };
+}
+
+function requireToken(token: string) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (bearerMatches(req.headers.authorization, token)) return;
+    await reply
+      .code(401)
+      .header('WWW-Authenticate', 'Bearer realm="wisp"')
+      .send(errorBody('UNAUTHORIZED', 'missing or wrong bearer token', { hints: ['send Authorization: Bearer <token>'] }));
+  };
+}
+
 /** Builds the engine's HTTP API (docs/api.md). The caller listens. */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const now = opts.now ?? Date.now;
-  // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
   const app = Fastify({
     bodyLimit: limits.maxBodyBytes,
+    // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    clientErrorHandler(err, socket) {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) {
+        const { status, body } = clientErrorAnswer(err);
+        const text = JSON.stringify(body);
+        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      }
+      socket.destroy();
+    },
   });
 
   app.setErrorHandler((err: FastifyError, _req, reply: FastifyReply) => {
@@ -108,26 +138,41 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send(errorBody('BAD_REQUEST', 'send the body as application/json'));
     }
-    if (err.statusCode === 400) {
-      return reply.code(400).send(errorBody('BAD_REQUEST', `malformed JSON body: ${err.message}`));
+    if (err.code === 'FST_ERR_BAD_URL') {
+      return reply.code(400).send(errorBody('BAD_REQUEST', `the request URL is not valid: ${err.message}`));
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody('BAD_REQUEST', `malformed request: ${err.message}`));
     }
     app.log.error(err);
     return reply.code(500).send(errorBody('INTERNAL', `internal error: ${err.message}`));
   });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url}`, { hints: ['the routes are listed in docs/api.md'] })),
+  );
 
-  if (opts.token !== undefined) {
-    const token = opts.token;
-    app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/api/')) return;
-      if (!bearerMatches(req.headers.authorization, token)) {
-        await reply
-          .code(401)
-          .header('WWW-Authenticate', 'Bearer realm="wisp"')
-          .send(errorBody('UNAUTHORIZED', 'missing or wrong bearer token', { hints: ['send Authorization: Bearer <token>'] }));
-      }
-    });
-  }
+  // The /api routes live in their own plugin context, which owns the auth hook: a request is
+  // authenticated because of the handler it reaches, however its path was spelled
+  // (`/%61pi/v1/query` routes to the same handler as `/api/v1/query`).
+  app.register(async (api) => {
+    if (opts.token !== undefined) api.addHook('onRequest', requireToken(opts.token));
+    registerApiRoutes(api, opts, limits, now);
+  });
 
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const body = opts.backend.ready();
+    return reply.code(body.ready ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await opts.metrics.registry.metrics();
+    return reply.header('Content-Type', opts.metrics.registry.contentType).send(text);
+  });
+  return app;
+}
+
+/** The `/api/v1/*` routes; registered only inside the authenticated context. */
+function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLimits, now: () => number): void {
   app.post<{ Body: QueryRequest }>('/api/v1/query', { schema: { body: queryBodySchema } }, async (req, reply) => {
     const started = performance.now();
     const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
@@ -202,14 +247,4 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   if (node) app.get('/api/v1/node', async () => node());
 
   app.get('/api/v1/schema', async () => opts.backend.schema());
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const body = opts.backend.ready();
-    return reply.code(body.ready ? 200 : 503).send(body);
-  });
-  app.get('/metrics', async (_req, reply) => {
-    const text = await opts.metrics.registry.metrics();
-    return reply.header('Content-Type', opts.metrics.registry.contentType).send(text);
-  });
-  return app;
 }
