@@ -32,12 +32,26 @@ export interface ApiLimits {
   readonly maxScriptBytes: number;
   /** Wall time after which a query is cancelled. */
   readonly queryTimeoutMs: number;
+  /** Time a client has to send a request's head (request line and headers); then 408 and close. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request, head and body; then 408 and close. */
+  readonly requestTimeoutMs: number;
+  /** How long a kept-alive connection may sit idle between requests before it is closed. */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * How long a socket may see no traffic either way before it is destroyed, whatever state it
+   * is in (default: the query limit + 10 s, so a query that runs to its limit is still answered).
+   */
+  readonly connectionTimeoutMs?: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 1 << 20,
   maxScriptBytes: 256 << 10,
   queryTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
 };
 
 export interface ApiOptions {
@@ -95,6 +109,9 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
 
 /** A client error the HTTP parser raised before any route was involved, in the API's error shape. */
 function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; body: ErrorResponse } {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, body: errorBody('REQUEST_TIMEOUT', 'the request did not arrive in time (headers or body too slow) and the connection was closed') };
+  }
   if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, body: errorBody('HEADERS_TOO_LARGE', 'the request head is over the server limit (16 KiB)') };
   return { status: 400, body: errorBody('BAD_REQUEST', `malformed HTTP request (${err.code ?? err.message})`) };
 }
@@ -112,11 +129,24 @@ function requireToken(token: string) {
 /** Builds the engine's HTTP API (docs/api.md). The caller listens. */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(`headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs})`);
+  }
   const now = opts.now ?? Date.now;
   const app = Fastify({
     bodyLimit: limits.maxBodyBytes,
     // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs ?? limits.queryTimeoutMs + 10_000,
+    // Node enforces the head and request timeouts on a periodic sweep (30 s by default), which
+    // would let a slow client live up to twice its limit.
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     clientErrorHandler(err, socket) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       if (socket.writable) {
