@@ -6,6 +6,8 @@ import { createAgg } from '../exec/aggregates.js';
 import { DDSketch, quantileValues } from '../exec/sketch.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { registryEntries } from '../registry.js';
+import { Store } from '../../store/store.js';
+import { LINE_BYTES, runPartial } from './engine.js';
 import { LookupMetadata, METADATA_FNS } from './lookup.js';
 import { decodePartial, encodePartial } from './partials.js';
 import { engineMayMatch, splitProgram } from './split.js';
@@ -122,4 +124,30 @@ test('every px metadata lookup function is one the broker can route and answer',
   const md = new LookupMetadata();
   for (const fn of METADATA_FNS.keys()) md.add(fn, { k: fn === 'upid_to_pid' ? 42 : `${fn}-answer` });
   for (const [fn, f] of METADATA_FNS) assert.equal(f(md, 'k'), fn === 'upid_to_pid' ? 42 : `${fn}-answer`, fn);
+});
+
+test('engines cut answer lines at about LINE_BYTES however wide the rows; a row wider than that travels alone', async () => {
+  const store = new Store();
+  store.create({ name: 'wide', fields: [{ name: 'time_', type: 'TIME64NS' }, { name: 's', type: 'STRING' }] });
+  // 40 kB rows (as requests with big headers), and one of 3 MiB.
+  store.append(
+    'wide',
+    Array.from({ length: 300 }, (_, i) => ({ time_: BigInt(i), s: String.fromCharCode(97 + (i % 26)).repeat(i === 7 ? 3 << 20 : 40_000) })),
+  );
+  const plan = { kind: 'source', table: 'wide', columns: ['s'], startNs: null, endNs: null };
+  const req = checkPartialRequest({ nowNs: '0', fragments: [{ id: '0', plan, lookups: [] }] }, store);
+  const lines = [];
+  for await (const l of runPartial(req, store, { metadata: new LookupMetadata(), signal: new AbortController().signal, maxRows: 1_000_000 })) lines.push(l);
+  const rows = lines.filter((l) => l.t === 'rows');
+  assert.equal(
+    rows.reduce((a, l) => a + l.n, 0),
+    300,
+  );
+  for (const l of rows) {
+    const bytes = JSON.stringify(l).length;
+    if (l.n === 1 && l.data[0]![0] === 'h'.repeat(3 << 20)) continue;
+    assert.ok(bytes <= LINE_BYTES + 40_100, `a line of ${l.n} rows is ${bytes} bytes`);
+  }
+  assert.ok(rows.some((l) => l.n === 1 && String(l.data[0]![0]).length === 3 << 20), 'the wide row on a line of its own');
+  assert.ok(rows.length >= 300 / 26, `${rows.length} lines`);
 });

@@ -7,7 +7,7 @@ import { encodeVec } from './columns.js';
 import { answerLookups } from './lookup.js';
 import { encodePartial } from './partials.js';
 import type { CheckedFragment, CheckedRequest } from './validate.js';
-import type { PartialLine } from './wire.js';
+import type { PartialLine, WireCell } from './wire.js';
 
 /**
  * The engine's half of a distributed query: runs checked fragments over the local store and
@@ -28,7 +28,49 @@ export interface FragmentContext {
 
 /** Groups or rows per NDJSON line: big enough to amortise JSON, small enough to stream. */
 const LINE_ROWS = 4096;
+/**
+ * About how many bytes a line may carry: wide rows (64 KiB of headers each) would otherwise make
+ * lines of hundreds of MiB, which the broker refuses past its line cap. One row always fits.
+ */
+export const LINE_BYTES = 1 << 20;
 const SLICE_MS = 20;
+
+/** A cheap estimate of a value's JSON size (escapes aside): enough to size lines. */
+function jsonBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length + 3;
+  if (Array.isArray(v)) {
+    let n = 2;
+    for (const x of v) n += jsonBytes(x) + 1;
+    return n;
+  }
+  if (typeof v === 'object' && v !== null) {
+    let n = 2;
+    for (const k in v) n += k.length + 4 + jsonBytes((v as Record<string, unknown>)[k]);
+    return n;
+  }
+  return 12;
+}
+
+/**
+ * Cuts `m` rows of column-major cells into runs of about LINE_BYTES: yields each run's columns
+ * (the arrays themselves when one run holds them all).
+ */
+function* byBytes(columns: readonly (readonly unknown[])[], m: number): Generator<[number, unknown[][]]> {
+  let start = 0;
+  let bytes = 0;
+  const run = (a: number, b: number): [number, unknown[][]] => [b - a, columns.map((c) => (a === 0 && b === m ? (c as unknown[]) : c.slice(a, b)))];
+  for (let k = 0; k < m; k++) {
+    let row = 0;
+    for (const c of columns) row += jsonBytes(c[k]) + 1;
+    if (k > start && bytes + row > LINE_BYTES) {
+      yield run(start, k);
+      start = k;
+      bytes = 0;
+    }
+    bytes += row;
+  }
+  if (start < m) yield run(start, m);
+}
 
 function sourceOf(p: LogicalPlan): Extract<LogicalPlan, { kind: 'source' }> {
   let q = p;
@@ -113,7 +155,7 @@ async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings:
       const data = schema.map((c, j) => encodeVec(ch.cols[j]!, c.type, sel, m, rt.timeBase));
       if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, data[j]!));
       sent += m;
-      yield { t: 'rows', fragment: f.id, n: m, data };
+      for (const [n, part] of byBytes(data, m)) yield { t: 'rows', fragment: f.id, n, data: part as WireCell[][] };
     }
     if (sent >= maxRows) {
       warnings.push({
@@ -145,7 +187,9 @@ async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind
         for (let k = 0; k < m; k++) out[k] = encodePartial(plan.aggs[a]!.fn, argTypes[a]!, s.partial(o + k), rt.timeBase);
         return out;
       });
-      yield { t: 'groups', fragment: f.id, n: m, keys: keyCells, partials };
+      for (const [n, part] of byBytes([...keyCells, ...partials], m)) {
+        yield { t: 'groups', fragment: f.id, n, keys: part.slice(0, keyCells.length) as WireCell[][], partials: part.slice(keyCells.length) };
+      }
       await rt.tick();
     }
     wanted.answer(rt.metadata, lookups);
