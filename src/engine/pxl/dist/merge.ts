@@ -31,6 +31,14 @@ function shapeError(fragment: string, what: string): Error {
   return new Error(`malformed answer for fragment ${fragment}: ${what}`);
 }
 
+/** Key column types and aggregate argument types of a partial aggregate: what its lines carry. */
+export function aggShape(plan: Extract<LogicalPlan, { kind: 'agg' }>): { keyTypes: DataType[]; argTypes: DataType[] } {
+  return {
+    keyTypes: plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type),
+    argTypes: plan.aggs.map((a) => a.args[0]?.type ?? 'INT64'),
+  };
+}
+
 /** Merges partial aggregate states by group key. */
 class PartialAccumulator implements Accumulator {
   private readonly keyer: GroupKeyer;
@@ -43,9 +51,8 @@ class PartialAccumulator implements Accumulator {
     private readonly plan: Extract<LogicalPlan, { kind: 'agg' }>,
     private readonly base: bigint,
   ) {
-    this.keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);
+    ({ keyTypes: this.keyTypes, argTypes: this.argTypes } = aggShape(plan));
     this.keyer = new GroupKeyer(this.keyTypes);
-    this.argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
     this.states = plan.aggs.map((a, i) => createAgg(a.fn, this.argTypes[i]!, a.type));
   }
 
