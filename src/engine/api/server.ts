@@ -1,8 +1,9 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
+import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
 import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
@@ -43,6 +44,10 @@ export interface ApiLimits {
    * is in (default: the query limit + 10 s, so a query that runs to its limit is still answered).
    */
   readonly connectionTimeoutMs?: number;
+  /** Queries (and partial queries) run at once: each holds up to a result's worth of memory. */
+  readonly maxConcurrentQueries: number;
+  /** Queries that may wait for a turn (their time limit running); past that, 429. */
+  readonly maxQueuedQueries: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -52,6 +57,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  maxConcurrentQueries: 4,
+  maxQueuedQueries: 64,
 };
 
 export interface ApiOptions {
@@ -94,6 +101,8 @@ function statusFor(code: string): number {
       return 504;
     case 'SCRIPT_TOO_LARGE':
       return 413;
+    case 'TOO_MANY_QUERIES':
+      return 429;
     case 'BROKER_NO_ENGINES':
       return 503;
     default:
@@ -147,6 +156,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
+    // The router's own errors (a path it cannot decode), before any route or hook.
+    frameworkErrors(err, _req, reply) {
+      void (reply as FastifyReply).code(400).send(errorBody('BAD_REQUEST', `the request URL is not valid: ${err.message}`));
+    },
     clientErrorHandler(err, socket) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       if (socket.writable) {
@@ -158,6 +171,12 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     },
   });
 
+  // Node answers an `Expect:` it does not know with a bare 417 unless someone listens.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const text = JSON.stringify(errorBody('EXPECTATION_FAILED', 'the only Expect this API honours is 100-continue'));
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
+  });
+
   app.setErrorHandler((err: FastifyError, _req, reply: FastifyReply) => {
     if (err.validation) {
       return reply.code(400).send(errorBody('BAD_REQUEST', `invalid request body: ${err.message}`));
@@ -167,9 +186,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send(errorBody('BAD_REQUEST', 'send the body as application/json'));
-    }
-    if (err.code === 'FST_ERR_BAD_URL') {
-      return reply.code(400).send(errorBody('BAD_REQUEST', `the request URL is not valid: ${err.message}`));
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send(errorBody('BAD_REQUEST', `malformed request: ${err.message}`));
@@ -201,8 +217,16 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   return app;
 }
 
+/** A turn to run a query, or the PxlError saying there is none to wait for. */
+async function turn(admission: Admission, signal: AbortSignal): Promise<() => void> {
+  const entered = admission.enter(signal);
+  if (entered) return entered;
+  throw new PxlError('TOO_MANY_QUERIES', `${admission.maxRunning} queries are running and ${admission.maxWaiting} waiting`, undefined, ['retry in a moment; dashboards with many panels can also refresh less often']);
+}
+
 /** The `/api/v1/*` routes; registered only inside the authenticated context. */
 function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLimits, now: () => number): void {
+  const admission = new Admission(limits.maxConcurrentQueries, limits.maxQueuedQueries);
   app.post<{ Body: QueryRequest }>('/api/v1/query', { schema: { body: queryBodySchema } }, async (req, reply) => {
     const started = performance.now();
     const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
@@ -216,8 +240,10 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
       if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'client went away'));
     };
     reply.raw.once('close', onClose);
+    let release: (() => void) | undefined;
     try {
       const frame = resolveFrame(req.body, now());
+      release = await turn(admission, controller.signal);
       // Raced against the signal so a backend that ignores cancellation still cannot hold the reply.
       const result = await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
       opts.metrics.observeQuery('ok', (performance.now() - started) / 1000);
@@ -232,6 +258,7 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
       opts.metrics.observeQuery('error', (performance.now() - started) / 1000);
       throw e;
     } finally {
+      release?.();
       clearTimeout(timer);
       reply.raw.off('close', onClose);
     }
@@ -247,16 +274,21 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
     app.post('/api/v1/partial', { schema: { body: partialBodySchema } }, async (req, reply) => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new PxlError('QUERY_TIMEOUT', `partial query ran past the ${limits.queryTimeoutMs} ms limit and was cancelled`)), limits.queryTimeoutMs);
+      let release: (() => void) | undefined;
       const onClose = (): void => {
         if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'broker went away'));
+        // A stream that never started never runs its `finally`: its turn must go back here.
+        done();
       };
       reply.raw.once('close', onClose);
       const done = (): void => {
+        release?.();
         clearTimeout(timer);
         reply.raw.off('close', onClose);
       };
       let lines: AsyncIterable<string>;
       try {
+        release = await turn(admission, controller.signal);
         lines = partial(req.body, controller.signal);
       } catch (e) {
         done();

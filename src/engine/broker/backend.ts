@@ -1,4 +1,5 @@
 import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
+import { ANSWER_BYTES, share } from '../api/budget.js';
 import type { QueryFrame } from '../api/options.js';
 import type { QueryBackend } from '../api/server.js';
 import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
@@ -201,7 +202,8 @@ export class BrokerBackend implements QueryBackend {
         .map((u) => this.learn(u)),
     );
     const maxRows = this.opts.maxRows ?? DEFAULT_MAX_ROWS;
-    const merger = new Merger(dist, frame.fromNs, maxRows);
+    const rowsBytes = share(ANSWER_BYTES, dist.fragments.filter((f) => f.plan.kind !== 'agg').length);
+    const merger = new Merger(dist, frame.fromNs, maxRows, rowsBytes);
     const read = { checker: new LineChecker(dist.fragments), maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES };
     const warnings: Diagnostic[] = [...compileWarnings];
     let queried = 0;
@@ -254,11 +256,11 @@ export class BrokerBackend implements QueryBackend {
       warnings.push({
         severity: 'warning',
         code: 'RESULT_TRUNCATED',
-        message: `rows of fragment ${id} were cut at ${maxRows} on the broker`,
+        message: `rows of fragment ${id} were cut on the broker (limits: ${maxRows} rows, ${rowsBytes} bytes)`,
         hints: ['aggregate, filter or head() the data frame before px.display'],
       });
     }
-    const result = await execute(dist.upper, merger.source(), { metadata: merger.metadata, signal, maxRows, nowNs: frame.nowNs });
+    const result = await execute(dist.upper, merger.source(), { metadata: merger.metadata, signal, maxRows, maxBytes: share(ANSWER_BYTES, dist.upper.outputs.length), nowNs: frame.nowNs });
     const json = resultToJson(result);
     return {
       tables: json.tables,

@@ -1,5 +1,6 @@
 import type { MetadataView } from '../../meta/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
+import { DEFAULT_MAX_BYTES } from '../exec/execute.js';
 import { groupStates, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
 import { liveRows } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
@@ -22,6 +23,8 @@ export interface FragmentContext {
   readonly signal: AbortSignal;
   /** Rows per rows-fragment; more are cut off with a warning. */
   readonly maxRows: number;
+  /** About how many bytes of rows a rows-fragment sends (default: the query result cap); then cut off with a warning. */
+  readonly maxBytes?: number;
   /** Aggregates grouped by the operators only, never the fused loop: the reference tests compare the loop with. */
   readonly unfused?: boolean;
 }
@@ -52,13 +55,13 @@ function jsonBytes(v: unknown): number {
 }
 
 /**
- * Cuts `m` rows of column-major cells into runs of about LINE_BYTES: yields each run's columns
- * (the arrays themselves when one run holds them all).
+ * Cuts `m` rows of column-major cells into runs of about LINE_BYTES: yields each run's row
+ * count, columns (the arrays themselves when one run holds them all) and estimated bytes.
  */
-function* byBytes(columns: readonly (readonly unknown[])[], m: number): Generator<[number, unknown[][]]> {
+function* byBytes(columns: readonly (readonly unknown[])[], m: number): Generator<[number, unknown[][], number]> {
   let start = 0;
   let bytes = 0;
-  const run = (a: number, b: number): [number, unknown[][]] => [b - a, columns.map((c) => (a === 0 && b === m ? (c as unknown[]) : c.slice(a, b)))];
+  const run = (a: number, b: number): [number, unknown[][], number] => [b - a, columns.map((c) => (a === 0 && b === m ? (c as unknown[]) : c.slice(a, b))), bytes];
   for (let k = 0; k < m; k++) {
     let row = 0;
     for (const c of columns) row += jsonBytes(c[k]) + 1;
@@ -115,7 +118,7 @@ export async function* runPartial(req: CheckedRequest, source: TableSource, ctx:
     for (const f of req.fragments) {
       const lookups = new Map<string, Map<string, string | number>>();
       if (f.plan.kind === 'agg') yield* partialAgg(f, f.plan, rt, lookups);
-      else yield* rows(f, rt, ctx.maxRows, warnings, lookups);
+      else yield* rows(f, rt, ctx.maxRows, ctx.maxBytes ?? DEFAULT_MAX_BYTES, warnings, lookups);
       for (const [fn, table] of lookups) yield { t: 'lookup', fn, values: Object.fromEntries(table) };
     }
     yield { t: 'end', stats: { ...stats, executeMs: performance.now() - started }, warnings };
@@ -143,25 +146,33 @@ class LookupValues {
   }
 }
 
-async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, maxBytes: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
   const schema = f.plan.schema;
   const wanted = new LookupValues(f);
   let sent = 0;
+  let bytes = 0;
+  // Rows of a fragment travel whole to the broker, which keeps them: bounded in count and in
+  // bytes (wide rows, 64 KiB of headers each, would otherwise make 100 000 rows gigabytes).
+  const full = (): boolean => sent >= maxRows || bytes >= maxBytes;
   for await (const ch of physical(f.plan, rt)) {
     const live = liveRows(ch);
-    for (let o = 0; o < live && sent < maxRows; o += LINE_ROWS) {
+    for (let o = 0; o < live && !full(); o += LINE_ROWS) {
       const m = Math.min(LINE_ROWS, live - o, maxRows - sent);
       const sel = ch.sel ? ch.sel.subarray(o, o + m) : Int32Array.from({ length: m }, (_, k) => o + k);
       const data = schema.map((c, j) => encodeVec(ch.cols[j]!, c.type, sel, m, rt.timeBase));
-      if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, data[j]!));
-      sent += m;
-      for (const [n, part] of byBytes(data, m)) yield { t: 'rows', fragment: f.id, n, data: part as WireCell[][] };
+      for (const [n, part, size] of byBytes(data, m)) {
+        if (full()) break;
+        if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, part[j]!));
+        sent += n;
+        bytes += size;
+        yield { t: 'rows', fragment: f.id, n, data: part as WireCell[][] };
+      }
     }
-    if (sent >= maxRows) {
+    if (full()) {
       warnings.push({
         severity: 'warning',
         code: 'RESULT_TRUNCATED',
-        message: `fragment ${f.id} was cut off at ${maxRows} rows on this engine`,
+        message: `fragment ${f.id} was cut off at ${sent} rows on this engine (limits: ${maxRows} rows, ${maxBytes} bytes)`,
         hints: ['aggregate, filter or head() the data frame before px.display'],
       });
       break;
