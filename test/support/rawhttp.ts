@@ -40,8 +40,9 @@ export function requestBytes(host: string, req: RawRequest): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
-/** Parses what arrived; `complete` says whether the body is whole. */
+/** Parses what arrived (after any interim 1xx answers); `complete` says whether the body is whole. */
 export function parseResponse(data: Buffer): { status: number; headers: Map<string, string>; body: Buffer; complete: boolean } {
+  while (/^HTTP\/1\.[01] 1\d\d /.test(data.subarray(0, 16).toString('latin1')) && data.indexOf('\r\n\r\n') >= 0) data = data.subarray(data.indexOf('\r\n\r\n') + 4);
   const end = data.indexOf('\r\n\r\n');
   if (end < 0) return { status: 0, headers: new Map(), body: Buffer.alloc(0), complete: false };
   const lines = data.subarray(0, end).toString('latin1').split('\r\n');
@@ -72,12 +73,19 @@ export function parseResponse(data: Buffer): { status: number; headers: Map<stri
   return { status, headers, body: rest, complete: status === 204 || status === 304 || (status >= 100 && status < 200) };
 }
 
-/** Sends raw bytes (a request, or deliberately not one) and reads the answer. */
-export function rawExchange(url: string, bytes: Buffer, ms = 5000): Promise<RawResponse> {
+/**
+ * Sends raw bytes (a request, or deliberately not one) and reads the answer; `head` when the
+ * request was a HEAD, whose answer has a head only.
+ */
+export function rawExchange(url: string, bytes: Buffer, ms = 5000, head = false): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const t0 = performance.now();
     const chunks: Buffer[] = [];
+    let received = 0;
+    // Once the head is in, how many bytes make the whole answer (undefined: chunked or to the close).
+    let whole: number | undefined;
+    let headSeen = false;
     const sock = net.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) });
     let done = false;
     const finish = (ended: RawResponse['ended']): void => {
@@ -92,7 +100,22 @@ export function rawExchange(url: string, bytes: Buffer, ms = 5000): Promise<RawR
     sock.on('connect', () => sock.write(bytes));
     sock.on('data', (c: Buffer) => {
       chunks.push(c);
-      if (parseResponse(Buffer.concat(chunks)).complete) finish('response');
+      received += c.length;
+      // Parsing everything received on every chunk would be quadratic in a large answer: the
+      // head is parsed until it is in, then only byte counts (or the chunked terminator) matter.
+      if (whole !== undefined) {
+        if (received >= whole) finish('response');
+        return;
+      }
+      if (headSeen && !c.subarray(-5).equals(Buffer.from('0\r\n\r\n'))) return;
+      const all = Buffer.concat(chunks);
+      const r = parseResponse(all);
+      if (r.complete || (head && r.status > 0)) return finish('response');
+      if (r.status > 0 && !headSeen) {
+        headSeen = true;
+        const length = r.headers.get('content-length');
+        if (length !== undefined) whole = all.length - r.body.length + Number(length);
+      }
     });
     // A reset is one of the answers a hostile request may get; the caller reads `ended`.
     sock.on('error', () => finish('closed'));
@@ -102,5 +125,5 @@ export function rawExchange(url: string, bytes: Buffer, ms = 5000): Promise<RawR
 
 /** One request, exactly as given. */
 export function rawRequest(url: string, req: RawRequest, ms = 5000): Promise<RawResponse> {
-  return rawExchange(url, requestBytes(new URL(url).host, req), ms);
+  return rawExchange(url, requestBytes(new URL(url).host, req), ms, req.method === 'HEAD');
 }
