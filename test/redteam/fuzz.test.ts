@@ -11,13 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodeServer, waitForLine, type Peer } from '../support/peers.js';
+import { probeHealthz, rssBytes } from '../support/watch.js';
 import { rawExchange, type RawResponse } from '../support/rawhttp.js';
 import { rng } from '../support/rng.js';
 import { hostileRequest, type HostileRequest } from './http.js';
@@ -105,49 +105,24 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rssOf(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 /**
  * Probes /healthz of every target every 200 ms from a process of its own (so that the
  * attacker's own work in this process cannot make the targets look slow), and samples their RSS,
  * until `stop` resolves.
  */
 async function watch(stop: Promise<void>): Promise<void> {
-  const prober = spawn(
-    process.execPath,
-    [
-      '-e',
-      `for (const [name, url] of Object.entries(JSON.parse(process.argv[1]))) (async () => {
-         for (;;) {
-           const t = performance.now();
-           let status = 0, error = '';
-           try { const r = await fetch(url + '/healthz', { signal: AbortSignal.timeout(5000) }); await r.arrayBuffer(); status = r.status; } catch (e) { error = e.message; }
-           console.log(JSON.stringify({ name, ms: performance.now() - t, status, error }));
-           await new Promise((r) => setTimeout(r, 200));
-         }
-       })();`,
-      JSON.stringify(Object.fromEntries(targets.map((t) => [t.name, t.url]))),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  createInterface({ input: prober.stdout! }).on('line', (line) => {
-    const p = JSON.parse(line) as { name: string; ms: number; status: number; error: string };
+  const stopProbing = probeHealthz(Object.fromEntries(targets.map((t) => [t.name, t.url])), 200, (p) => {
     const t = targets.find((x) => x.name === p.name)!;
     t.maxHealthzMs = Math.max(t.maxHealthzMs, p.ms);
     t.probes++;
     if (p.status !== 200) t.probeFailures.push(`/healthz: ${p.status || p.error}`);
   });
   const sampler = setInterval(() => {
-    for (const t of targets) if (t.exited === null) t.maxRss = Math.max(t.maxRss, rssOf(t.proc.pid!));
+    for (const t of targets) if (t.exited === null) t.maxRss = Math.max(t.maxRss, rssBytes(t.proc.pid!));
   }, 250);
   await stop;
   clearInterval(sampler);
-  const gone = new Promise((r) => prober.once('exit', r));
-  prober.kill('SIGKILL');
-  await gone;
+  await stopProbing();
 }
 
 /** What is wrong with an answer, or null. */
