@@ -125,6 +125,7 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; body: 
   return { status: 400, body: errorBody('BAD_REQUEST', `malformed HTTP request (${err.code ?? err.message})`) };
 }
 
+/** The onRequest hook of the /api context: 401 unless the request carries the bearer token. */
 function requireToken(token: string) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (bearerMatches(req.headers.authorization, token)) return;
@@ -194,7 +195,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     return reply.code(500).send(errorBody('INTERNAL', `internal error: ${err.message}`));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url}`, { hints: ['the routes are listed in docs/api.md'] })),
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.slice(0, 200)}`, { hints: ['the routes are listed in docs/api.md'] })),
   );
 
   // The /api routes live in their own plugin context, which owns the auth hook: a request is
