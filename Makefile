@@ -100,6 +100,12 @@ bench-query: deps ts
 bench-capture: build
 	node out/bench/capture/run.js $(BENCH_CAPTURE_ARGS)
 
+# --- bench-soak: a live engine under capture load with the dashboard open, for 10 minutes ---
+# BENCH_SOAK_ARGS="--duration 2m" for a shorter run; see bench/soak/run.ts for every flag.
+.PHONY: bench-soak
+bench-soak: build
+	node out/bench/soak/run.js $(BENCH_SOAK_ARGS)
+
 # --- bench-scale: the broker over 1, 2 and 4 engines, partial aggregation vs shipping raw rows (owned by the broker) ---
 .PHONY: bench-scale
 bench-scale: deps ts

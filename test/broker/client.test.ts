@@ -6,10 +6,19 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { callEngine } from '../../src/engine/broker/client.js';
+import { LineChecker } from '../../src/engine/broker/answers.js';
+import { callEngine, type ReadOptions } from '../../src/engine/broker/client.js';
+import { compile } from '../../src/engine/pxl/compile.js';
+import { splitProgram } from '../../src/engine/pxl/dist/split.js';
 import type { PartialLine } from '../../src/engine/pxl/dist/wire.js';
+import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
 
 const BODY = { nowNs: '0', fragments: [] };
+/** The lines below answer this script's one fragment: a STRING key and a count. */
+const READ: ReadOptions = {
+  checker: new LineChecker(splitProgram(compile("import px\ndf = px.DataFrame(table='http_events')\npx.display(df.groupby('req_path').agg(n=('latency', px.count)))", fixedOptions, httpCatalog).program).fragments),
+  maxLineBytes: 1 << 20,
+};
 const groups = (n: number): string => JSON.stringify({ t: 'groups', fragment: '0', n: 1, keys: [[`k${n}`]], partials: [[n]] }) + '\n';
 const END = JSON.stringify({ t: 'end', stats: { rowsScanned: 7, bytesScanned: 70, executeMs: 1 }, warnings: [] }) + '\n';
 
@@ -46,7 +55,7 @@ test('each line reaches the merger before the engine sends the next one', async 
   });
   try {
     const lines: PartialLine[] = [];
-    const totals = await callEngine(e.url, undefined, BODY, AbortSignal.timeout(5000), (l) => {
+    const totals = await callEngine(e.url, undefined, BODY, AbortSignal.timeout(5000), READ, (l) => {
       lines.push(l);
       seen!();
     });
@@ -72,10 +81,10 @@ test('an error line and a stream cut before its end are failures that say so', a
   });
   try {
     await assert.rejects(
-      callEngine(failing.url, undefined, BODY, AbortSignal.timeout(5000), () => undefined),
+      callEngine(failing.url, undefined, BODY, AbortSignal.timeout(5000), READ, () => undefined),
       /failed: QUERY_TIMEOUT: partial query ran past the limit/,
     );
-    await assert.rejects(callEngine(cut.url, undefined, BODY, AbortSignal.timeout(5000), () => undefined), /terminated|before the end line/);
+    await assert.rejects(callEngine(cut.url, undefined, BODY, AbortSignal.timeout(5000), READ, () => undefined), /terminated|before the end line/);
   } finally {
     failing.close();
     cut.close();

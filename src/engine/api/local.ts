@@ -1,5 +1,6 @@
 import { missingWarning, type Missing } from '../http/loss.js';
 import type { MetadataView } from '../meta/types.js';
+import { ANSWER_BYTES, share } from './budget.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { runPartial } from '../pxl/dist/engine.js';
 import { checkPartialRequest } from '../pxl/dist/validate.js';
@@ -49,9 +50,11 @@ function scanRange(plans: readonly LogicalPlan[], table: string): { startNs: big
   return range;
 }
 
-/** Result limits per output table. */
+/** Result limits. */
 export interface ResultLimits {
+  /** Rows per output table (default DEFAULT_MAX_ROWS). */
   readonly maxRows?: number;
+  /** Bytes of tables in one answer, split evenly over its outputs (default ANSWER_BYTES). */
   readonly maxBytes?: number;
 }
 
@@ -73,7 +76,13 @@ export class LocalBackend implements QueryBackend {
 
   partial(body: unknown, signal: AbortSignal): AsyncIterable<string> {
     const req = checkPartialRequest(body, this.source.store);
-    const lines = runPartial(req, this.source.store, { metadata: this.source.metadata, signal, maxRows: this.limits.maxRows ?? DEFAULT_MAX_ROWS });
+    const rowsFragments = req.fragments.filter((f) => f.plan.kind !== 'agg').length;
+    const lines = runPartial(req, this.source.store, {
+      metadata: this.source.metadata,
+      signal,
+      maxRows: this.limits.maxRows ?? DEFAULT_MAX_ROWS,
+      maxBytes: share(this.limits.maxBytes ?? ANSWER_BYTES, rowsFragments),
+    });
     return (async function* () {
       for await (const line of lines) yield JSON.stringify(line) + '\n';
     })();
@@ -91,7 +100,7 @@ export class LocalBackend implements QueryBackend {
       metadata: this.source.metadata,
       signal,
       ...(this.limits.maxRows !== undefined ? { maxRows: this.limits.maxRows } : {}),
-      ...(this.limits.maxBytes !== undefined ? { maxBytes: this.limits.maxBytes } : {}),
+      maxBytes: share(this.limits.maxBytes ?? ANSWER_BYTES, program.outputs.length),
     });
     const json = resultToJson(result);
     const range = this.source.missing ? scanRange(program.outputs.map((o) => o.plan), 'http_events') : undefined;

@@ -1,7 +1,9 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
+import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
 import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
@@ -31,9 +33,33 @@ export interface ApiLimits {
   readonly maxScriptBytes: number;
   /** Wall time after which a query is cancelled. */
   readonly queryTimeoutMs: number;
+  /** Time a client has to send a request's head (request line and headers); then 408 and close. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request, head and body; then 408 and close. */
+  readonly requestTimeoutMs: number;
+  /** How long a kept-alive connection may sit idle between requests before it is closed. */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * How long a socket may see no traffic either way before it is destroyed, whatever state it
+   * is in (default: the query limit + 10 s, so a query that runs to its limit is still answered).
+   */
+  readonly connectionTimeoutMs?: number;
+  /** Queries (and partial queries) run at once: each holds up to a result's worth of memory. */
+  readonly maxConcurrentQueries: number;
+  /** Queries that may wait for a turn (their time limit running); past that, 429. */
+  readonly maxQueuedQueries: number;
 }
 
-export const DEFAULT_LIMITS: ApiLimits = { maxBodyBytes: 1 << 20, maxScriptBytes: 256 << 10, queryTimeoutMs: 30_000 };
+export const DEFAULT_LIMITS: ApiLimits = {
+  maxBodyBytes: 1 << 20,
+  maxScriptBytes: 256 << 10,
+  queryTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConcurrentQueries: 4,
+  maxQueuedQueries: 64,
+};
 
 export interface ApiOptions {
   readonly backend: QueryBackend;
@@ -75,6 +101,8 @@ function statusFor(code: string): number {
       return 504;
     case 'SCRIPT_TOO_LARGE':
       return 413;
+    case 'TOO_MANY_QUERIES':
+      return 429;
     case 'BROKER_NO_ENGINES':
       return 503;
     default:
@@ -88,14 +116,66 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** A client error the HTTP parser raised before any route was involved, in the API's error shape. */
+function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; body: ErrorResponse } {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, body: errorBody('REQUEST_TIMEOUT', 'the request did not arrive in time (headers or body too slow) and the connection was closed') };
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, body: errorBody('HEADERS_TOO_LARGE', 'the request head is over the server limit (16 KiB)') };
+  return { status: 400, body: errorBody('BAD_REQUEST', `malformed HTTP request (${err.code ?? err.message})`) };
+}
+
+/** The onRequest hook of the /api context: 401 unless the request carries the bearer token. */
+function requireToken(token: string) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (bearerMatches(req.headers.authorization, token)) return;
+    await reply
+      .code(401)
+      .header('WWW-Authenticate', 'Bearer realm="wisp"')
+      .send(errorBody('UNAUTHORIZED', 'missing or wrong bearer token', { hints: ['send Authorization: Bearer <token>'] }));
+  };
+}
+
 /** Builds the engine's HTTP API (docs/api.md). The caller listens. */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(`headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs})`);
+  }
   const now = opts.now ?? Date.now;
-  // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
   const app = Fastify({
     bodyLimit: limits.maxBodyBytes,
+    // Fastify's ajv would otherwise coerce and strip; the contract wants wrong bodies rejected.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs ?? limits.queryTimeoutMs + 10_000,
+    // Node enforces the head and request timeouts on a periodic sweep (30 s by default), which
+    // would let a slow client live up to twice its limit.
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    // The router's own errors (a path it cannot decode), before any route or hook.
+    frameworkErrors(err, _req, reply) {
+      void (reply as FastifyReply).code(400).send(errorBody('BAD_REQUEST', `the request URL is not valid: ${err.message}`));
+    },
+    clientErrorHandler(err, socket) {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) {
+        const { status, body } = clientErrorAnswer(err);
+        const text = JSON.stringify(body);
+        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      }
+      socket.destroy();
+    },
+  });
+
+  // Node answers an `Expect:` it does not know with a bare 417 unless someone listens.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const text = JSON.stringify(errorBody('EXPECTATION_FAILED', 'the only Expect this API honours is 100-continue'));
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
   });
 
   app.setErrorHandler((err: FastifyError, _req, reply: FastifyReply) => {
@@ -108,26 +188,46 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send(errorBody('BAD_REQUEST', 'send the body as application/json'));
     }
-    if (err.statusCode === 400) {
-      return reply.code(400).send(errorBody('BAD_REQUEST', `malformed JSON body: ${err.message}`));
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody('BAD_REQUEST', `malformed request: ${err.message}`));
     }
     app.log.error(err);
     return reply.code(500).send(errorBody('INTERNAL', `internal error: ${err.message}`));
   });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.slice(0, 200)}`, { hints: ['the routes are listed in docs/api.md'] })),
+  );
 
-  if (opts.token !== undefined) {
-    const token = opts.token;
-    app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/api/')) return;
-      if (!bearerMatches(req.headers.authorization, token)) {
-        await reply
-          .code(401)
-          .header('WWW-Authenticate', 'Bearer realm="wisp"')
-          .send(errorBody('UNAUTHORIZED', 'missing or wrong bearer token', { hints: ['send Authorization: Bearer <token>'] }));
-      }
-    });
-  }
+  // The /api routes live in their own plugin context, which owns the auth hook: a request is
+  // authenticated because of the handler it reaches, however its path was spelled
+  // (`/%61pi/v1/query` routes to the same handler as `/api/v1/query`).
+  app.register(async (api) => {
+    if (opts.token !== undefined) api.addHook('onRequest', requireToken(opts.token));
+    registerApiRoutes(api, opts, limits, now);
+  });
 
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const body = opts.backend.ready();
+    return reply.code(body.ready ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await opts.metrics.registry.metrics();
+    return reply.header('Content-Type', opts.metrics.registry.contentType).send(text);
+  });
+  return app;
+}
+
+/** A turn to run a query, or the PxlError saying there is none to wait for. */
+async function turn(admission: Admission, signal: AbortSignal): Promise<() => void> {
+  const entered = admission.enter(signal);
+  if (entered) return entered;
+  throw new PxlError('TOO_MANY_QUERIES', `${admission.maxRunning} queries are running and ${admission.maxWaiting} waiting`, undefined, ['retry in a moment; dashboards with many panels can also refresh less often']);
+}
+
+/** The `/api/v1/*` routes; registered only inside the authenticated context. */
+function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLimits, now: () => number): void {
+  const admission = new Admission(limits.maxConcurrentQueries, limits.maxQueuedQueries);
   app.post<{ Body: QueryRequest }>('/api/v1/query', { schema: { body: queryBodySchema } }, async (req, reply) => {
     const started = performance.now();
     const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
@@ -141,8 +241,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'client went away'));
     };
     reply.raw.once('close', onClose);
+    let release: (() => void) | undefined;
     try {
       const frame = resolveFrame(req.body, now());
+      release = await turn(admission, controller.signal);
       // Raced against the signal so a backend that ignores cancellation still cannot hold the reply.
       const result = await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
       opts.metrics.observeQuery('ok', (performance.now() - started) / 1000);
@@ -157,6 +259,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       opts.metrics.observeQuery('error', (performance.now() - started) / 1000);
       throw e;
     } finally {
+      release?.();
       clearTimeout(timer);
       reply.raw.off('close', onClose);
     }
@@ -172,16 +275,21 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     app.post('/api/v1/partial', { schema: { body: partialBodySchema } }, async (req, reply) => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new PxlError('QUERY_TIMEOUT', `partial query ran past the ${limits.queryTimeoutMs} ms limit and was cancelled`)), limits.queryTimeoutMs);
+      let release: (() => void) | undefined;
       const onClose = (): void => {
         if (!reply.raw.writableFinished) controller.abort(new PxlError('QUERY_CANCELLED', 'broker went away'));
+        // A stream that never started never runs its `finally`: its turn must go back here.
+        done();
       };
       reply.raw.once('close', onClose);
       const done = (): void => {
+        release?.();
         clearTimeout(timer);
         reply.raw.off('close', onClose);
       };
       let lines: AsyncIterable<string>;
       try {
+        release = await turn(admission, controller.signal);
         lines = partial(req.body, controller.signal);
       } catch (e) {
         done();
@@ -202,14 +310,4 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   if (node) app.get('/api/v1/node', async () => node());
 
   app.get('/api/v1/schema', async () => opts.backend.schema());
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const body = opts.backend.ready();
-    return reply.code(body.ready ? 200 : 503).send(body);
-  });
-  app.get('/metrics', async (_req, reply) => {
-    const text = await opts.metrics.registry.metrics();
-    return reply.header('Content-Type', opts.metrics.registry.contentType).send(text);
-  });
-  return app;
 }

@@ -1,17 +1,20 @@
 import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
+import { ANSWER_BYTES, share } from '../api/budget.js';
 import type { QueryFrame } from '../api/options.js';
 import type { QueryBackend } from '../api/server.js';
 import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
 import type { Catalog } from '../pxl/catalog.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { PxlError, type Diagnostic } from '../pxl/diagnostic.js';
+import { LINE_BYTES } from '../pxl/dist/engine.js';
 import { engineMayMatch, splitProgram } from '../pxl/dist/split.js';
 import { Merger } from '../pxl/dist/merge.js';
 import type { NodeInfo, PartialRequest } from '../pxl/dist/wire.js';
 import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
-import type { DataType, SemanticType, TableSchema } from '../store/types.js';
+import type { TableSchema } from '../store/types.js';
 import { VERSION } from '../version.js';
-import { callEngine, getJson, nodeInfo } from './client.js';
+import { LineChecker, MalformedAnswer, nodeAnswer, readyAnswer, schemaAnswer } from './answers.js';
+import { callEngine, getAnswer, readAnswer } from './client.js';
 import type { EngineDiscovery } from './engines.js';
 
 /** How the broker talks to engines. */
@@ -27,10 +30,32 @@ export interface BrokerOptions {
   readonly refreshMs?: number;
   /** Baseline for bench/scale only: engines ship leaf rows, the broker aggregates them all. */
   readonly shipRawRows?: boolean;
+  /** Longest NDJSON line accepted from an engine (default 16 MiB); a longer one cuts the engine off. */
+  readonly maxLineBytes?: number;
 }
 
 /** Default per-engine timeout. */
 export const DEFAULT_ENGINE_TIMEOUT_MS = 10_000;
+/**
+ * Engines cut their lines at about LINE_BYTES (1 MiB); JSON escapes can make one up to six times
+ * that, and a single row wider than the budget travels alone: 16 MiB leaves room for both.
+ */
+const DEFAULT_MAX_LINE_BYTES = 16 * LINE_BYTES;
+
+/** What the broker knows of one engine; dropped as soon as discovery no longer lists it. */
+interface EngineState {
+  /** Node facts from its last well-formed `/api/v1/node`; none means "may hold anything". */
+  info?: NodeInfo;
+  /** Its last well-formed `/readyz`. */
+  ready?: ReadyResponse;
+  /** It answered `/api/v1/node` at the last refresh. */
+  reachable: boolean;
+  /** When node facts were last asked (so a dead engine costs one wait per period). */
+  asked: number;
+  learning?: Promise<boolean>;
+  /** The last malformed answer per endpoint, until the endpoint answers well again. */
+  readonly malformed: Map<string, string>;
+}
 
 function staticCatalog(tables: readonly TableSchema[]): Catalog {
   return { table: (name) => tables.find((t) => t.name === name), tables: () => tables };
@@ -44,12 +69,7 @@ function staticCatalog(tables: readonly TableSchema[]): Catalog {
 export class BrokerBackend implements QueryBackend {
   private catalog: Catalog = staticCatalog([HTTP_EVENTS_SCHEMA]);
   private tables: readonly TableSchema[] = [HTTP_EVENTS_SCHEMA];
-  private readonly infos = new Map<string, NodeInfo>();
-  private reachable = new Set<string>();
-  private readyz = new Map<string, ReadyResponse>();
-  /** When node facts were last asked of each engine (so a dead engine costs one wait per period). */
-  private readonly asked = new Map<string, number>();
-  private readonly learning = new Map<string, Promise<boolean>>();
+  private readonly engines = new Map<string, EngineState>();
   private refreshed = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -67,58 +87,94 @@ export class BrokerBackend implements QueryBackend {
     await this.opts.engines.close();
   }
 
+  /** The state of an engine discovery lists now, created on first sight. */
+  private stateOf(url: string): EngineState {
+    let st = this.engines.get(url);
+    if (!st) this.engines.set(url, (st = { reachable: false, asked: 0, malformed: new Map() }));
+    return st;
+  }
+
+  /** Drops what is known of engines discovery no longer lists (pod IPs come and go). */
+  private forget(urls: readonly string[]): void {
+    if (this.engines.size === 0) return;
+    const live = new Set(urls);
+    for (const u of this.engines.keys()) if (!live.has(u)) this.engines.delete(u);
+  }
+
+  /** Records how an endpoint of an engine answered: well (`undefined`) or malformed (the reason). */
+  private note(url: string, endpoint: string, e: unknown): void {
+    const st = this.engines.get(url);
+    if (!st) return;
+    if (e === undefined) st.malformed.delete(endpoint);
+    else if (e instanceof MalformedAnswer) st.malformed.set(endpoint, e.message);
+  }
+
   /**
-   * Asks every engine for its node facts and readiness, and the first that answers for the
-   * table schemas.
+   * Asks every engine for its node facts and readiness, and the first that answers well for
+   * the table schemas. Answers are checked (answers.ts); a malformed one is left out and shown
+   * in /readyz.
    */
   async refresh(): Promise<void> {
     const urls = this.opts.engines.list();
-    const reachable = new Set<string>();
-    const readyz = new Map<string, ReadyResponse>();
+    this.forget(urls);
     const limit = (): AbortSignal => AbortSignal.timeout(Math.min(this.opts.engineTimeoutMs, 5000));
     await Promise.all(
       urls.map(async (u) => {
-        if (!(await this.learn(u))) return;
-        reachable.add(u);
+        const answered = await this.learn(u);
+        const st = this.stateOf(u);
+        st.reachable = answered;
+        st.ready = undefined;
+        if (!answered) return;
         // /readyz answers 503 with the same body when the engine is not ready.
         const res = await fetch(`${u}/readyz`, { signal: limit() }).catch(() => undefined);
-        const body = (await res?.json().catch(() => undefined)) as ReadyResponse | undefined;
-        if (body && typeof body.ready === 'boolean') readyz.set(u, body);
+        if (!res) return;
+        try {
+          st.ready = await readAnswer(res, '/readyz', readyAnswer);
+          this.note(u, '/readyz', undefined);
+        } catch (e) {
+          this.note(u, '/readyz', e);
+        }
       }),
     );
-    this.readyz = readyz;
     for (const u of urls) {
-      if (!reachable.has(u)) continue;
+      if (!this.engines.get(u)?.reachable) continue;
       try {
-        const s = await getJson<SchemaResponse>(u, '/api/v1/schema', this.opts.engineToken, AbortSignal.timeout(this.opts.engineTimeoutMs));
+        const s = await getAnswer(u, '/api/v1/schema', this.opts.engineToken, AbortSignal.timeout(this.opts.engineTimeoutMs), schemaAnswer);
+        this.note(u, '/api/v1/schema', undefined);
         this.tables = s.tables.map((t) => ({
-          name: String(t.name),
-          doc: String(t.doc ?? ''),
-          fields: t.columns.map((c) => ({ name: String(c.name), type: c.type as DataType, semantic: c.semantic as SemanticType, doc: String(c.doc ?? '') })),
+          name: t.name,
+          doc: t.doc ?? '',
+          fields: t.columns.map((c) => ({ name: c.name, type: c.type, semantic: c.semantic ?? 'ST_NONE', doc: c.doc ?? '' })),
         }));
         this.catalog = staticCatalog(this.tables);
         break;
-      } catch {
-        // Next engine; the static http_events schema stays until one answers.
+      } catch (e) {
+        // Next engine; the static http_events schema stays until one answers well.
+        this.note(u, '/api/v1/schema', e);
       }
     }
-    this.reachable = reachable;
     this.refreshed = true;
   }
 
   private learn(url: string): Promise<boolean> {
-    const pending = this.learning.get(url);
-    if (pending) return pending;
-    this.asked.set(url, Date.now());
-    const p = nodeInfo(url, this.opts.engineToken, AbortSignal.timeout(Math.min(this.opts.engineTimeoutMs, 5000))).then(
+    const st = this.stateOf(url);
+    if (st.learning) return st.learning;
+    st.asked = Date.now();
+    const p = getAnswer(url, '/api/v1/node', this.opts.engineToken, AbortSignal.timeout(Math.min(this.opts.engineTimeoutMs, 5000)), nodeAnswer).then(
       (info) => {
-        this.infos.set(url, info);
+        st.info = info;
+        this.note(url, '/api/v1/node', undefined);
         return true;
       },
-      () => false,
+      (e: unknown) => {
+        // Facts that do not parse cannot be pruned by: the engine is asked for everything.
+        if (e instanceof MalformedAnswer) st.info = undefined;
+        this.note(url, '/api/v1/node', e);
+        return false;
+      },
     );
-    this.learning.set(url, p);
-    void p.finally(() => this.learning.delete(url));
+    st.learning = p;
+    void p.finally(() => (st.learning = undefined));
     return p;
   }
 
@@ -128,6 +184,7 @@ export class BrokerBackend implements QueryBackend {
     const dist = splitProgram(program, { partialAggregates: !this.opts.shipRawRows });
     const compileMs = performance.now() - t0;
     const urls = this.opts.engines.list();
+    this.forget(urls);
     if (urls.length === 0) {
       throw new PxlError('BROKER_NO_ENGINES', `the broker knows no engines (${this.opts.engines.describe()})`, undefined, [
         'pass --engines URL[,URL...] or --kubernetes-service NAMESPACE/NAME of the engines',
@@ -136,9 +193,18 @@ export class BrokerBackend implements QueryBackend {
     // Node facts of engines not asked yet (or being asked), so that pruning applies from the
     // first query; an engine that did not answer is asked again only after a refresh period.
     const period = this.opts.refreshMs ?? 30_000;
-    await Promise.all(urls.filter((u) => !this.infos.has(u) && (this.learning.has(u) || Date.now() - (this.asked.get(u) ?? 0) > period)).map((u) => this.learn(u)));
+    await Promise.all(
+      urls
+        .filter((u) => {
+          const st = this.engines.get(u);
+          return !st?.info && (st?.learning !== undefined || Date.now() - (st?.asked ?? 0) > period);
+        })
+        .map((u) => this.learn(u)),
+    );
     const maxRows = this.opts.maxRows ?? DEFAULT_MAX_ROWS;
-    const merger = new Merger(dist, frame.fromNs, maxRows);
+    const rowsBytes = share(ANSWER_BYTES, dist.fragments.filter((f) => f.plan.kind !== 'agg').length);
+    const merger = new Merger(dist, frame.fromNs, maxRows, rowsBytes);
+    const read = { checker: new LineChecker(dist.fragments), maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES };
     const warnings: Diagnostic[] = [...compileWarnings];
     let queried = 0;
     let pruned = 0;
@@ -148,7 +214,7 @@ export class BrokerBackend implements QueryBackend {
     let bytesReceived = 0;
     const failures: string[] = [];
     const calls = urls.map(async (url) => {
-      const fragments = dist.fragments.filter((f) => engineMayMatch(this.infos.get(url), f));
+      const fragments = dist.fragments.filter((f) => engineMayMatch(this.engines.get(url)?.info, f));
       if (fragments.length === 0) {
         if (dist.fragments.length > 0) pruned++;
         return;
@@ -160,7 +226,8 @@ export class BrokerBackend implements QueryBackend {
       };
       const timeout = AbortSignal.timeout(this.opts.engineTimeoutMs);
       try {
-        const totals = await callEngine(url, this.opts.engineToken, body, AbortSignal.any([signal, timeout]), (line) => merger.accept(line));
+        const totals = await callEngine(url, this.opts.engineToken, body, AbortSignal.any([signal, timeout]), read, (line) => merger.accept(line));
+        this.note(url, '/api/v1/partial', undefined);
         rowsScanned += totals.rowsScanned;
         bytesScanned += totals.bytesScanned;
         bytesReceived += totals.bytesReceived;
@@ -169,13 +236,15 @@ export class BrokerBackend implements QueryBackend {
         if (signal.aborted) throw signal.reason;
         failed++;
         const timedOut = timeout.aborted;
-        const why = timedOut ? `did not answer within ${this.opts.engineTimeoutMs} ms` : `failed: ${describe(e)}`;
+        const malformed = !timedOut && e instanceof MalformedAnswer;
+        if (malformed) this.note(url, '/api/v1/partial', e);
+        const why = timedOut ? `did not answer within ${this.opts.engineTimeoutMs} ms` : `${malformed ? '' : 'failed: '}${describe(e)}`;
         failures.push(`${url} ${why}`);
         warnings.push({
           severity: 'warning',
-          code: timedOut ? 'BROKER_ENGINE_TIMEOUT' : 'BROKER_ENGINE_FAILED',
+          code: timedOut ? 'BROKER_ENGINE_TIMEOUT' : malformed ? 'BROKER_ENGINE_MALFORMED' : 'BROKER_ENGINE_FAILED',
           message: `engine ${url} ${why}; its rows are missing (or incomplete) in this partial result`,
-          hints: timedOut ? ['raise --engine-timeout, or narrow the time range'] : ['check the engine: GET /readyz on it'],
+          hints: timedOut ? ['raise --engine-timeout, or narrow the time range'] : malformed ? ['the engine does not speak this broker\'s protocol: check its version (GET /readyz on it)'] : ['check the engine: GET /readyz on it'],
         });
       }
     });
@@ -187,11 +256,11 @@ export class BrokerBackend implements QueryBackend {
       warnings.push({
         severity: 'warning',
         code: 'RESULT_TRUNCATED',
-        message: `rows of fragment ${id} were cut at ${maxRows} on the broker`,
+        message: `rows of fragment ${id} were cut on the broker (limits: ${maxRows} rows, ${rowsBytes} bytes)`,
         hints: ['aggregate, filter or head() the data frame before px.display'],
       });
     }
-    const result = await execute(dist.upper, merger.source(), { metadata: merger.metadata, signal, maxRows, nowNs: frame.nowNs });
+    const result = await execute(dist.upper, merger.source(), { metadata: merger.metadata, signal, maxRows, maxBytes: share(ANSWER_BYTES, dist.upper.outputs.length), nowNs: frame.nowNs });
     const json = resultToJson(result);
     return {
       tables: json.tables,
@@ -225,14 +294,15 @@ export class BrokerBackend implements QueryBackend {
    */
   ready(): ReadyResponse {
     const known = this.opts.engines.list();
-    const up = known.filter((u) => this.reachable.has(u)).length;
+    const up = known.filter((u) => this.engines.get(u)?.reachable).length;
     const ok = known.length > 0 && (!this.refreshed || up > 0);
-    const drops: Record<string, number> = {};
-    const tables: Record<string, { rows: number; bytes: number; droppedRows: number }> = {};
+    // No prototype: keys come from engines (checked, but a sum must not be able to reach Object.prototype).
+    const drops = Object.create(null) as Record<string, number>;
+    const tables = Object.create(null) as Record<string, { rows: number; bytes: number; droppedRows: number }>;
     let running = false;
     let events = 0;
     for (const u of known) {
-      const r = this.readyz.get(u);
+      const r = this.engines.get(u)?.ready;
       if (!r) continue;
       running ||= r.capture.running;
       events += r.capture.events;
@@ -245,8 +315,11 @@ export class BrokerBackend implements QueryBackend {
       }
     }
     const engineChecks = known.map((u) => {
-      const r = this.readyz.get(u);
-      return { name: `engine ${u}`, ok: r?.ready ?? false, detail: r ? r.checks.map((c) => `${c.name}: ${c.detail}`).join('; ') : 'did not answer the last check' };
+      const st = this.engines.get(u);
+      const r = st?.ready;
+      const malformed = [...(st?.malformed.values() ?? [])];
+      const detail = [...malformed, r ? r.checks.map((c) => `${c.name}: ${c.detail}`).join('; ') : malformed.length > 0 ? '' : 'did not answer the last check'].filter((d) => d !== '');
+      return { name: `engine ${u}`, ok: (r?.ready ?? false) && malformed.length === 0, detail: detail.join('; ') };
     });
     return {
       ready: ok,

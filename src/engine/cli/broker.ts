@@ -5,7 +5,7 @@ import { BrokerBackend, DEFAULT_ENGINE_TIMEOUT_MS } from '../broker/backend.js';
 import { KubernetesEngines, parseEngineUrls, parseServiceRef, StaticEngines, type EngineDiscovery } from '../broker/engines.js';
 import { parseDurationNs } from '../pxl/exec/expr.js';
 import { parseCommandLine } from './args.js';
-import { listenUrl, parseListen, readToken } from './engine.js';
+import { listenUrl, parseListen, readToken, warnIfExposed } from './engine.js';
 
 const BROKER_USAGE = `usage: wisp broker [--listen HOST:PORT] [--token-file F] [--engine-token-file F]
                    (--engines URL[,URL...] | --kubernetes-service NAMESPACE/NAME) [--engine-timeout DURATION]
@@ -51,6 +51,7 @@ export async function startBroker(opts: { listen: string; engines: EngineDiscove
     await opts.engines.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
+  warnIfExposed('broker', opts.listen, host, opts.token);
   backend.start();
   return {
     app,

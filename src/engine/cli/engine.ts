@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from '../agent.js';
 import { LocalBackend } from '../api/local.js';
@@ -40,6 +41,28 @@ export function listenUrl(app: FastifyInstance, host: string, port: number): str
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return `http://${shown}:${bound}`;
+}
+
+/** True when only this machine can reach `host` (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  if (isIPv6(host)) {
+    const h = new URL(`http://[${host}]`).hostname;
+    return h === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(h);
+  }
+  return false;
+}
+
+/**
+ * Says on stderr, in one line, that an API reachable beyond this machine answers anyone: the
+ * captured traffic (headers, bodies) is then readable by whoever reaches the port.
+ */
+export function warnIfExposed(command: string, listen: string, host: string, token: string | undefined): void {
+  if (token !== undefined || isLoopback(host)) return;
+  console.error(
+    `wisp ${command}: WARNING: the API listens on ${listen}, beyond loopback, without a token: anyone who can reach it can query the captured traffic; pass --token-file FILE (or --listen 127.0.0.1:PORT)`,
+  );
 }
 
 /** Reads a bearer token from a file; an empty file is an error, not "no auth". */
@@ -85,6 +108,7 @@ export async function startEngine(opts: { listen: string; token?: string; budget
     agent.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
+  warnIfExposed('engine', opts.listen, host, opts.token);
   return {
     agent,
     app,

@@ -6,7 +6,10 @@ import { createAgg } from '../exec/aggregates.js';
 import { DDSketch, quantileValues } from '../exec/sketch.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { registryEntries } from '../registry.js';
+import { Store } from '../../store/store.js';
+import { LINE_BYTES, runPartial } from './engine.js';
 import { LookupMetadata, METADATA_FNS } from './lookup.js';
+import { Merger } from './merge.js';
 import { decodePartial, encodePartial } from './partials.js';
 import { engineMayMatch, splitProgram } from './split.js';
 import { checkPartialRequest } from './validate.js';
@@ -122,4 +125,55 @@ test('every px metadata lookup function is one the broker can route and answer',
   const md = new LookupMetadata();
   for (const fn of METADATA_FNS.keys()) md.add(fn, { k: fn === 'upid_to_pid' ? 42 : `${fn}-answer` });
   for (const [fn, f] of METADATA_FNS) assert.equal(f(md, 'k'), fn === 'upid_to_pid' ? 42 : `${fn}-answer`, fn);
+});
+
+/** 300 rows of 40 kB (as requests with big headers), one of them 3 MiB, as a rows fragment. */
+function wideRows(): { store: Store; req: ReturnType<typeof checkPartialRequest> } {
+  const store = new Store();
+  store.create({ name: 'wide', fields: [{ name: 'time_', type: 'TIME64NS' }, { name: 's', type: 'STRING' }] });
+  store.append(
+    'wide',
+    Array.from({ length: 300 }, (_, i) => ({ time_: BigInt(i), s: String.fromCharCode(97 + (i % 26)).repeat(i === 7 ? 3 << 20 : 40_000) })),
+  );
+  const plan = { kind: 'source', table: 'wide', columns: ['s'], startNs: null, endNs: null };
+  return { store, req: checkPartialRequest({ nowNs: '0', fragments: [{ id: '0', plan, lookups: [] }] }, store) };
+}
+
+test('engines cut answer lines at about LINE_BYTES however wide the rows; a row wider than that travels alone', async () => {
+  const { store, req } = wideRows();
+  const lines = [];
+  for await (const l of runPartial(req, store, { metadata: new LookupMetadata(), signal: new AbortController().signal, maxRows: 1_000_000 })) lines.push(l);
+  const rows = lines.filter((l) => l.t === 'rows');
+  assert.equal(
+    rows.reduce((a, l) => a + l.n, 0),
+    300,
+  );
+  for (const l of rows) {
+    const bytes = JSON.stringify(l).length;
+    if (l.n === 1 && l.data[0]![0] === 'h'.repeat(3 << 20)) continue;
+    assert.ok(bytes <= LINE_BYTES + 40_100, `a line of ${l.n} rows is ${bytes} bytes`);
+  }
+  assert.ok(rows.some((l) => l.n === 1 && String(l.data[0]![0]).length === 3 << 20), 'the wide row on a line of its own');
+  assert.ok(rows.length >= 300 / 26, `${rows.length} lines`);
+});
+
+test('a rows fragment stops at its byte bound on the engine, and the broker keeps no more than its own', async () => {
+  const { store, req } = wideRows();
+  const lines = [];
+  for await (const l of runPartial(req, store, { metadata: new LookupMetadata(), signal: new AbortController().signal, maxRows: 1_000_000, maxBytes: 2 << 20 })) lines.push(l);
+  const rows = lines.filter((l) => l.t === 'rows');
+  const sentBytes = rows.reduce((a, l) => a + JSON.stringify(l.data).length, 0);
+  // The bound is checked per line: at most one line (about LINE_BYTES, or the one wide row) over.
+  assert.ok(sentBytes > 2 << 20 && sentBytes < (2 << 20) + (3 << 20) + LINE_BYTES, `${sentBytes} bytes sent`);
+  const end = lines.at(-1)!;
+  assert.ok(end.t === 'end' && end.warnings.some((w) => w.code === 'RESULT_TRUNCATED' && /2097152 bytes/.test(w.message)), JSON.stringify(end));
+
+  const dist = split("import px\ndf = px.DataFrame(table='http_events')\npx.display(df[['req_path']])");
+  const merger = new Merger(dist, 0n, 1_000_000, 1 << 20);
+  const id = dist.fragments[0]!.id;
+  for (let i = 0; i < 10; i++) merger.accept({ t: 'rows', fragment: id, n: 100, data: [Array.from({ length: 100 }, () => 'p'.repeat(10_000))] });
+  let kept = 0;
+  for (const b of merger.source().get(`__fragment_${id}`)!.scan(0n, 0n)) kept += b.rows;
+  assert.equal(kept, Math.floor((1 << 20) / 10_002));
+  assert.deepEqual(merger.truncatedFragments(), [id]);
 });

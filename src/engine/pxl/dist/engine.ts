@@ -1,5 +1,6 @@
 import type { MetadataView } from '../../meta/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
+import { DEFAULT_MAX_BYTES } from '../exec/execute.js';
 import { groupStates, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
 import { liveRows } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
@@ -7,7 +8,7 @@ import { encodeVec } from './columns.js';
 import { answerLookups } from './lookup.js';
 import { encodePartial } from './partials.js';
 import type { CheckedFragment, CheckedRequest } from './validate.js';
-import type { PartialLine } from './wire.js';
+import type { PartialLine, WireCell } from './wire.js';
 
 /**
  * The engine's half of a distributed query: runs checked fragments over the local store and
@@ -22,13 +23,57 @@ export interface FragmentContext {
   readonly signal: AbortSignal;
   /** Rows per rows-fragment; more are cut off with a warning. */
   readonly maxRows: number;
+  /** About how many bytes of rows a rows-fragment sends (default: the query result cap); then cut off with a warning. */
+  readonly maxBytes?: number;
   /** Aggregates grouped by the operators only, never the fused loop: the reference tests compare the loop with. */
   readonly unfused?: boolean;
 }
 
 /** Groups or rows per NDJSON line: big enough to amortise JSON, small enough to stream. */
 const LINE_ROWS = 4096;
+/**
+ * About how many bytes a line may carry: wide rows (64 KiB of headers each) would otherwise make
+ * lines of hundreds of MiB, which the broker refuses past its line cap. One row always fits.
+ */
+export const LINE_BYTES = 1 << 20;
 const SLICE_MS = 20;
+
+/** A cheap estimate of a value's JSON size (escapes aside): enough to size lines. */
+function jsonBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length + 3;
+  if (Array.isArray(v)) {
+    let n = 2;
+    for (const x of v) n += jsonBytes(x) + 1;
+    return n;
+  }
+  if (typeof v === 'object' && v !== null) {
+    let n = 2;
+    for (const k in v) n += k.length + 4 + jsonBytes((v as Record<string, unknown>)[k]);
+    return n;
+  }
+  return 12;
+}
+
+/**
+ * Cuts `m` rows of column-major cells into runs of about LINE_BYTES: yields each run's row
+ * count, columns (the arrays themselves when one run holds them all) and estimated bytes.
+ */
+function* byBytes(columns: readonly (readonly unknown[])[], m: number): Generator<[number, unknown[][], number]> {
+  let start = 0;
+  let bytes = 0;
+  const run = (a: number, b: number): [number, unknown[][], number] => [b - a, columns.map((c) => (a === 0 && b === m ? (c as unknown[]) : c.slice(a, b))), bytes];
+  for (let k = 0; k < m; k++) {
+    let row = 0;
+    for (const c of columns) row += jsonBytes(c[k]) + 1;
+    if (k > start && bytes + row > LINE_BYTES) {
+      yield run(start, k);
+      start = k;
+      bytes = 0;
+    }
+    bytes += row;
+  }
+  if (start < m) yield run(start, m);
+}
 
 function sourceOf(p: LogicalPlan): Extract<LogicalPlan, { kind: 'source' }> {
   let q = p;
@@ -73,7 +118,7 @@ export async function* runPartial(req: CheckedRequest, source: TableSource, ctx:
     for (const f of req.fragments) {
       const lookups = new Map<string, Map<string, string | number>>();
       if (f.plan.kind === 'agg') yield* partialAgg(f, f.plan, rt, lookups);
-      else yield* rows(f, rt, ctx.maxRows, warnings, lookups);
+      else yield* rows(f, rt, ctx.maxRows, ctx.maxBytes ?? DEFAULT_MAX_BYTES, warnings, lookups);
       for (const [fn, table] of lookups) yield { t: 'lookup', fn, values: Object.fromEntries(table) };
     }
     yield { t: 'end', stats: { ...stats, executeMs: performance.now() - started }, warnings };
@@ -101,25 +146,33 @@ class LookupValues {
   }
 }
 
-async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, maxBytes: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
   const schema = f.plan.schema;
   const wanted = new LookupValues(f);
   let sent = 0;
+  let bytes = 0;
+  // Rows of a fragment travel whole to the broker, which keeps them: bounded in count and in
+  // bytes (wide rows, 64 KiB of headers each, would otherwise make 100 000 rows gigabytes).
+  const full = (): boolean => sent >= maxRows || bytes >= maxBytes;
   for await (const ch of physical(f.plan, rt)) {
     const live = liveRows(ch);
-    for (let o = 0; o < live && sent < maxRows; o += LINE_ROWS) {
+    for (let o = 0; o < live && !full(); o += LINE_ROWS) {
       const m = Math.min(LINE_ROWS, live - o, maxRows - sent);
       const sel = ch.sel ? ch.sel.subarray(o, o + m) : Int32Array.from({ length: m }, (_, k) => o + k);
       const data = schema.map((c, j) => encodeVec(ch.cols[j]!, c.type, sel, m, rt.timeBase));
-      if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, data[j]!));
-      sent += m;
-      yield { t: 'rows', fragment: f.id, n: m, data };
+      for (const [n, part, size] of byBytes(data, m)) {
+        if (full()) break;
+        if (wanted.active) schema.forEach((c, j) => wanted.add(c.name, part[j]!));
+        sent += n;
+        bytes += size;
+        yield { t: 'rows', fragment: f.id, n, data: part as WireCell[][] };
+      }
     }
-    if (sent >= maxRows) {
+    if (full()) {
       warnings.push({
         severity: 'warning',
         code: 'RESULT_TRUNCATED',
-        message: `fragment ${f.id} was cut off at ${maxRows} rows on this engine`,
+        message: `fragment ${f.id} was cut off at ${sent} rows on this engine (limits: ${maxRows} rows, ${maxBytes} bytes)`,
         hints: ['aggregate, filter or head() the data frame before px.display'],
       });
       break;
@@ -145,7 +198,9 @@ async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind
         for (let k = 0; k < m; k++) out[k] = encodePartial(plan.aggs[a]!.fn, argTypes[a]!, s.partial(o + k), rt.timeBase);
         return out;
       });
-      yield { t: 'groups', fragment: f.id, n: m, keys: keyCells, partials };
+      for (const [n, part] of byBytes([...keyCells, ...partials], m)) {
+        yield { t: 'groups', fragment: f.id, n, keys: part.slice(0, keyCells.length) as WireCell[][], partials: part.slice(keyCells.length) };
+      }
       await rt.tick();
     }
     wanted.answer(rt.metadata, lookups);

@@ -31,6 +31,14 @@ function shapeError(fragment: string, what: string): Error {
   return new Error(`malformed answer for fragment ${fragment}: ${what}`);
 }
 
+/** Key column types and aggregate argument types of a partial aggregate: what its lines carry. */
+export function aggShape(plan: Extract<LogicalPlan, { kind: 'agg' }>): { keyTypes: DataType[]; argTypes: DataType[] } {
+  return {
+    keyTypes: plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type),
+    argTypes: plan.aggs.map((a) => a.args[0]?.type ?? 'INT64'),
+  };
+}
+
 /** Merges partial aggregate states by group key. */
 class PartialAccumulator implements Accumulator {
   private readonly keyer: GroupKeyer;
@@ -43,9 +51,8 @@ class PartialAccumulator implements Accumulator {
     private readonly plan: Extract<LogicalPlan, { kind: 'agg' }>,
     private readonly base: bigint,
   ) {
-    this.keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);
+    ({ keyTypes: this.keyTypes, argTypes: this.argTypes } = aggShape(plan));
     this.keyer = new GroupKeyer(this.keyTypes);
-    this.argTypes = plan.aggs.map((a) => a.args[0]?.type ?? 'INT64');
     this.states = plan.aggs.map((a, i) => createAgg(a.fn, this.argTypes[i]!, a.type));
   }
 
@@ -86,15 +93,17 @@ class PartialAccumulator implements Accumulator {
   }
 }
 
-/** Collects leaf rows, up to a bound. */
+/** Collects leaf rows, up to a bound in rows and one in bytes (of the engines' cells). */
 class RowsAccumulator implements Accumulator {
   private readonly batches: ColumnBatch[] = [];
   rows = 0;
+  bytes = 0;
   truncated = false;
 
   constructor(
     private readonly f: Fragment,
     private readonly maxRows: number,
+    private readonly maxBytes: number,
     private readonly base: bigint,
   ) {}
 
@@ -104,16 +113,24 @@ class RowsAccumulator implements Accumulator {
     if (!Array.isArray(line.data) || line.data.length !== schema.length || line.data.some((c) => !Array.isArray(c) || c.length !== line.n)) {
       throw shapeError(this.f.id, `expected ${schema.length} columns of ${line.n} values`);
     }
-    const room = this.maxRows - this.rows;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
+    let m = Math.min(Math.max(0, this.maxRows - this.rows), line.n);
+    // Rows whose cells fit what is left of the byte bound (strings by length, the rest 8 bytes).
+    let bytes = 0;
+    for (let k = 0; k < m; k++) {
+      let row = 0;
+      for (const col of line.data) row += typeof col[k] === 'string' ? (col[k] as string).length + 2 : 8;
+      if (this.bytes + bytes + row > this.maxBytes) {
+        m = k;
+        break;
+      }
+      bytes += row;
     }
-    const m = Math.min(room, line.n);
     if (m < line.n) this.truncated = true;
+    if (m === 0) return;
     const cols = schema.map((c, j) => decodeCells(m < line.n ? line.data[j]!.slice(0, m) : line.data[j]!, c.type, this.base));
     this.batches.push(batchOf(schema, cols, m, this.base));
     this.rows += m;
+    this.bytes += bytes;
   }
 
   batch(): ColumnBatch | null {
@@ -133,15 +150,16 @@ export class Merger {
 
   /**
    * `base` is the TIME64NS origin of the broker's columns (the query's start: offsets within
-   * ±104 days of it are exact); `maxRows` bounds the rows kept per rows-fragment.
+   * ±104 days of it are exact); `maxRows` and `maxBytes` bound the rows kept per rows-fragment.
    */
   constructor(
     private readonly dist: DistributedProgram,
     private readonly base: bigint,
     maxRows: number,
+    maxBytes: number,
   ) {
     for (const f of dist.fragments) {
-      this.acc.set(f.id, f.plan.kind === 'agg' ? new PartialAccumulator(f, f.plan, base) : new RowsAccumulator(f, maxRows, base));
+      this.acc.set(f.id, f.plan.kind === 'agg' ? new PartialAccumulator(f, f.plan, base) : new RowsAccumulator(f, maxRows, maxBytes, base));
     }
   }
 
