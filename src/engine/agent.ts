@@ -1,4 +1,4 @@
-import type { NativeBatch, NativeHttpOptions } from './capture/addon.js';
+import type { NativeBatch, NativeHttpOptions, NativeProc } from './capture/addon.js';
 import { Tracer, type TracerOptions } from './capture/tracer.js';
 import { httpColumns, httpRows } from './http/batch.js';
 import { LossLog, type Missing } from './http/loss.js';
@@ -54,7 +54,7 @@ export class Agent {
     this.metadata = opts.metadata ? opts.metadata(this.processes) : new HostMetadata({ processes: this.processes });
     this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
     this.tracer = tracer;
-    tracer.onBatches((batches) => this.ingest(batches));
+    tracer.onBatches((batches, procs) => this.ingest(batches, procs));
     this.lossTimer = setInterval(() => this.countMissing(), 1000).unref();
   }
 
@@ -79,7 +79,8 @@ export class Agent {
     this.listeners.push(cb);
   }
 
-  private ingest(batches: NativeBatch[]): void {
+  private ingest(batches: NativeBatch[], procs: NativeProc[]): void {
+    for (const p of procs) this.processes.remember(p.pid, BigInt(p.startTicks), p);
     for (const b of batches) {
       const columns = httpColumns(b, this.processes);
       try {

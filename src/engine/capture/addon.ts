@@ -61,6 +61,15 @@ export type NativeStringColumn =
   | 'remote_addr' | 'local_addr' | 'req_headers' | 'req_method' | 'req_path' | 'req_body' | 'resp_headers'
   | 'resp_message' | 'resp_body';
 
+/** A process as /proc described it when its first connection opened (raw file text). */
+export interface NativeProc {
+  readonly pid: number;
+  readonly startTicks: number;
+  readonly comm: string;
+  readonly cmdline: string;
+  readonly cgroup: string;
+}
+
 /** The stitcher's counters (wisp_http.h `struct wisp_http_counters`), by reason. */
 export interface HttpCounters {
   readonly records: number;
@@ -145,7 +154,7 @@ export interface CtlCall {
 export interface CaptureAddon {
   open(opts: AddonOpenOptions): TracerHandle;
   drain(h: TracerHandle): Buffer | null;
-  take(h: TracerHandle): NativeBatch[];
+  take(h: TracerHandle): { batches: NativeBatch[]; procs: NativeProc[] };
   stop(h: TracerHandle): void;
   stats(h: TracerHandle): AddonStats;
   ids(h: TracerHandle): { programs: number[]; links: number[] };

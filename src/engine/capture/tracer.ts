@@ -6,7 +6,7 @@
  * native code and this hands over `http_events` column batches. Raw mode (`raw: true`, for the
  * kernel tests and the dump tool): ring records decoded into `CaptureEvent`s.
  */
-import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type TracerHandle } from './addon.js';
+import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type NativeProc, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
 import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
 import type { CaptureEvent, CaptureRecord, CaptureStats } from './types.js';
@@ -82,8 +82,11 @@ export type EventsListener = (events: CaptureEvent[]) => void;
 /** Receives every record of one drained batch, shed markers included, in ring-buffer order (raw mode). */
 export type RecordsListener = (records: CaptureRecord[]) => void;
 
-/** Receives the column batches finished since the last take (stitched mode). */
-export type BatchesListener = (batches: NativeBatch[]) => void;
+/**
+ * Receives the column batches finished since the last take, and the processes first seen
+ * since, as /proc described them then (stitched mode).
+ */
+export type BatchesListener = (batches: NativeBatch[], procs: NativeProc[]) => void;
 
 /** Counters of a tracer: CaptureStats, plus the stitcher's in stitched mode. */
 export interface TracerStats extends CaptureStats {
@@ -232,8 +235,8 @@ export class Tracer {
   drain(): void {
     if (!this.#raw) {
       if (this.#handle === undefined) return;
-      const batches = this.#addon.take(this.#handle);
-      if (batches.length > 0) for (const cb of this.#batchListeners) cb(batches);
+      const { batches, procs } = this.#addon.take(this.#handle);
+      if (batches.length > 0 || procs.length > 0) for (const cb of this.#batchListeners) cb(batches, procs);
       return;
     }
     for (;;) {

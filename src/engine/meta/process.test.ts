@@ -109,3 +109,21 @@ test('host metadata view: process keys filled, Kubernetes keys empty', () => {
   assert.equal(view.upidToPid('not-a-upid'), 0);
   assert.equal(new HostMetadata().upidToHostname(upid).length > 0, true);
 });
+
+test('remembered /proc files stand in for a process that is gone, and never for another one', () => {
+  const root = mkdtempSync(join(tmpdir(), 'wisp-proc-'));
+  try {
+    const m = new ProcessMetadata({ procRoot: root, revalidateMs: 0 });
+    const cid = 'c'.repeat(64);
+    m.remember(21, 77n, { comm: 'curl\n', cmdline: 'curl\0-s\0http://x/\0', cgroup: `0::/kubepods/besteffort/pod1/${cid}\n` });
+    assert.deepEqual(m.lookup(21), { pid: 21, comm: 'curl', cmdline: 'curl -s http://x/', containerId: cid, startTicks: 77n }, 'the process is gone from procRoot');
+    m.remember(22, 5n, { comm: '', cmdline: '', cgroup: '' });
+    assert.equal(m.lookup(22).comm, '', 'empty files say nothing');
+    m.remember(21, 77n, { comm: 'other\n', cmdline: '', cgroup: '' });
+    assert.equal(m.lookup(21).comm, 'curl', 'the same process already known wins');
+    m.remember(21, 78n, { comm: 'next\n', cmdline: '', cgroup: '' });
+    assert.equal(m.lookup(21).comm, 'next', 'a new process on the pid replaces the old one');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

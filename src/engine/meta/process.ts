@@ -89,21 +89,30 @@ export class ProcessMetadata {
     if (hit && now - hit.checkedAtMs < this.revalidateMs) return hit.info;
     const startTicks = this.readStartTicks(pid);
     if (startTicks === undefined) return hit?.info ?? emptyInfo(pid);
-    let info: ProcessInfo;
-    if (hit && hit.info.startTicks === startTicks) info = hit.info;
-    else {
-      info = {
-        pid,
-        comm: this.read(pid, 'comm').replace(/\n$/, ''),
-        cmdline: this.read(pid, 'cmdline').replace(/\0+$/, '').split('\0').join(' '),
-        containerId: parseContainerId(this.read(pid, 'cgroup')),
-        startTicks,
-      };
-    }
+    const info = hit && hit.info.startTicks === startTicks
+      ? hit.info
+      : processInfo(pid, startTicks, { comm: this.read(pid, 'comm'), cmdline: this.read(pid, 'cmdline'), cgroup: this.read(pid, 'cgroup') });
+    this.keep(pid, info, now);
+    return info;
+  }
+
+  /**
+   * What /proc said of a process earlier (`files` as read then), kept as if looked up now: the
+   * capture reads a process's files as its first connection opens, so a client that exits
+   * before its rows are stored still gets its command line and container. An entry of the same
+   * process (same start time) already cached wins; files that were all empty say nothing.
+   */
+  remember(pid: number, startTicks: bigint, files: ProcFiles): void {
+    if (files.comm === '' && files.cmdline === '' && files.cgroup === '') return;
+    const hit = this.cache.get(pid);
+    if (hit && hit.info.startTicks === startTicks) return;
+    this.keep(pid, processInfo(pid, startTicks, files), Date.now());
+  }
+
+  private keep(pid: number, info: ProcessInfo, now: number): void {
     this.cache.delete(pid);
     this.cache.set(pid, { info, checkedAtMs: now });
     if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    return info;
   }
 
   /** Number of cached processes. */
@@ -124,6 +133,23 @@ export class ProcessMetadata {
       return '';
     }
   }
+}
+
+/** The text of a process's /proc files (comm, cmdline, cgroup), '' when unreadable. */
+export interface ProcFiles {
+  readonly comm: string;
+  readonly cmdline: string;
+  readonly cgroup: string;
+}
+
+function processInfo(pid: number, startTicks: bigint, files: ProcFiles): ProcessInfo {
+  return {
+    pid,
+    comm: files.comm.replace(/\n$/, ''),
+    cmdline: files.cmdline.replace(/\0+$/, '').split('\0').join(' '),
+    containerId: parseContainerId(files.cgroup),
+    startTicks,
+  };
 }
 
 function emptyInfo(pid: number): ProcessInfo {

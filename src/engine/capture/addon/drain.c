@@ -3,13 +3,23 @@
 #include "drain.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
+
+/* What is read of a process's files at most; longer command lines are cut there. */
+#define CMDLINE_MAX 4096
+#define CGROUP_MAX 8192
+/* Processes waiting for JS at most; beyond, the oldest wait no longer (JS then reads /proc itself). */
+#define PROCS_MAX 4096
 
 /* Records per consume round: bounds how long one round holds the stitcher before publishing. */
 #define ROUND_RECORDS 8192
@@ -64,6 +74,78 @@ void drain_ctl(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted
 
 	if (d->ctl)
 		ctl_write(d->ctl, conn_id, skip_to, muted);
+}
+
+void proc_info_free(struct proc_info *p)
+{
+	while (p) {
+		struct proc_info *next = p->next;
+
+		free(p->comm);
+		free(p->cmdline);
+		free(p->cgroup);
+		free(p);
+		p = next;
+	}
+}
+
+/* The whole of a small /proc file, up to `max` bytes (NULL when it cannot be read). */
+static char *read_small(uint32_t pid, const char *file, size_t max, size_t *len)
+{
+	char path[64];
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/%s", pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(max);
+	if (!buf) {
+		close(fd);
+		return NULL;
+	}
+	while (got < max && (n = read(fd, buf + got, max - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+void drain_proc(void *ctx, uint32_t pid, uint64_t start_boottime_ns)
+{
+	struct drain *d = ctx;
+	uint64_t *slot = d->seen[(pid * 2654435761u ^ (uint32_t)(start_boottime_ns >> 7)) % PROC_SEEN_SLOTS];
+	struct proc_info *p, *old = NULL;
+
+	if (slot[0] == pid && slot[1] == start_boottime_ns)
+		return;
+	slot[0] = pid;
+	slot[1] = start_boottime_ns;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->pid = pid;
+	p->start_boottime_ns = start_boottime_ns;
+	p->comm = read_small(pid, "comm", 64, &p->comm_len);
+	p->cmdline = read_small(pid, "cmdline", CMDLINE_MAX, &p->cmdline_len);
+	p->cgroup = read_small(pid, "cgroup", CGROUP_MAX, &p->cgroup_len);
+	pthread_mutex_lock(&d->lock);
+	if (d->procs_tail)
+		d->procs_tail->next = p;
+	else
+		d->procs = p;
+	d->procs_tail = p;
+	if (++d->nprocs > PROCS_MAX) {
+		old = d->procs;
+		d->procs = old->next;
+		old->next = NULL;
+		d->nprocs--;
+	}
+	pthread_mutex_unlock(&d->lock);
+	proc_info_free(old);
 }
 
 static void publish(struct drain *d)
@@ -190,7 +272,7 @@ void drain_stop(struct drain *d)
 	publish(d);
 }
 
-struct wisp_batch *drain_take(struct drain *d)
+struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs)
 {
 	struct wisp_batch *b;
 
@@ -198,6 +280,9 @@ struct wisp_batch *drain_take(struct drain *d)
 	b = d->ready;
 	d->ready = d->ready_tail = NULL;
 	d->ready_rows = 0;
+	*procs = d->procs;
+	d->procs = d->procs_tail = NULL;
+	d->nprocs = 0;
 	pthread_mutex_unlock(&d->lock);
 	return b;
 }

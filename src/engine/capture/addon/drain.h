@@ -18,6 +18,27 @@
 struct ring_buffer;
 struct wisp_conn_ctl;
 
+/*
+ * What /proc said of a process when its first connection was seen, for JS to keep: a client
+ * that exits before its rows are taken still gets its command line and container.
+ */
+struct proc_info {
+	uint32_t pid;
+	uint64_t start_boottime_ns;
+	char *comm;                 /* /proc/PID/comm */
+	size_t comm_len;
+	char *cmdline;              /* /proc/PID/cmdline, NUL-separated arguments */
+	size_t cmdline_len;
+	char *cgroup;               /* /proc/PID/cgroup */
+	size_t cgroup_len;
+	struct proc_info *next;
+};
+
+void proc_info_free(struct proc_info *p);
+
+/* Processes already read, by (pid, start time), so each is read once. */
+#define PROC_SEEN_SLOTS 4096
+
 struct drain_stats {
 	uint64_t loops;        /* consume rounds */
 	uint64_t stalls;       /* rounds skipped because JS had not taken the ready rows */
@@ -42,10 +63,18 @@ struct drain {
 	uint64_t ready_rows;
 	struct wisp_http_counters counters;
 	struct drain_stats stats;
+	struct proc_info *procs;    /* read since the last take */
+	struct proc_info *procs_tail;
+	uint32_t nprocs;
+	/* The drain thread's alone: */
+	uint64_t seen[PROC_SEEN_SLOTS][2];
 };
 
 /* The ring callback: feeds one record to the stitcher. */
 int drain_record(void *ctx, void *data, size_t size);
+
+/* The stitcher's hook for opened connections: reads a process's /proc files once per process. */
+void drain_proc(void *ctx, uint32_t pid, uint64_t start_boottime_ns);
 
 /* The conn_ctl writer the stitcher calls (see bpf/socket_trace.h). */
 void drain_ctl(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted);
@@ -59,8 +88,8 @@ int drain_start(struct drain *d);
  */
 void drain_stop(struct drain *d);
 
-/* The batches ready for JS (a chain, or NULL); the caller owns them. */
-struct wisp_batch *drain_take(struct drain *d);
+/* The batches ready for JS (a chain, or NULL) and the processes read since; the caller owns them. */
+struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs);
 
 /* A copy of the counters and the drain's own stats. */
 void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct drain_stats *s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Options in, column batches and counters out; see js.h. */
 #include "js.h"
+#include "drain.h"
 #include "../../http/native/redact.h"
 
 #include <stdio.h>
@@ -345,6 +346,29 @@ napi_value js_batches(napi_env env, struct wisp_batch *chain)
 			napi_throw_error(env, NULL, "wisp capture: allocating a column batch failed");
 			return NULL;
 		}
+		napi_set_element(env, arr, i++, o);
+	}
+	return arr;
+}
+
+napi_value js_procs(napi_env env, const struct proc_info *p)
+{
+	napi_value arr, o, v;
+	uint32_t i = 0;
+
+	napi_create_array(env, &arr);
+	for (; p; p = p->next) {
+		napi_create_object(env, &o);
+		napi_create_uint32(env, p->pid, &v);
+		napi_set_named_property(env, o, "pid", v);
+		napi_create_double(env, (double)(p->start_boottime_ns / NS_PER_TICK), &v);
+		napi_set_named_property(env, o, "startTicks", v);
+		napi_create_string_utf8(env, p->comm ? p->comm : "", p->comm ? p->comm_len : 0, &v);
+		napi_set_named_property(env, o, "comm", v);
+		napi_create_string_utf8(env, p->cmdline ? p->cmdline : "", p->cmdline ? p->cmdline_len : 0, &v);
+		napi_set_named_property(env, o, "cmdline", v);
+		napi_create_string_utf8(env, p->cgroup ? p->cgroup : "", p->cgroup ? p->cgroup_len : 0, &v);
+		napi_set_named_property(env, o, "cgroup", v);
 		napi_set_element(env, arr, i++, o);
 	}
 	return arr;

@@ -33,6 +33,11 @@ void js_options_free(struct js_options *o);
  */
 napi_value js_batches(napi_env env, struct wisp_batch *chain);
 
+struct proc_info;
+
+/* The processes of a list as a JS array of { pid, startTicks, comm, cmdline, cgroup } (raw file text). */
+napi_value js_procs(napi_env env, const struct proc_info *p);
+
 /* The counters as a JS object of numbers named as in src/engine/http/batch.ts. */
 napi_value js_counters(napi_env env, const struct wisp_http_counters *c);
 

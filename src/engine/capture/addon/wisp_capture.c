@@ -117,7 +117,12 @@ static void tracer_destroy(struct tracer *t)
 	t->skel = NULL;
 	free(t->batch);
 	t->batch = NULL;
-	wisp_batch_free(drain_take(&t->drain));
+	{
+		struct proc_info *procs = NULL;
+
+		wisp_batch_free(drain_take(&t->drain, &procs));
+		proc_info_free(procs);
+	}
 	wisp_stitcher_free(t->drain.st);
 	t->drain.st = NULL;
 }
@@ -314,6 +319,7 @@ static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 		return -1;
 	}
 	t->drain.rb = t->rb;
+	wisp_stitcher_on_process(t->drain.st, drain_proc, &t->drain);
 	err = drain_start(&t->drain);
 	if (err) {
 		throw_step(env, "starting the drain thread", err, NULL);
@@ -597,12 +603,17 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	return out;
 }
 
-/* take(handle) -> column batches finished since the last take (stitched mode). */
+/*
+ * take(handle) -> { batches, procs }: the column batches finished since the last take, and the
+ * processes first seen since, as /proc described them then (stitched mode).
+ */
 static napi_value js_take(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1];
+	napi_value argv[1], out, batches, procs;
 	struct tracer *t = get_tracer(env, info, argv, &argc);
+	struct proc_info *seen = NULL;
+	struct wisp_batch *b;
 
 	if (!t)
 		return NULL;
@@ -610,7 +621,16 @@ static napi_value js_take(napi_env env, napi_callback_info info)
 		napi_throw_error(env, NULL, "wisp capture: take() is for stitched mode; a raw tracer hands records to drain()");
 		return NULL;
 	}
-	return js_batches(env, drain_take(&t->drain));
+	b = drain_take(&t->drain, &seen);
+	procs = js_procs(env, seen);
+	proc_info_free(seen);
+	batches = js_batches(env, b);
+	if (!batches)
+		return NULL;
+	napi_create_object(env, &out);
+	napi_set_named_property(env, out, "batches", batches);
+	napi_set_named_property(env, out, "procs", procs);
+	return out;
 }
 
 /*

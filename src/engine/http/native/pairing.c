@@ -99,6 +99,8 @@ struct wisp_stitcher {
 	struct h1_heads *heads;
 	wisp_ctl_fn ctl;
 	void *ctl_ctx;
+	wisp_proc_fn proc;
+	void *proc_ctx;
 	struct conn **buckets;
 	uint32_t mask;
 	struct conn *lru_head;
@@ -797,6 +799,8 @@ static void on_open(struct wisp_stitcher *s, const struct wisp_open_event *ev, u
 	c->has_open = 1;
 	if (c->role == 0)
 		c->role = ev->role;
+	if (s->proc)
+		s->proc(s->proc_ctx, ev->hdr.tgid, ev->start_boottime_ns);
 	c->local_port = ev->local_port;
 	c->remote_port = ev->remote_port;
 	c->local_len = format_addr(c->local_addr, ev->local_addr, ev->family == 10);
@@ -1042,6 +1046,12 @@ struct wisp_stitcher *wisp_stitcher_new(const struct wisp_http_options *o, wisp_
 		return NULL;
 	}
 	return s;
+}
+
+void wisp_stitcher_on_process(struct wisp_stitcher *s, wisp_proc_fn fn, void *ctx)
+{
+	s->proc = fn;
+	s->proc_ctx = ctx;
 }
 
 void wisp_stitcher_free(struct wisp_stitcher *s)

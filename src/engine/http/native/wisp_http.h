@@ -161,11 +161,21 @@ void wisp_batch_free(struct wisp_batch *b);
 /* Asks the kernel, through the addon, to stop copying bytes (see bpf/socket_trace.h conn_ctl). */
 typedef void (*wisp_ctl_fn)(void *ctx, uint64_t conn_id, const uint64_t skip_to[2], int muted);
 
+/*
+ * A connection opened (the kernel saw its accept or connect): whoever keeps process metadata
+ * can read the process now, while it still runs. Connections found mid-stream belong to
+ * processes that were running before capture began, which are read when their rows are stored.
+ */
+typedef void (*wisp_proc_fn)(void *ctx, uint32_t pid, uint64_t start_boottime_ns);
+
 struct wisp_stitcher;
 
 /* NULL on allocation failure. `ctl` may be NULL (nothing to tell a kernel). */
 struct wisp_stitcher *wisp_stitcher_new(const struct wisp_http_options *o, wisp_ctl_fn ctl, void *ctl_ctx);
 void wisp_stitcher_free(struct wisp_stitcher *s);
+
+/* Calls `fn` with each opened connection's process (NULL: nobody). */
+void wisp_stitcher_on_process(struct wisp_stitcher *s, wisp_proc_fn fn, void *ctx);
 
 /*
  * Consumes one ring record (bytes as bpf/socket_trace.h lays them out). `clock_offset_ns` turns
