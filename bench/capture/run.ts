@@ -2,17 +2,17 @@
  * bench/capture: what capture costs and how much of the traffic it sees, against nginx (Debian,
  * one worker) and a Node http server on loopback, with and without the engine, in one run.
  *
- * Per target:
- *   1. saturation, `--rounds` times alternating without and with the engine (wrk, 32
- *      connections): requests/s both ways and the loss; while saturated, GET /healthz is
- *      timed every 20 ms (p99);
+ * Per target, `--rounds` rounds, each with a fresh engine:
+ *   1. saturation without the engine, then with it (wrk, 32 connections): requests/s both ways
+ *      and the loss; while saturated, GET /healthz is timed every 20 ms (p99);
  *   2. wrk paced at ~10k req/s with the engine: engine CPU (user+sys, /proc) and BPF run time
  *      (kernel.bpf_stats_enabled, the engine's own programs) per captured request, rows/s, the
- *      fraction captured, drops by reason;
+ *      fraction captured;
  *   3. paced at ~10k req/s again with a probe: a request with a unique path every 100 ms, timed
  *      from its response to the moment a query finds its row (request → queryable, p99);
  *   4. paced at `--high` req/s (or as close as two cores allow): the fraction captured.
- * Medians over the rounds are printed; the engine's peak RSS (VmHWM) over the target is too.
+ * Medians over the rounds are printed (and each round's figures); drops by reason summed over
+ * the rounds; the engine's peak RSS (VmHWM), the highest of the rounds.
  * Captured requests are counted by the engine itself with a PxL query on the phase's path. The
  * server and wrk run in a cgroup of their own and the engine is scoped to it (--cgroup), so
  * other work on the machine is neither captured nor billed.
@@ -219,11 +219,6 @@ interface Round {
   rpsWithout: number;
   rpsWith: number;
   healthzP99: number;
-}
-
-interface Row {
-  target: string;
-  rounds: Round[];
   kernelUs: number;
   engineUs: number;
   rowsPerS: number;
@@ -232,57 +227,72 @@ interface Row {
   freshP99: number;
   rateHigh: number;
   capturedHigh: number;
+}
+
+interface Row {
+  target: string;
+  rounds: Round[];
   drops: Record<string, number>;
   rssMiB: number;
 }
 
-async function benchTarget(name: string, peer: Peer, file: string): Promise<Row> {
+/** One round: saturation without and with the engine, then the paced phases with it. */
+async function round(peer: Peer, file: string, r: number): Promise<{ round: Round; drops: Record<string, number>; rssMiB: number }> {
   const base = `http://127.0.0.1:${peer.port}`;
-  const out: Row = {
-    target: name, rounds: [], kernelUs: NaN, engineUs: NaN, rowsPerS: NaN, rate10k: NaN, captured10k: NaN, freshP99: NaN,
-    rateHigh: NaN, capturedHigh: NaN, drops: {}, rssMiB: 0,
-  };
+  const without = await wrk(`${base}/${file}`, 0, 32);
+  const engine = await startEngine();
+  try {
+    await settle(engine);
+    const load = wrk(`${base}/${file}`, 0, 32);
+    const health = await probe(`${engine.url}/healthz`, 20, load);
+    const saturated = await load;
+    await settle(engine);
+    // CPU is read after the engine has caught up, so it covers all the work of the phase.
+    const cpu0 = cpuSeconds(engine.child.pid!);
+    const bpf0 = await bpfRunNs(engine.child.pid!);
+    const paced = await wrk(`${base}/${file}?phase=10k-${r}`, 10_000, 20);
+    const n10k = await captured(engine, peer.port, `/${file}?phase=10k-${r}`);
+    const cpu1 = cpuSeconds(engine.child.pid!);
+    const bpf1 = await bpfRunNs(engine.child.pid!);
+
+    await settle(engine);
+    const load10k = wrk(`${base}/${file}?phase=fresh-${r}`, 10_000, 20);
+    const fresh = quantile(await freshness(engine, base, peer.port, load10k), 0.99);
+    await load10k;
+
+    await settle(engine);
+    const high = await wrk(`${base}/${file}?phase=high-${r}`, highRate, 50);
+    const nHigh = await captured(engine, peer.port, `/${file}?phase=high-${r}`);
+    return {
+      round: {
+        rpsWithout: without.rps,
+        rpsWith: saturated.rps,
+        healthzP99: quantile(health, 0.99),
+        engineUs: ((cpu1 - cpu0) * 1e6) / Math.max(1, n10k),
+        kernelUs: (bpf1 - bpf0) / 1e3 / Math.max(1, n10k),
+        rowsPerS: (n10k * (sides === 'both' ? 2 : 1)) / seconds,
+        rate10k: paced.rps,
+        // wrk does not count requests still in flight when it stops, so this can pass 100 %.
+        captured10k: n10k / Math.max(1, paced.requests),
+        freshP99: fresh,
+        rateHigh: high.rps,
+        capturedHigh: nHigh / Math.max(1, high.requests),
+      },
+      drops: await drops(engine),
+      rssMiB: peakRssMiB(engine.child.pid!),
+    };
+  } finally {
+    await stopEngine(engine);
+  }
+}
+
+async function benchTarget(name: string, peer: Peer, file: string): Promise<Row> {
+  const out: Row = { target: name, rounds: [], drops: {}, rssMiB: 0 };
   for (let r = 0; r < rounds; r++) {
-    const without = await wrk(`${base}/${file}`, 0, 32);
-    const engine = await startEngine();
-    try {
-      await settle(engine);
-      const load = wrk(`${base}/${file}`, 0, 32);
-      const health = await probe(`${engine.url}/healthz`, 20, load);
-      out.rounds.push({ rpsWithout: without.rps, rpsWith: (await load).rps, healthzP99: quantile(health, 0.99) });
-      if (r < rounds - 1) {
-        out.rssMiB = Math.max(out.rssMiB, peakRssMiB(engine.child.pid!));
-        continue;
-      }
-      await settle(engine);
-      // CPU is read after the engine has caught up, so it covers all the work of the phase.
-      const cpu0 = cpuSeconds(engine.child.pid!);
-      const bpf0 = await bpfRunNs(engine.child.pid!);
-      const paced = await wrk(`${base}/${file}?phase=10k`, 10_000, 20);
-      const n10k = await captured(engine, peer.port, `/${file}?phase=10k`);
-      const cpu1 = cpuSeconds(engine.child.pid!);
-      const bpf1 = await bpfRunNs(engine.child.pid!);
-      out.engineUs = ((cpu1 - cpu0) * 1e6) / Math.max(1, n10k);
-      out.kernelUs = (bpf1 - bpf0) / 1e3 / Math.max(1, n10k);
-      out.rowsPerS = (n10k * (sides === 'both' ? 2 : 1)) / seconds;
-      out.rate10k = paced.rps;
-      // wrk does not count requests still in flight when it stops, so this can pass 100 %.
-      out.captured10k = n10k / Math.max(1, paced.requests);
-
-      await settle(engine);
-      const load10k = wrk(`${base}/${file}?phase=fresh`, 10_000, 20);
-      out.freshP99 = quantile(await freshness(engine, base, peer.port, load10k), 0.99);
-      await load10k;
-
-      await settle(engine);
-      const high = await wrk(`${base}/${file}?phase=high`, highRate, 50);
-      out.rateHigh = high.rps;
-      out.capturedHigh = (await captured(engine, peer.port, `/${file}?phase=high`)) / Math.max(1, high.requests);
-      out.drops = await drops(engine);
-      out.rssMiB = Math.max(out.rssMiB, peakRssMiB(engine.child.pid!));
-    } finally {
-      await stopEngine(engine);
-    }
+    const { round: one, drops: d, rssMiB } = await round(peer, file, r);
+    out.rounds.push(one);
+    for (const [k, v] of Object.entries(d)) out.drops[k] = (out.drops[k] ?? 0) + v;
+    out.rssMiB = Math.max(out.rssMiB, rssMiB);
   }
   return out;
 }
@@ -316,21 +326,21 @@ s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
   console.log(`bench/capture — ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
-    `${seconds}s per phase, ${rounds} rounds, sides ${sides}`);
+    `${seconds}s per phase, medians of ${rounds} rounds, sides ${sides}`);
   console.log('| target | req/s without | req/s with | loss | kernel µs/req | engine µs/req | total µs/req | rows/s | paced ~10k: req/s, captured | request→queryable p99 | paced high: req/s, captured | drops | engine peak RSS | /healthz p99 saturated |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const without = median(r.rounds.map((x) => x.rpsWithout));
-    const withE = median(r.rounds.map((x) => x.rpsWith));
+    const m = (k: keyof Round): number => median(r.rounds.map((x) => x[k]));
+    const losses = r.rounds.map((x) => 1 - x.rpsWith / x.rpsWithout);
     console.log(
-      `| ${r.target} | ${without.toFixed(0)} | ${withE.toFixed(0)} | ${pct(1 - withE / without)} | ${f(r.kernelUs)} | ${f(r.engineUs)} | ` +
-        `${f(r.kernelUs + r.engineUs)} | ${r.rowsPerS.toFixed(0)} | ${r.rate10k.toFixed(0)}, ${pct(r.captured10k)} | ${f(r.freshP99, 0)} ms | ` +
-        `${r.rateHigh.toFixed(0)}, ${pct(r.capturedHigh)} | ${JSON.stringify(r.drops)} | ${r.rssMiB.toFixed(0)} MiB | ${f(median(r.rounds.map((x) => x.healthzP99)), 1)} ms |`,
+      `| ${r.target} | ${m('rpsWithout').toFixed(0)} | ${m('rpsWith').toFixed(0)} | ${pct(median(losses))} | ${f(m('kernelUs'))} | ${f(m('engineUs'))} | ` +
+        `${f(median(r.rounds.map((x) => x.kernelUs + x.engineUs)))} | ${m('rowsPerS').toFixed(0)} | ${m('rate10k').toFixed(0)}, ${pct(m('captured10k'))} | ` +
+        `${f(m('freshP99'), 0)} ms | ${m('rateHigh').toFixed(0)}, ${pct(m('capturedHigh'))} | ${JSON.stringify(r.drops)} | ${r.rssMiB.toFixed(0)} MiB | ${f(m('healthzP99'), 1)} ms |`,
     );
   }
   for (const r of rows) {
-    console.log(`${r.target} rounds (req/s without → with, /healthz p99): ` +
-      r.rounds.map((x) => `${x.rpsWithout.toFixed(0)} → ${x.rpsWith.toFixed(0)}, ${x.healthzP99.toFixed(1)} ms`).join('; '));
+    console.log(`${r.target} rounds (req/s without → with; kernel + engine µs/req; request→queryable p99; /healthz p99): ` +
+      r.rounds.map((x) => `${x.rpsWithout.toFixed(0)} → ${x.rpsWith.toFixed(0)}; ${f(x.kernelUs)} + ${f(x.engineUs)}; ${f(x.freshP99, 0)} ms; ${f(x.healthzP99, 1)} ms`).join(' | '));
   }
   console.log('targets: total ≤ 3.5 µs/request (both sides); loss ≤ 10 %; 100 % captured with no drops when paced; ' +
     'request→queryable p99 ≤ 250 ms; engine RSS ≤ 200 MiB + store budget; /healthz p99 ≤ 50 ms saturated');

@@ -25,7 +25,7 @@ export interface TracerOptions {
   ringBufferBytes?: number;
   /** Leave this process's own traffic out. Default true. */
   excludeSelf?: boolean;
-  /** How often finished rows are taken (stitched mode) or the ring drained (raw mode). Default 50 ms. */
+  /** How often finished rows are taken (stitched mode) or the ring drained (raw mode). Default 25 ms. */
   pollIntervalMs?: number;
   /** Syscalls a connection found mid-stream gets to show an HTTP message start. Default 32. */
   lazyDetectAttempts?: number;
@@ -172,7 +172,7 @@ export class Tracer {
     const maxBytesPerSyscall = intOption(opts, 'maxBytesPerSyscall', DEFAULT_MAX_BYTES_PER_SYSCALL, 0, 1 << 30);
     const tailBytesPerSyscall = intOption(opts, 'tailBytesPerSyscall', Math.min(DEFAULT_TAIL_BYTES_PER_SYSCALL, Math.floor(maxBytesPerSyscall / 2)), 0, Math.min(16 * KiB, Math.floor(maxBytesPerSyscall / 2)));
     const ringBufferBytes = intOption(opts, 'ringBufferBytes', 32 * MiB, 4 * KiB, 1 << 30);
-    const pollIntervalMs = intOption(opts, 'pollIntervalMs', 50, 1, 60_000);
+    const pollIntervalMs = intOption(opts, 'pollIntervalMs', 25, 1, 60_000);
     const lazyDetectAttempts = intOption(opts, 'lazyDetectAttempts', 32, 1, 255);
     const batchBytes = intOption(opts, 'batchBytes', 4 * MiB, 64 * KiB, 1 << 30);
     const excludeSelf = opts.excludeSelf ?? true;

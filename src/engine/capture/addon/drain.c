@@ -27,7 +27,7 @@
  * Rows are published at least this often, or sooner once 4096 wait: JS pays a fixed cost per
  * batch (tens of µs), and request → queryable (this, plus the JS poll) stays well under 250 ms.
  */
-#define PUBLISH_NS (100 * 1000000ll)
+#define PUBLISH_NS (50 * 1000000ll)
 /* Holes and idle connections are looked at this often. */
 #define FLUSH_NS (100 * 1000000ll)
 
