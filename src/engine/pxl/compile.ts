@@ -77,7 +77,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
   const startedMs = performance.now();
   const module = parse(script);
   const warnings: Diagnostic[] = [];
-  const adhoc = options.adhocFilters && options.adhocFilters.length > 0 ? adhocContext(options.adhocFilters) : undefined;
+  const adhoc = options.adhocFilters && options.adhocFilters.length > 0 ? adhocContext(options.adhocFilters, CTX_KEYS) : undefined;
   const interp = new Interpreter({
     catalog,
     macros: {

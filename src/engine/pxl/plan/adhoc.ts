@@ -1,6 +1,5 @@
 import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
 import type { DataType, TableSchema } from '../../store/types.js';
-import { CTX_KEYS } from './dataframe.js';
 import { applyNamed, toExpr, type FoldContext } from './exprs.js';
 import * as frames from './frames.js';
 import type { LogicalPlan } from './logical.js';
@@ -32,13 +31,15 @@ export interface AdhocFilterReport extends AdhocFilter {
 /** Filters of one compile, and what happened to each. */
 export interface AdhocContext {
   readonly filters: readonly AdhocFilter[];
+  /** `df.ctx` keys and the registry lookups on `upid` they stand for (dataframe.ts's CTX_KEYS). */
+  readonly ctxKeys: Readonly<Record<string, string>>;
   readonly applied: readonly Set<string>[];
   /** `filter index/table` pairs already warned about, so a `def` called twice warns once. */
   readonly skipped: Set<string>;
 }
 
-export function adhocContext(filters: readonly AdhocFilter[]): AdhocContext {
-  return { filters, applied: filters.map(() => new Set<string>()), skipped: new Set() };
+export function adhocContext(filters: readonly AdhocFilter[], ctxKeys: Readonly<Record<string, string>>): AdhocContext {
+  return { filters, ctxKeys, applied: filters.map(() => new Set<string>()), skipped: new Set() };
 }
 
 export function adhocReport(ctx: AdhocContext): AdhocFilterReport[] {
@@ -108,9 +109,9 @@ function predicate(f: AdhocFilter, column: Value, type: DataType, at: Span, fold
  * What a filter key names in a table: its column, or — when the table has no such column but
  * has `upid` — the `df.ctx[key]` metadata lookup (`service`, `pod`, `namespace` …).
  */
-function keyIn(table: TableSchema, key: string): { column: string; ctx?: string } | undefined {
+function keyIn(table: TableSchema, key: string, ctxKeys: Readonly<Record<string, string>>): { column: string; ctx?: string } | undefined {
   if (table.fields.some((f) => f.name === key)) return { column: key };
-  const fn = CTX_KEYS[key];
+  const fn = ctxKeys[key];
   if (fn && table.fields.some((f) => f.name === 'upid')) return { column: 'upid', ctx: fn };
   return undefined;
 }
@@ -130,7 +131,7 @@ export function applyAdhocFilters(
   fold: FoldContext,
   warn: (d: Diagnostic) => void,
 ): LogicalPlan {
-  const keys = ctx.filters.map((f) => keyIn(table, f.key));
+  const keys = ctx.filters.map((f) => keyIn(table, f.key, ctx.ctxKeys));
   const needed = [...new Set(keys.flatMap((k) => (k ? [k.column] : [])))].filter((c) => !source.columns.includes(c));
   let plan: LogicalPlan = source;
   if (needed.length > 0) {
