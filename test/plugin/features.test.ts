@@ -135,8 +135,11 @@ s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
     assert.equal(sum(filtered, 'requests'), 2 * statuses.get(500)!);
     // The engine said it applied the filter, and the panel shows it.
     assert.deepEqual(answer.adhocFilters, [{ key: 'resp_status', operator: '=', value: '500', appliedTo: ['http_events'] }]);
-    const notices = (filtered.frames[0]!.meta as { notices?: Array<{ severity: string; text: string }> }).notices;
-    assert.deepEqual(notices, [{ severity: 'info', text: 'ad hoc filter resp_status = 500 applied to http_events' }]);
+    const meta = filtered.frames[0]!.meta as { notices?: Array<{ severity: string; text: string }>; stats?: Array<{ displayName: string; value: number }> };
+    assert.deepEqual(meta.notices, [{ severity: 'info', text: 'ad hoc filter resp_status = 500 applied to http_events' }]);
+    // The engine's stats reach the query inspector.
+    assert.deepEqual(meta.stats?.map((x) => x.displayName), ['Compile time', 'Execute time', 'Rows scanned', 'Bytes scanned']);
+    assert.ok(meta.stats!.every((x) => x.value >= 0) && meta.stats![2]!.value > 0);
     const unfiltered = await direct({ script: REQUESTS });
     assert.equal(total(unfiltered, 2), 2 * 400);
     await shot('adhoc-filter');
