@@ -14,13 +14,31 @@ export interface HttpRequest {
   method: 'GET' | 'POST';
   url: string;
   data?: unknown;
+  /**
+   * Grafana's request anchor: a newer request with the same id cancels this one in flight
+   * (BackendSrv's own rule), so a panel's superseded query does not run on.
+   */
+  requestId?: string;
+  /** Aborting cancels the request; the engine sees its client go away and stops the query. */
+  signal?: AbortSignal;
 }
+
+/** Options of one query request. */
+export type QueryOptions = Pick<HttpRequest, 'requestId' | 'signal'>;
 
 /**
  * Sends one request. Resolves for every HTTP status (the caller decides what a 401 means) and
- * rejects only when no HTTP answer came at all.
+ * rejects only when no HTTP answer came at all, or the request was cancelled (QueryCancelled).
  */
 export type Transport = (request: HttpRequest) => Promise<HttpResult>;
+
+/** A request that was cancelled before its answer: superseded, or its caller unsubscribed. */
+export class QueryCancelled extends Error {
+  constructor() {
+    super('the query was cancelled');
+    this.name = 'QueryCancelled';
+  }
+}
 
 /**
  * The engine's base URL as the browser sees it: Grafana's data proxy for this datasource
@@ -55,13 +73,13 @@ export class EngineApi {
   ) {}
 
   /** A raw request; `path` starts with `/`. */
-  request(method: HttpRequest['method'], path: string, data?: unknown): Promise<HttpResult> {
-    return this.transport({ method, url: this.baseUrl + path, data });
+  request(method: HttpRequest['method'], path: string, data?: unknown, opts: QueryOptions = {}): Promise<HttpResult> {
+    return this.transport({ method, url: this.baseUrl + path, data, ...opts });
   }
 
-  /** Runs a script; throws EngineError with the diagnostic on 4xx/5xx. */
-  async query(body: QueryRequest): Promise<QueryResponse> {
-    const res = await this.request('POST', '/api/v1/query', body);
+  /** Runs a script; throws EngineError with the diagnostic on 4xx/5xx, QueryCancelled when cancelled. */
+  async query(body: QueryRequest, opts: QueryOptions = {}): Promise<QueryResponse> {
+    const res = await this.request('POST', '/api/v1/query', body, opts);
     if (res.status !== 200) {
       throw toEngineError(res);
     }

@@ -252,3 +252,121 @@ test('malformed answers are refused with the output and column named', () => {
   const wrongTime = table('t', [{ name: 'time_', type: 'TIME64NS' }, { name: 'n', type: 'INT64' }], [[17], ['1']]);
   assert.throws(() => toFrames({ tables: [wrongTime] }, opts), /column "time_" must hold decimal integer strings, got 17/);
 });
+
+const RAW: ApiTable = table(
+  'requests',
+  [
+    { name: 'time_', type: 'TIME64NS', semantic: 'ST_NONE' },
+    { name: 'service', type: 'STRING', semantic: 'ST_NONE' },
+    { name: 'req_method', type: 'STRING', semantic: 'ST_NONE' },
+    { name: 'req_path', type: 'STRING', semantic: 'ST_NONE' },
+    { name: 'resp_status', type: 'INT64', semantic: 'ST_HTTP_RESP_STATUS' },
+    { name: 'latency', type: 'INT64', semantic: 'ST_DURATION_NS' },
+  ],
+  [
+    ['1700000000000000001', '1700000000000000002', '1700000001500000000', '1700000002000000000'],
+    ['cart', 'cart', 'frontend', 'frontend'],
+    ['GET', 'POST', 'GET', 'GET'],
+    ['/a', '/b', '/c', '/d'],
+    ['200', '404', '503', '101'],
+    ['850000', '12300000', '1250000000', '0'],
+  ]
+);
+
+test('raw rows as logs: a line from method, path, status and latency, the level from the status class, every column a field', () => {
+  const [f] = toFrames({ tables: [RAW] }, { ...opts, format: 'logs' });
+  assert.equal(f.meta?.type, 'log-lines');
+  assert.equal(f.meta?.preferredVisualisationType, 'logs');
+  assert.deepEqual(f.fields.map((x) => [x.name, x.type]), [
+    ['timestamp', FieldType.time],
+    ['body', FieldType.string],
+    ['severity', FieldType.string],
+    ['service', FieldType.string],
+    ['req_method', FieldType.string],
+    ['req_path', FieldType.string],
+    ['resp_status', FieldType.number],
+    ['latency', FieldType.number],
+  ]);
+  assert.deepEqual(valuesOf(f, 1), ['GET /a 200 850 µs', 'POST /b 404 12.3 ms', 'GET /c 503 1.25 s', 'GET /d 101 0 µs']);
+  assert.deepEqual(valuesOf(f, 2), ['info', 'warning', 'error', 'info']);
+  // Nanoseconds within a millisecond stay apart: the sub-millisecond part rides in `nanos`.
+  assert.deepEqual(valuesOf(f, 0), [1700000000000, 1700000000000, 1700000001500, 1700000002000]);
+  assert.deepEqual(f.fields[0].nanos, [1, 2, 0, 0]);
+  assert.equal(f.fields[7].config.unit, 'ns');
+  // The service leads to the provisioned dashboard, filtered on it, over the same time range.
+  assert.deepEqual(f.fields[3].config.links, [
+    { title: 'HTTP overview of ${__value.raw}', url: '/d/wisp-http-overview/http-overview?var-service=${__value.raw}&${__url_time_range}' },
+  ]);
+});
+
+test('format auto: raw rows are logs in Explore and a table on a dashboard; a time series stays a series', () => {
+  assert.equal(toFrames({ tables: [RAW] }, { ...opts, explore: true })[0].meta?.type, 'log-lines');
+  assert.equal(toFrames({ tables: [RAW] }, opts)[0].meta?.type, undefined);
+  assert.equal(toFrames({ tables: [RAW] }, { ...opts, explore: true, format: 'table' })[0].meta?.type, undefined);
+  const series = table(
+    's',
+    [
+      { name: 'time_', type: 'TIME64NS' },
+      { name: 'n', type: 'INT64' },
+    ],
+    [['1', '2'], ['3', '4']]
+  );
+  assert.equal(toFrames({ tables: [series] }, { ...opts, explore: true })[0].fields[1].name, 'n');
+  assert.equal(toFrames({ tables: [series] }, { ...opts, explore: true })[0].meta?.type, undefined);
+});
+
+test('engine stats go to the inspector once; applied ad hoc filters become info notices', () => {
+  const frames = toFrames(
+    {
+      tables: [RAW, RAW],
+      stats: { compileMs: 0.5, executeMs: 3, rowsScanned: 2000, bytesScanned: 4096, engines: { queried: 3, pruned: 1, failed: 0 } },
+      warnings: [],
+      adhocFilters: [
+        { key: 'resp_status', operator: '>=', value: '500', appliedTo: ['http_events'] },
+        { key: 'service', operator: '=|', values: ['a', 'b'], appliedTo: ['http_events', 'conn_stats'] },
+        { key: 'nope', operator: '=', value: 'x', appliedTo: [] },
+      ],
+    },
+    opts
+  );
+  assert.deepEqual(frames[0].meta?.stats, [
+    { displayName: 'Compile time', value: 0.5, unit: 'ms' },
+    { displayName: 'Execute time', value: 3, unit: 'ms' },
+    { displayName: 'Rows scanned', value: 2000 },
+    { displayName: 'Bytes scanned', value: 4096, unit: 'bytes' },
+    { displayName: 'Engines queried', value: 3 },
+    { displayName: 'Engines pruned', value: 1 },
+    { displayName: 'Engines failed', value: 0 },
+  ]);
+  assert.equal(frames[1].meta?.stats, undefined);
+  assert.deepEqual(frames[0].meta?.notices, [
+    { severity: 'info', text: 'ad hoc filter resp_status >= 500 applied to http_events' },
+    { severity: 'info', text: 'ad hoc filter service =| a, b applied to http_events, conn_stats' },
+  ]);
+});
+
+test('the log volume: one series per status class, named by it and coloured by its level', () => {
+  const [f] = toFrames(
+    {
+      tables: [
+        table(
+          'log_volume',
+          [
+            { name: 'time_', type: 'TIME64NS' },
+            { name: 'status_class', type: 'STRING' },
+            { name: 'requests', type: 'INT64' },
+          ],
+          [['0', '0', '15000000000', '15000000000'], ['2xx', '5xx', '2xx', '5xx'], ['10', '1', '12', '3']]
+        ),
+      ],
+    },
+    { ...opts, logVolume: true, explore: true }
+  );
+  assert.deepEqual(
+    f.fields.slice(1).map((x) => [x.labels, x.config.displayNameFromDS, x.config.color, Array.from(x.values)]),
+    [
+      [{ status_class: '2xx', level: 'info' }, '2xx', { mode: 'fixed', fixedColor: 'green' }, [10, 12]],
+      [{ status_class: '5xx', level: 'error' }, '5xx', { mode: 'fixed', fixedColor: 'red' }, [1, 3]],
+    ]
+  );
+});

@@ -1,8 +1,9 @@
 import { createDataFrame, FieldType } from '@grafana/data';
-import type { DataFrame, FieldConfig, QueryResultMetaNotice } from '@grafana/data';
+import type { DataFrame, FieldConfig, QueryResultMetaNotice, QueryResultMetaStat } from '@grafana/data';
 
 import { formatDiagnostic } from './diagnostics.js';
-import type { ApiColumn, ApiTable, ApiValue, QueryResponse } from './types.js';
+import { logsFrame, styleVolume } from './logs.js';
+import type { ApiColumn, ApiTable, ApiValue, QueryFormat, QueryResponse, QueryStats } from './types.js';
 
 /** How one query's answer is turned into frames. */
 export interface FrameOptions {
@@ -11,8 +12,15 @@ export interface FrameOptions {
   script: string;
   /** Show only this output; empty shows all. */
   output?: string;
-  /** `table` keeps every output a table frame, even one with `time_` and labels. */
-  format?: 'auto' | 'table';
+  /**
+   * `table` keeps every output a table frame, even one with `time_` and labels; `logs` makes
+   * every output with a `time_` column log lines; `auto` does so for raw rows in Explore.
+   */
+  format?: QueryFormat;
+  /** The query runs in Explore, where raw rows read best as log lines. */
+  explore?: boolean;
+  /** The answer is Explore's log volume: series by status class, coloured by level. */
+  logVolume?: boolean;
 }
 
 type Cell = number | string | boolean | null;
@@ -49,10 +57,16 @@ export function toFrames(res: QueryResponse, opts: FrameOptions): DataFrame[] {
     }
   }
   const frames = tables.map((t) => tableToFrame(t, opts));
-  const notices: QueryResultMetaNotice[] = (res.warnings ?? []).map((w) => ({
-    severity: 'warning',
-    text: formatDiagnostic(w),
-  }));
+  const notices: QueryResultMetaNotice[] = [
+    ...(res.warnings ?? []).map((w): QueryResultMetaNotice => ({ severity: 'warning', text: formatDiagnostic(w) })),
+    // The engine's word that each ad hoc filter narrowed the data (the ones that did not are warnings).
+    ...(res.adhocFilters ?? [])
+      .filter((f) => f.appliedTo.length > 0)
+      .map((f): QueryResultMetaNotice => ({
+        severity: 'info',
+        text: `ad hoc filter ${f.key} ${f.operator} ${f.values ? f.values.join(', ') : f.value} applied to ${f.appliedTo.join(', ')}`,
+      })),
+  ];
   if (frames.length === 0) {
     // Keep the inspector's query text and the warnings visible even when nothing was displayed.
     frames.push(createDataFrame({ refId: opts.refId, fields: [] }));
@@ -63,7 +77,34 @@ export function toFrames(res: QueryResponse, opts: FrameOptions): DataFrame[] {
   if (notices.length > 0) {
     frames[0].meta = { ...frames[0].meta, notices };
   }
+  const stats = inspectorStats(res.stats);
+  if (stats.length > 0) {
+    // Once per query: the inspector lists the stats of every frame.
+    frames[0].meta = { ...frames[0].meta, stats };
+  }
   return frames;
+}
+
+/** The engine's `stats` as the query inspector's "Data source stats". */
+function inspectorStats(s: QueryStats | undefined): QueryResultMetaStat[] {
+  if (!s) {
+    return [];
+  }
+  const out: QueryResultMetaStat[] = [];
+  const add = (displayName: string, value: number | undefined, unit?: string) => {
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      out.push(unit ? { displayName, value, unit } : { displayName, value });
+    }
+  };
+  add('Compile time', s.compileMs, 'ms');
+  add('Execute time', s.executeMs, 'ms');
+  add('Rows scanned', s.rowsScanned);
+  add('Bytes scanned', s.bytesScanned, 'bytes');
+  add('Engines queried', s.engines?.queried);
+  add('Engines pruned', s.engines?.pruned);
+  add('Engines failed', s.engines?.failed);
+  add('Bytes received from engines', s.bytesReceived, 'bytes');
+  return out;
 }
 
 function tableToFrame(table: ApiTable, opts: FrameOptions): DataFrame {
@@ -71,8 +112,13 @@ function tableToFrame(table: ApiTable, opts: FrameOptions): DataFrame {
   if (table.name === 'nodes' || table.name === 'edges') {
     return nodeGraphFrame(table, opts.refId);
   }
+  const hasTime = table.columns.some((c) => c.name === 'time_' && c.type === 'TIME64NS');
+  if (hasTime && (opts.format === 'logs' || (opts.format !== 'table' && opts.explore && !isTimeSeries(table)))) {
+    return rowsAsLogs(table, opts.refId);
+  }
   if (opts.format !== 'table' && isTimeSeries(table)) {
-    return wideFrame(table, opts.refId);
+    const frame = wideFrame(table, opts.refId);
+    return opts.logVolume ? styleVolume(frame) : frame;
   }
   return createDataFrame({
     name: table.name,
@@ -184,6 +230,13 @@ function wideFrame(table: ApiTable, refId: string): DataFrame {
     );
   }
   return createDataFrame({ name: table.name, refId, fields });
+}
+
+function rowsAsLogs(table: ApiTable, refId: string): DataFrame {
+  const timeIdx = table.columns.findIndex((c) => c.name === 'time_');
+  const fields = table.columns.map((c, i) => ({ name: c.name, ...decodeColumn(c, table.data[i]) }));
+  const timeNs = table.data[timeIdx].map((v) => requireIntString(v, 'time_'));
+  return logsFrame(table.name, refId, fields[timeIdx], timeNs, fields.filter((_, i) => i !== timeIdx));
 }
 
 function nodeGraphFrame(table: ApiTable, refId: string): DataFrame {

@@ -1,14 +1,26 @@
+import type { QueryFormat } from './types.js';
+
 /** A ready-made script offered by the editors' preset pickers. */
 export interface Preset {
   id: string;
   label: string;
   description: string;
   script: string;
-  /** Format the preset's output needs (raw events stay a table). */
-  format?: 'auto' | 'table';
+  /** Format the preset's output needs (raw events stay a table, requests as logs are logs). */
+  format?: QueryFormat;
 }
 
 const SOURCE = `df = px.DataFrame(table='http_events', start_time=__time_from, end_time=__time_to)`;
+
+/**
+ * The service label of the provisioned dashboard: the Kubernetes service, else the pod, else
+ * the process name, so a link from a row lands on a value of the dashboard's `service` variable.
+ */
+const SERVICE_LABEL = `def service_label(df):
+    svc = df.ctx['service']
+    pod = df.ctx['pod']
+    return px.select(svc != '', svc, px.select(pod != '', pod, df.comm))
+`;
 
 /**
  * Panel presets, written as Pixie writes its HTTP scripts. Throughput is count / __interval, a
@@ -92,6 +104,20 @@ px.display(df.head(1000), 'http_events')
 `,
   },
   {
+    id: 'requests_log',
+    label: 'Requests as logs',
+    description: 'The latest requests as log lines: level from the status class, a link to the service on the HTTP overview',
+    format: 'logs',
+    script: `import px
+
+${SOURCE}
+${SERVICE_LABEL}
+df.service = service_label(df)
+df = df[['time_', 'service', 'req_method', 'req_path', 'resp_status', 'latency', 'comm', 'pid', 'remote_addr', 'trace_role', 'resp_body_size']]
+px.display(df.head(1000), 'requests')
+`,
+  },
+  {
     id: 'service_map',
     label: 'Service map (node graph)',
     description: 'Who calls whom, with request counts, as nodes and edges',
@@ -121,7 +147,8 @@ px.display(nodes, 'nodes')
   },
 ];
 
-function distinctCtx(key: string, column: string, filter = ''): string {
+/** The distinct non-empty values of `df.ctx[key]` as column `column`, optionally filtered first. */
+export function distinctCtx(key: string, column: string, filter = ''): string {
   return `import px
 
 ${SOURCE}
@@ -152,4 +179,51 @@ export const VARIABLE_PRESETS: Preset[] = [
     script: distinctCtx('pod', 'pod', "df = df[df.ctx['service'] == $service]\n"),
   },
   { id: 'nodes', label: 'Nodes', description: 'Kubernetes nodes seen in traffic', script: distinctCtx('node', 'node') },
+];
+
+/**
+ * Annotation presets: each output row is a marker at `time_` (a region up to `time_end`), with
+ * `title`, `text` and comma-separated `tags`.
+ */
+export const ANNOTATION_PRESETS: Preset[] = [
+  {
+    id: 'server_errors',
+    label: 'Server errors (5xx)',
+    description: 'A region over each interval in which a service answered 5xx',
+    format: 'table',
+    script: `import px
+
+${SOURCE}
+df = df[df.resp_status >= 500]
+${SERVICE_LABEL}
+df.service = service_label(df)
+df.timestamp = px.bin(df.time_, __interval)
+df = df.groupby(['timestamp', 'service']).agg(errors=('latency', px.count))
+df.time_ = df.timestamp
+df.time_end = df.timestamp + __interval
+df.title = 'HTTP 5xx'
+df.text = df.service
+df.tags = '5xx,' + df.service
+px.display(df[['time_', 'time_end', 'title', 'text', 'tags', 'errors']], 'server_errors')
+`,
+  },
+  {
+    id: 'slow_requests',
+    label: 'Slow requests (over 1 s)',
+    description: 'A region from the first request byte to the last response byte of each request slower than 1 s',
+    format: 'table',
+    script: `import px
+
+${SOURCE}
+df = df[df.latency > 1000 * 1000 * 1000]
+${SERVICE_LABEL}
+df.service = service_label(df)
+df.time_end = df.time_
+df.time_ = df.time_ - df.latency
+df.title = df.req_method + ' ' + df.req_path
+df.text = df.service
+df.tags = 'slow,' + df.service
+px.display(df[['time_', 'time_end', 'title', 'text', 'tags']].head(200), 'slow_requests')
+`,
+  },
 ];

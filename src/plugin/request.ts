@@ -1,4 +1,4 @@
-import type { QueryRequest } from './types.js';
+import type { AdhocFilter, QueryRequest } from './types.js';
 
 /** The parts of Grafana's DataQueryRequest a query body is built from. */
 export interface RequestContext {
@@ -9,13 +9,15 @@ export interface RequestContext {
 
 /**
  * The body of POST /api/v1/query. The script goes unchanged: the engine expands the macros
- * (`__time_from`, `$__interval`, …) from `range` and `intervalMs`, and substitutes dashboard
- * variables from `variables`.
+ * (`__time_from`, `$__interval`, …) from `range` and `intervalMs`, substitutes dashboard
+ * variables from `variables`, and applies ad hoc filters from `adhocFilters` to the script's
+ * DataFrame sources.
  */
 export function buildQueryRequest(
   script: string,
   ctx: RequestContext,
-  variables: Record<string, string | string[]>
+  variables: Record<string, string | string[]>,
+  adhocFilters: AdhocFilter[] = []
 ): QueryRequest {
   const body: QueryRequest = {
     script,
@@ -29,6 +31,9 @@ export function buildQueryRequest(
   }
   if (Object.keys(variables).length > 0) {
     body.variables = variables;
+  }
+  if (adhocFilters.length > 0) {
+    body.adhocFilters = adhocFilters;
   }
   return body;
 }

@@ -7,14 +7,25 @@ export interface WispQuery extends DataQuery {
   output?: string;
   /** Id of the preset the script came from, kept so the picker can show it. */
   preset?: string;
-  /** `table` keeps outputs as tables even when they have `time_` and label columns. */
-  format?: 'auto' | 'table';
+  /**
+   * `table` keeps outputs as tables even when they have `time_` and label columns; `logs` turns
+   * raw rows (a `time_` column, not a time series) into log lines. `auto` does that in Explore.
+   */
+  format?: QueryFormat;
   /**
    * Variable values captured when a panel's query is opened in Explore, where the dashboard's
    * variables no longer exist; variables of the current context take precedence.
    */
   variables?: Record<string, string | string[]>;
+  /**
+   * Filters of this query alone ("filter for value" on a log line or a table cell in Explore),
+   * sent with the dashboard's ad hoc filters in the request's `adhocFilters`.
+   */
+  adhocFilters?: AdhocFilter[];
 }
+
+/** How a query's outputs become frames (src/plugin/README.md, "Frames"). */
+export type QueryFormat = 'auto' | 'table' | 'logs';
 
 /** A dashboard-variable query: a script whose first column lists the values. */
 export interface WispVariableQuery extends DataQuery {
@@ -83,6 +94,17 @@ export interface ApiDiagnostic {
   hints?: string[];
 }
 
+/** Operators of Grafana's ad hoc filters the engine applies; `=|` / `!=|` take `values`. */
+export const ADHOC_OPERATORS = ['=', '!=', '<', '>', '<=', '>=', '=~', '!~', '=|', '!=|'] as const;
+
+/** One ad hoc filter as `adhocFilters` of the query request carries it. */
+export interface AdhocFilter {
+  key: string;
+  operator: (typeof ADHOC_OPERATORS)[number];
+  value?: string;
+  values?: string[];
+}
+
 /** Body of `POST /api/v1/query`. */
 export interface QueryRequest {
   script: string;
@@ -90,13 +112,26 @@ export interface QueryRequest {
   intervalMs?: number;
   maxDataPoints?: number;
   variables?: Record<string, string | string[]>;
+  adhocFilters?: AdhocFilter[];
+}
+
+/** The engine's accounting of one query; the broker adds `engines` and `bytesReceived`. */
+export interface QueryStats {
+  compileMs?: number;
+  executeMs?: number;
+  rowsScanned?: number;
+  bytesScanned?: number;
+  engines?: { queried: number; pruned: number; failed: number };
+  bytesReceived?: number;
 }
 
 /** Successful answer of `POST /api/v1/query`. */
 export interface QueryResponse {
   tables: ApiTable[];
-  stats?: Record<string, number>;
+  stats?: QueryStats;
   warnings?: ApiDiagnostic[];
+  /** The request's ad hoc filters, each with the tables whose DataFrames it narrowed. */
+  adhocFilters?: Array<AdhocFilter & { appliedTo: string[] }>;
 }
 
 /** `GET /api/v1/schema`: what the editor completes. */

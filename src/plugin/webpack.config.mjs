@@ -9,10 +9,22 @@ import webpack from 'webpack';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const pluginJson = JSON.parse(fs.readFileSync(path.join(here, 'plugin.json'), 'utf8'));
-const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+const { version, homepage } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
-/** Files copied next to module.js; plugin.json and README.md get %VERSION%/%TODAY% filled in. */
-const STATIC = ['plugin.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'img/logo.svg'];
+/**
+ * Files copied next to module.js (dist path → source path, relative to src/plugin); plugin.json
+ * and README.md get %VERSION%, %TODAY% and %HOMEPAGE% filled in. The dashboard plugin.json
+ * `includes` is the provisioned one, so there is a single file to keep.
+ */
+const STATIC = {
+  'plugin.json': 'plugin.json',
+  'README.md': 'README.md',
+  'CHANGELOG.md': 'CHANGELOG.md',
+  LICENSE: 'LICENSE',
+  'img/logo.svg': 'img/logo.svg',
+  ...Object.fromEntries(pluginJson.info.screenshots.map((s) => [s.path, s.path])),
+  ...Object.fromEntries(pluginJson.includes.map((i) => [i.path, `../../provisioning/${i.path}`])),
+};
 
 // The modules Grafana shares with plugins at runtime (create-plugin's externals list).
 const EXTERNALS = [
@@ -49,12 +61,13 @@ class StaticFilesPlugin {
         { name: 'StaticFilesPlugin', stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL },
         () => {
           const today = new Date().toISOString().slice(0, 10);
-          for (const rel of STATIC) {
-            const file = path.join(here, rel);
+          for (const [rel, src] of Object.entries(STATIC)) {
+            const file = path.join(here, src);
             compilation.fileDependencies.add(file);
             let body = fs.readFileSync(file);
             if (rel === 'plugin.json' || rel === 'README.md') {
-              body = Buffer.from(body.toString('utf8').replaceAll('%VERSION%', version).replaceAll('%TODAY%', today));
+              const text = body.toString('utf8').replaceAll('%VERSION%', version).replaceAll('%TODAY%', today);
+              body = Buffer.from(text.replaceAll('%HOMEPAGE%', homepage));
             }
             compilation.emitAsset(rel, new webpack.sources.RawSource(body));
           }

@@ -148,6 +148,33 @@ px.display(df)`;
   assert.equal(agent.captureState().running, true);
 });
 
+test('a query whose client goes away is cancelled: /metrics counts it as cancelled, not as an error', async () => {
+  const cancelled = async (): Promise<number> => {
+    const m = /^wisp_queries_total\{outcome="cancelled"\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text());
+    return m ? Number(m[1]) : 0;
+  };
+  const before = await cancelled();
+  const heavy = `import px
+df = px.DataFrame(table='http_events', start_time=0)
+df = df.groupby(['req_path', 'remote_port', 'upid']).agg(n=('latency', px.count), q=('latency', px.quantiles))
+px.display(df)`;
+  const abort = new AbortController();
+  const answer = fetch(`${base}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: script(heavy),
+    signal: abort.signal,
+  });
+  await new Promise((r) => setTimeout(r, 150));
+  abort.abort();
+  await assert.rejects(answer, { name: 'AbortError' });
+  const deadline = Date.now() + 2000;
+  while ((await cancelled()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await cancelled(), before + 1);
+  // The turn went back: the API answers the next query.
+  assert.equal((await post(script("import px\npx.display(px.DataFrame(table='http_events').head(1))"))).status, 200);
+});
+
 test('/api/v1/schema lists http_events columns, px functions, macros and ctx keys', async () => {
   const res = await fetch(`${base}/api/v1/schema`, { headers: { authorization: `Bearer ${TOKEN}` } });
   const body = (await res.json()) as SchemaResponse;

@@ -38,9 +38,10 @@ export interface Panel {
   fieldConfig: { defaults: { unit?: string; displayName?: string } };
 }
 
+/** A query variable: a script run through the plugin. */
 export interface Variable {
   name: string;
-  type: string;
+  type: 'query';
   datasource: DsRef;
   query: { refId: string; script: string };
   includeAll: boolean;
@@ -48,12 +49,26 @@ export interface Variable {
   current: { value: string[] };
 }
 
+/** The datasource variable the panels name their datasource by (`${datasource}`). */
+export interface DatasourceVariable {
+  name: string;
+  type: 'datasource';
+  /** The plugin id whose datasources it lists. */
+  query: string;
+  current: Record<string, never>;
+}
+
 export interface Dashboard {
   uid: string;
   title: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: Variable[] };
+  templating: { list: (Variable | DatasourceVariable)[] };
+}
+
+/** The dashboard's query variables, in order (the datasource variable resolves to no values). */
+export function queryVariables(dashboard: Dashboard): Variable[] {
+  return dashboard.templating.list.filter((v): v is Variable => v.type === 'query');
 }
 
 /** provisioning/dashboards/http-overview.json. */
@@ -86,7 +101,7 @@ export async function resolveVariables(
   runScript: (script: string, variables: Variables) => Promise<string[]>,
 ): Promise<Variables> {
   const values: Variables = {};
-  for (const v of dashboard.templating.list) {
+  for (const v of queryVariables(dashboard)) {
     values[v.name] = await runScript(v.query.script, { ...values });
   }
   return values;

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { compile, type CompileOptions } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
 import { httpCatalog as catalog } from '../pxl-scripts/scripts.js';
-import { loadDashboard, loadDatasources, loadPluginJson, root, type DsRef, type Variables } from './dashboard.js';
+import { loadDashboard, loadDatasources, loadPluginJson, queryVariables, root, type DsRef, type Variables } from './dashboard.js';
 
 const dashboard = loadDashboard();
 const plugin = loadPluginJson();
@@ -63,23 +63,28 @@ test('the dashboard provider loads the folder Grafana mounts provisioning/dashbo
   assert.equal(provider.providers[0]!.options.path, '/etc/grafana/provisioning/dashboards');
 });
 
-test('the dashboard: current schema, every panel and variable on the Wisp datasource, the panels the overview needs', async () => {
+test('the dashboard: current schema, every panel and variable on the Wisp datasource its datasource variable picks, the panels the overview needs', async () => {
   const { defaultDashboard } = await import('@grafana/schema');
   assert.equal(dashboard.schemaVersion, defaultDashboard.schemaVersion, 'the schema version Grafana 13.2 writes');
   assert.equal(dashboard.uid, 'wisp-http-overview');
-  const ref: DsRef = { type: plugin.id, uid: datasources[0]!.uid };
+  // No datasource uid is written in: a datasource variable lists the Wisp datasources (Grafana
+  // picks the default one, or the first), so the file works provisioned, imported from the
+  // plugin's includes, or next to a datasource of another uid.
+  const [dsVar] = dashboard.templating.list;
+  assert.deepEqual(dsVar, { name: 'datasource', label: 'Datasource', type: 'datasource', query: plugin.id, current: {}, options: [], regex: '', refresh: 1, includeAll: false, multi: false, hide: 0, skipUrlSync: false });
+  assert.doesNotMatch(JSON.stringify(dashboard), new RegExp(`"uid":\\s*"${datasources[0]!.uid}"`));
+  const ref: DsRef = { type: plugin.id, uid: '${datasource}' };
   for (const p of dashboard.panels) {
     assert.deepEqual(p.datasource, ref, p.title);
     assert.ok(p.targets.length > 0, p.title);
     for (const t of p.targets) assert.deepEqual(t.datasource, ref, `${p.title} ${t.refId}`);
   }
-  for (const v of dashboard.templating.list) {
+  for (const v of queryVariables(dashboard)) {
     assert.deepEqual(v.datasource, ref, v.name);
-    assert.equal(v.type, 'query');
     assert.ok(v.includeAll && v.multi, `${v.name} is multi-value with All`);
     assert.deepEqual(v.current.value, ['$__all']);
   }
-  assert.deepEqual(dashboard.templating.list.map((v) => v.name), ['namespace', 'service']);
+  assert.deepEqual(dashboard.templating.list.map((v) => `${v.name}:${v.type}`), ['datasource:datasource', 'namespace:query', 'service:query']);
   assert.deepEqual(
     dashboard.panels.map((p) => p.type),
     ['timeseries', 'timeseries', 'timeseries', 'nodeGraph', 'table', 'table'],
@@ -124,7 +129,7 @@ test('every panel script compiles against the engine schema, with each shape of 
 
 test('each variable compiles with only the variables defined before it (Grafana resolves them in order)', () => {
   const before: Variables = {};
-  for (const v of dashboard.templating.list) {
+  for (const v of queryVariables(dashboard)) {
     const { program } = compileOrExplain(v.query.script, before, `variable ${v.name}`);
     assert.equal(program.outputs.length, 1, v.name);
     before[v.name] = [];

@@ -4,73 +4,18 @@
 // a token) to run the same steps against a live `bin/wisp engine`. See README.md here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
-import { startDataProxy } from './dataProxy.js';
 import { FIXTURE_VALUES, fixtureAnswer, startFixtureEngine } from './fixtureEngine.js';
 import type { FixtureEngine } from './fixtureEngine.js';
+import { artifacts, drawnSeries, engineQuery, expectedSeries, openHarness } from './session.js';
+import type { Point, RawAnswer } from './session.js';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
-const artifacts = path.join(root, 'test-artifacts/plugin');
 const LIVE_URL = process.env.WISP_PLUGIN_ENGINE_URL;
 const LIVE_TOKEN = process.env.WISP_PLUGIN_ENGINE_TOKEN ?? '';
 const FIXTURE_TOKEN = 'fixture-token';
-const CHROMIUM = '/usr/bin/chromium';
-
-interface Point {
-  t: number;
-  v: number;
-}
-type SeriesByLabel = Record<string, Point[]>;
-
-/** What the page drew: every circle's exact time and value, grouped by the series' labels. */
-async function drawnSeries(page: Page): Promise<SeriesByLabel> {
-  return page.$$eval('#plot g.series', (groups) => {
-    const out: Record<string, Array<{ t: number; v: number }>> = {};
-    for (const g of groups) {
-      out[g.getAttribute('data-labels') ?? ''] = Array.from(g.querySelectorAll('circle.point')).map((c) => ({
-        t: Number(c.getAttribute('data-t')),
-        v: Number(c.getAttribute('data-v')),
-      }));
-    }
-    return out;
-  });
-}
-
-/**
- * The series the engine's raw answer holds, computed here independently of the plugin: rows
- * grouped by the string columns, times from decimal nanoseconds to milliseconds with BigInt,
- * per-nanosecond throughputs shown per second (docs: src/plugin/README.md "Frames").
- */
-function expectedSeries(
-  body: { tables: Array<{ columns: Array<{ name: string; type: string; semantic?: string }>; data: unknown[][] }> },
-  valueColumn: string
-): SeriesByLabel {
-  const t = body.tables[0];
-  const index = (name: string) => t.columns.findIndex((c) => c.name === name);
-  const col = (name: string) => t.data[index(name)];
-  const semantic = t.columns[index(valueColumn)].semantic ?? '';
-  const scale = semantic.startsWith('ST_THROUGHPUT') ? 1e9 : 1;
-  const labelCols = t.columns.filter((c) => c.type === 'STRING').map((c) => c.name);
-  const out: SeriesByLabel = {};
-  col('time_').forEach((ns, i) => {
-    const labels: Record<string, string> = {};
-    // An empty label value is no label, as in Prometheus and Grafana (on a host without
-    // Kubernetes every ctx['service'] is '').
-    for (const l of labelCols) if (String(col(l)[i]) !== '') labels[l] = String(col(l)[i]);
-    const key = JSON.stringify(labels);
-    const big = BigInt(String(ns));
-    const ms = Number(big / 1_000_000n) + Number(big % 1_000_000n) / 1e6;
-    (out[key] ??= []).push({ t: ms, v: Number(col(valueColumn)[i]) * scale });
-  });
-  for (const pts of Object.values(out)) pts.sort((a, b) => a.t - b.t);
-  return out;
-}
 
 async function clearEditor(page: Page): Promise<void> {
   await page.click('#query .monaco-editor .view-lines');
@@ -90,42 +35,13 @@ async function queryCount(page: Page): Promise<number> {
 }
 
 test('the built plugin in a browser: Save & test, completion, a query drawn as series, an error marked', { timeout: 180_000 }, async (t) => {
-  fs.mkdirSync(artifacts, { recursive: true });
-  assert.ok(fs.existsSync(path.join(root, 'dist/module.js')), 'dist/module.js is missing: run `make plugin` first');
   const fixture: FixtureEngine | undefined = LIVE_URL ? undefined : await startFixtureEngine({ token: FIXTURE_TOKEN });
+  t.after(() => fixture?.close());
   const engineUrl = LIVE_URL ?? fixture!.url;
   const token = LIVE_URL ? LIVE_TOKEN : FIXTURE_TOKEN;
-  const proxy = await startDataProxy({
-    '/dist/': path.join(root, 'dist'),
-    '/harness/': path.join(root, 'out/test/plugin/harness'),
-  });
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-plugin-chromium-'));
-  let context: BrowserContext | undefined;
-  t.after(async () => {
-    await context?.close();
-    await Promise.all([proxy.close(), fixture?.close()]);
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  });
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1100, height: 1300 },
-  });
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  const browserAuth: string[] = [];
-  page.on('request', (r) => {
-    const auth = r.headers().authorization;
-    if (auth) browserAuth.push(`${r.url()} ${auth}`);
-  });
-
   const to = Date.now();
   const from = to - 15 * 60_000;
-  await page.goto(`${proxy.url}/harness/index.html?from=${from}&to=${to}`);
-  await page.waitForFunction(() => window.__wisp?.ready || window.__wisp?.loadError, undefined, { timeout: 60_000 });
-  assert.equal(await page.evaluate(() => window.__wisp.loadError), undefined);
+  const { page, pageErrors, browserAuth } = await openHarness(t, { from, to });
 
   // --- ConfigEditor and Save & test: a wrong token first, then the right one.
   await page.fill('#wisp-engine-url', engineUrl);
@@ -181,7 +97,7 @@ test('the built plugin in a browser: Save & test, completion, a query drawn as s
   await page.waitForSelector('#plot g.series');
   const drawn = await drawnSeries(page);
   const sent = { script: preset.script, range: { from, to }, intervalMs: 15_000, maxDataPoints: 500, variables: { ns: ['default', 'kube-system'], namespace: 'default' } };
-  let raw: Parameters<typeof expectedSeries>[0];
+  let raw: RawAnswer;
   if (fixture) {
     // The plugin sent the script untouched, Grafana's range and interval, variables as a list,
     // and the token came from the proxy, not the browser.
@@ -200,12 +116,7 @@ test('the built plugin in a browser: Save & test, completion, a query drawn as s
       [1700000015000, 4.5],
     ]);
   } else {
-    const res = await fetch(`${engineUrl}/api/v1/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(sent),
-    });
-    raw = (await res.json()) as typeof raw;
+    raw = await engineQuery(engineUrl, token, sent);
   }
   assert.deepEqual(drawn, expectedSeries(raw, 'request_throughput'));
   assert.ok(Object.keys(drawn).length > 0, 'the query drew no series');

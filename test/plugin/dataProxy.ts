@@ -23,6 +23,8 @@ export interface DataProxy {
   instanceUrl(uid: string): string;
   /** Every path the browser asked for, to check that no request bypassed the proxy. */
   requests: string[];
+  /** Engine paths whose browser request went away before the answer; the engine request was closed. */
+  abandoned: string[];
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ const SAVE = /^\/api\/datasources\/uid\/([^/]+)$/;
 export async function startDataProxy(statics: Record<string, string> = {}): Promise<DataProxy> {
   const datasources = new Map<string, StoredDatasource>();
   const requests: string[] = [];
+  const abandoned: string[] = [];
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     requests.push(url);
@@ -53,7 +56,7 @@ export async function startDataProxy(statics: Record<string, string> = {}): Prom
       const pathOnly = url.split('?')[0];
       const route = ROUTE.exec(pathOnly);
       if (route) {
-        return forward(datasources.get(route[1]), route[2] ?? '/', req, Buffer.concat(chunks), res);
+        return forward(datasources.get(route[1]), route[2] ?? '/', req, Buffer.concat(chunks), res, abandoned);
       }
       const save = SAVE.exec(pathOnly);
       if (save && req.method === 'PUT') {
@@ -73,6 +76,7 @@ export async function startDataProxy(statics: Record<string, string> = {}): Prom
     url: `http://127.0.0.1:${port}`,
     datasources,
     requests,
+    abandoned,
     instanceUrl: (uid) => `/api/datasources/proxy/uid/${uid}`,
     close: () =>
       new Promise((resolve) => {
@@ -111,7 +115,8 @@ function forward(
   rest: string,
   req: http.IncomingMessage,
   body: Buffer,
-  res: http.ServerResponse
+  res: http.ServerResponse,
+  abandoned: string[]
 ): void {
   if (!ds?.engineUrl) {
     return json(res, 404, { message: 'datasource not found or has no engine URL' });
@@ -134,7 +139,17 @@ function forward(
     res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
     up.pipe(res);
   });
-  out.on('error', (e) => json(res, 502, { message: `Bad Gateway: ${e.message}` }));
+  out.on('error', (e) => {
+    if (!res.destroyed) json(res, 502, { message: `Bad Gateway: ${e.message}` });
+  });
+  // The browser went away (a cancelled fetch): close the engine request too, as Grafana's data
+  // proxy does (its upstream request carries the incoming request's context).
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      abandoned.push(rest);
+      out.destroy();
+    }
+  });
   out.end(body);
 }
 

@@ -24,7 +24,12 @@ test('dist/ holds exactly what Grafana loads', () => {
     'CHANGELOG.md',
     'LICENSE',
     'README.md',
+    'dashboards/http-overview.json',
     'img/logo.svg',
+    'img/screenshots/adhoc-filter.png',
+    'img/screenshots/annotations.png',
+    'img/screenshots/logs.png',
+    'img/screenshots/pixie-dashboard.png',
     'module.js',
     'module.js.map',
     'plugin.json',
@@ -61,7 +66,17 @@ test('plugin.json validates against Grafana\'s schema and declares the route tha
     id: string;
     type: string;
     metrics: boolean;
-    info: { version: string; updated: string };
+    logs: boolean;
+    annotations: boolean;
+    info: {
+      version: string;
+      updated: string;
+      keywords: string[];
+      author: { name: string; url: string };
+      links: Array<{ name: string; url: string }>;
+      screenshots: Array<{ name: string; path: string }>;
+    };
+    includes: Array<{ type: string; name: string; path: string }>;
     routes: Array<{ path: string; url: string; headers: Array<{ name: string; content: string }> }>;
     dependencies: { grafanaDependency: string };
   };
@@ -69,6 +84,22 @@ test('plugin.json validates against Grafana\'s schema and declares the route tha
   assert.equal(pluginJson.id, 'wisp-ebpf-datasource');
   assert.equal(pluginJson.type, 'datasource');
   assert.equal(pluginJson.metrics, true);
+  assert.equal(pluginJson.logs, true);
+  assert.equal(pluginJson.annotations, true);
+  // Keywords name features the plugin has: no traces, so no "tracing".
+  assert.ok(!pluginJson.info.keywords.includes('tracing'), pluginJson.info.keywords.join(', '));
+  const homepage = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { homepage: string }).homepage;
+  assert.equal(pluginJson.info.author.url, homepage);
+  assert.ok(pluginJson.info.links.length >= 3 && pluginJson.info.links.every((l) => l.url.startsWith(homepage)), JSON.stringify(pluginJson.info.links));
+  // Screenshots are real PNGs shipped beside module.js.
+  assert.ok(pluginJson.info.screenshots.length >= 3);
+  for (const shot of pluginJson.info.screenshots) {
+    const png = fs.readFileSync(path.join(dist, shot.path));
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', shot.path);
+  }
+  // The provisioned dashboard is the one the plugin includes, byte for byte.
+  assert.deepEqual(pluginJson.includes, [{ type: 'dashboard', name: 'HTTP overview', path: 'dashboards/http-overview.json' }]);
+  assert.deepEqual(fs.readFileSync(path.join(dist, pluginJson.includes[0].path)), fs.readFileSync(path.join(root, 'provisioning', pluginJson.includes[0].path)));
   assert.equal(pluginJson.dependencies.grafanaDependency, '>=11.0.0');
   assert.match(pluginJson.info.version, /^\d+\.\d+\.\d+$/);
   assert.match(pluginJson.info.updated, /^\d{4}-\d{2}-\d{2}$/);

@@ -2,29 +2,13 @@
 // holding real captured traffic instead of the fixture: the same steps, with the drawn series
 // compared to the live engine's own answer.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nodeServer, run, waitForLine } from '../support/peers.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+import { nodeServer, run } from '../support/peers.js';
+import { startLiveEngine } from './liveEngine.js';
 
 test('the plugin in Chromium against a live engine with captured traffic', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wisp-live-'));
-  const tokenFile = join(dir, 'token');
-  const token = 'live-token-' + process.pid;
-  writeFileSync(tokenFile, token + '\n');
-  const engine = spawn(join(root, 'bin/wisp'), ['engine', '--listen', '127.0.0.1:0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(async () => {
-    if (engine.exitCode !== null || engine.signalCode !== null) return;
-    const exited = new Promise((resolve) => engine.once('exit', resolve));
-    engine.kill('SIGINT');
-    await exited;
-  });
-  const url = (await waitForLine(engine, /listening on (http:\/\/\S+)/, 30_000))[1]!;
+  const { url, token } = await startLiveEngine(t, 'live');
   const server = await nodeServer(`
 import http from 'node:http';
 const s = http.createServer((req, res) => { res.writeHead(req.url.endsWith('7') ? 500 : 200, {'content-length': 2}); res.end('ok'); });

@@ -1,5 +1,6 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
+import type { AdhocFilter, AdhocFilterReport } from '../pxl/plan/adhoc.js';
 import type { JsonTable } from '../pxl/exec/execute.js';
 import type { DataType, SemanticType } from '../store/types.js';
 
@@ -14,6 +15,8 @@ export interface QueryRequest {
   readonly intervalMs?: number;
   readonly maxDataPoints?: number;
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** Grafana's ad hoc filters: applied to the script's DataFrame sources, never to its text. */
+  readonly adhocFilters?: readonly AdhocFilter[];
 }
 
 /** One output table, column-major, with the exact value encoding of docs/api.md. */
@@ -37,6 +40,8 @@ export interface QueryResponse {
   readonly tables: readonly ResultTable[];
   readonly stats: QueryStats;
   readonly warnings: readonly Diagnostic[];
+  /** The request's ad hoc filters, each with the tables it narrowed; only when it sent some. */
+  readonly adhocFilters?: readonly AdhocFilterReport[];
 }
 
 export interface ErrorResponse {

@@ -94,7 +94,7 @@ export class LocalBackend implements QueryBackend {
 
   async query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse> {
     const t0 = performance.now();
-    const { program, warnings } = compile(req.script, frame, this.source.store);
+    const { program, warnings, adhocFilters } = compile(req.script, frame, this.source.store);
     const compileMs = performance.now() - t0;
     const result = await execute(program, this.source.store, {
       metadata: this.source.metadata,
@@ -109,6 +109,7 @@ export class LocalBackend implements QueryBackend {
       tables: json.tables,
       stats: { compileMs, ...json.stats },
       warnings: [...warnings, ...json.warnings, ...(incomplete ? [incomplete] : [])],
+      ...(adhocFilters ? { adhocFilters } : {}),
     };
   }
 

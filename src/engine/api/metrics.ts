@@ -85,7 +85,7 @@ export class ApiMetrics {
   }
 
   /** Records one finished query. */
-  observeQuery(outcome: 'ok' | 'error' | 'timeout', seconds: number): void {
+  observeQuery(outcome: 'ok' | 'error' | 'timeout' | 'cancelled', seconds: number): void {
     this.queries.inc({ outcome });
     this.queryDuration.observe({ outcome }, seconds);
   }

@@ -1,4 +1,5 @@
 import { PxlError } from '../pxl/diagnostic.js';
+import type { AdhocFilter } from '../pxl/plan/adhoc.js';
 import type { QueryRequest } from './contract.js';
 
 /** The time frame a script runs in, resolved from a request: what the PxL macros expand to. */
@@ -9,6 +10,15 @@ export interface QueryFrame {
   readonly nowNs: bigint;
   readonly maxDataPoints: number;
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
+  readonly adhocFilters: readonly AdhocFilter[];
+}
+
+/** The one-of operators take `values` (or a lone `value`); every other operator one `value`. */
+function checkFilterValues(f: AdhocFilter, i: number): void {
+  const multi = f.operator === '=|' || f.operator === '!=|';
+  if (multi ? f.value === undefined && f.values === undefined : f.value === undefined || f.values !== undefined) {
+    throw new PxlError('BAD_REQUEST', `adhocFilters[${i}]: operator '${f.operator}' takes ${multi ? "'values' (a list) or 'value'" : "one 'value' and no 'values'"}`);
+  }
 }
 
 const DEFAULT_RANGE_MS = 5 * 60 * 1000;
@@ -33,6 +43,7 @@ export function resolveFrame(req: QueryRequest, nowMs: number): QueryFrame {
   if (req.intervalMs !== undefined && !(Number.isFinite(req.intervalMs) && req.intervalMs > 0)) {
     throw new PxlError('BAD_REQUEST', `intervalMs must be a positive number (got ${req.intervalMs})`);
   }
+  (req.adhocFilters ?? []).forEach(checkFilterValues);
   const span = to - from;
   const minInterval = Math.max(1, Math.ceil(span / maxDataPoints));
   const intervalMs = Math.max(Math.round(req.intervalMs ?? minInterval), minInterval);
@@ -43,5 +54,6 @@ export function resolveFrame(req: QueryRequest, nowMs: number): QueryFrame {
     nowNs: BigInt(Math.trunc(nowMs)) * NS_PER_MS,
     maxDataPoints,
     variables: req.variables ?? {},
+    adhocFilters: req.adhocFilters ?? [],
   };
 }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
+import { ADHOC_OPERATORS } from '../pxl/plan/adhoc.js';
 import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
 import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
@@ -87,6 +88,21 @@ const queryBodySchema = {
     variables: {
       type: 'object',
       additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    },
+    adhocFilters: {
+      type: 'array',
+      maxItems: 64,
+      items: {
+        type: 'object',
+        required: ['key', 'operator'],
+        additionalProperties: false,
+        properties: {
+          key: { type: 'string', minLength: 1, maxLength: 256 },
+          operator: { enum: ADHOC_OPERATORS },
+          value: { type: 'string' },
+          values: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string' } },
+        },
+      },
     },
   },
 } as const;
@@ -252,7 +268,8 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
     } catch (e) {
       const cause = controller.signal.aborted && !(e instanceof PxlError) ? controller.signal.reason : e;
       if (cause instanceof PxlError) {
-        const outcome = cause.diagnostic.code === 'QUERY_TIMEOUT' ? 'timeout' : 'error';
+        const code = cause.diagnostic.code;
+        const outcome = code === 'QUERY_TIMEOUT' ? 'timeout' : code === 'QUERY_CANCELLED' ? 'cancelled' : 'error';
         opts.metrics.observeQuery(outcome, (performance.now() - started) / 1000);
         return reply.code(statusFor(cause.diagnostic.code)).send({ error: cause.diagnostic } satisfies ErrorResponse);
       }

@@ -180,7 +180,7 @@ export class BrokerBackend implements QueryBackend {
 
   async query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse> {
     const t0 = performance.now();
-    const { program, warnings: compileWarnings } = compile(req.script, frame, this.catalog);
+    const { program, warnings: compileWarnings, adhocFilters } = compile(req.script, frame, this.catalog);
     const dist = splitProgram(program, { partialAggregates: !this.opts.shipRawRows });
     const compileMs = performance.now() - t0;
     const urls = this.opts.engines.list();
@@ -273,6 +273,7 @@ export class BrokerBackend implements QueryBackend {
         bytesReceived,
       },
       warnings: [...warnings, ...json.warnings],
+      ...(adhocFilters ? { adhocFilters } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Catalog } from './catalog.js';
 import { PxlCode, PxlError, type Diagnostic } from './diagnostic.js';
 import { parse } from './parse/parser.js';
+import { adhocContext, adhocReport, type AdhocFilter, type AdhocFilterReport } from './plan/adhoc.js';
 import { CTX_KEYS } from './plan/dataframe.js';
 import { Interpreter } from './plan/interp.js';
 import { LIMITS } from './plan/limits.js';
@@ -21,6 +22,8 @@ export interface CompileOptions {
   readonly maxDataPoints?: number;
   /** Dashboard variables: `$name` / `${name}`; a list for multi-value variables. */
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** Grafana's ad hoc filters, applied to every DataFrame the script reads from a table. */
+  readonly adhocFilters?: readonly AdhocFilter[];
   /** Longest a compile may take, parsing included (ms; default LIMITS.compileMs): then PXL_LIMIT. */
   readonly compileMs?: number;
 }
@@ -28,6 +31,8 @@ export interface CompileOptions {
 export interface CompileResult {
   readonly program: Program;
   readonly warnings: readonly Diagnostic[];
+  /** Each ad hoc filter and the tables it narrowed; absent when the request had none. */
+  readonly adhocFilters?: readonly AdhocFilterReport[];
 }
 
 /**
@@ -72,6 +77,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
   const startedMs = performance.now();
   const module = parse(script);
   const warnings: Diagnostic[] = [];
+  const adhoc = options.adhocFilters && options.adhocFilters.length > 0 ? adhocContext(options.adhocFilters, CTX_KEYS) : undefined;
   const interp = new Interpreter({
     catalog,
     macros: {
@@ -82,6 +88,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
     },
     fold: { nowNs: options.nowNs },
     warn: (d) => warnings.push(d),
+    ...(adhoc ? { adhoc } : {}),
     compileMs: options.compileMs ?? LIMITS.compileMs,
     startedMs,
   });
@@ -94,7 +101,8 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
       hints: ["add px.display(df, 'name') for each table to return"],
     });
   }
-  return { program: { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })) }, warnings };
+  const program = { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })) };
+  return adhoc ? { program, warnings, adhocFilters: adhocReport(adhoc) } : { program, warnings };
 }
 
 /** What `GET /api/v1/schema` says about the language (tables come from the catalog). */

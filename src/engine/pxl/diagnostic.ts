@@ -53,4 +53,6 @@ export const PxlCode = {
   limit: 'PXL_LIMIT',
   noOutput: 'PXL_NO_OUTPUT',
   unbounded: 'PXL_UNBOUNDED',
+  /** An ad hoc filter of the request whose key a table the script reads does not have. */
+  adhocFilterNotApplied: 'ADHOC_FILTER_NOT_APPLIED',
 } as const;

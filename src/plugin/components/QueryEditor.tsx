@@ -1,20 +1,22 @@
 import React, { useEffect, useMemo, useRef, useState } from 'react';
 import type { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { Alert, Button, CodeEditor, InlineField, RadioButtonGroup, Select, Stack } from '@grafana/ui';
+import { Alert, Button, CodeEditor, InlineField, RadioButtonGroup, Select, Stack, Tag } from '@grafana/ui';
 import type { Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { WispDataSource } from '../datasource.js';
 import { spanFromMessage } from '../diagnostics.js';
 import { QUERY_PRESETS } from '../presets.js';
 import { DEFAULT_SCRIPT } from '../types.js';
-import type { SchemaResponse, WispOptions, WispQuery } from '../types.js';
+import { isPixieQuery, migrateQuery } from '../migrate.js';
+import type { QueryFormat, SchemaResponse, WispOptions, WispQuery } from '../types.js';
 import { bindSchema, PXL_LANGUAGE, registerPxl, showError } from './pxlLanguage.js';
 
 type Props = QueryEditorProps<WispDataSource, WispQuery, WispOptions>;
 
-const FORMATS: Array<SelectableValue<'auto' | 'table'>> = [
-  { label: 'Auto', value: 'auto', description: 'time_ plus labels → time series; nodes/edges → node graph' },
+const FORMATS: Array<SelectableValue<QueryFormat>> = [
+  { label: 'Auto', value: 'auto', description: 'time_ plus labels → time series; nodes/edges → node graph; raw rows → logs in Explore' },
   { label: 'Table', value: 'table', description: 'every output as a table' },
+  { label: 'Logs', value: 'logs', description: 'rows with a time_ column as log lines (level from resp_status)' },
 ];
 
 /**
@@ -22,7 +24,14 @@ const FORMATS: Array<SelectableValue<'auto' | 'table'>> = [
  * marked where it points, Ctrl/Cmd+Enter and blur run the query, presets, and the choice of
  * output when the script displays several tables.
  */
-export function QueryEditor({ query, onChange, onRunQuery, datasource, data }: Props) {
+export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, data }: Props) {
+  // A query saved by Pixie's plugin opens as the Wisp query it stands for, and is saved so.
+  const query = useMemo(() => migrateQuery(saved), [saved]);
+  useEffect(() => {
+    if (isPixieQuery(saved)) {
+      onChange(query);
+    }
+  }, [saved, query, onChange]);
   const script = query.script ?? DEFAULT_SCRIPT;
   const [schema, setSchema] = useState<SchemaResponse>();
   const [schemaError, setSchemaError] = useState<string>();
@@ -142,6 +151,21 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, data }: P
           Run
         </Button>
       </Stack>
+      {(query.adhocFilters ?? []).length > 0 && (
+        <Stack direction="row" gap={1} wrap="wrap" alignItems="center">
+          <span title="Added by “filter for value” in Explore; applied by the engine to every table the script reads">Filters:</span>
+          {(query.adhocFilters ?? []).map((f, i) => (
+            <Tag
+              key={`${f.key}${f.operator}${i}`}
+              name={`${f.key} ${f.operator} ${f.values ? f.values.join(' | ') : f.value} ×`}
+              onClick={() => {
+                onChange({ ...query, adhocFilters: (query.adhocFilters ?? []).filter((_, j) => j !== i) });
+                onRunQuery();
+              }}
+            />
+          ))}
+        </Stack>
+      )}
       <CodeEditor
         language={PXL_LANGUAGE}
         value={script}

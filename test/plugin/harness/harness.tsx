@@ -30,8 +30,13 @@ import type { WispDataSource } from '../../../src/plugin/datasource.js';
 import type { WispOptions, WispQuery, WispSecureJsonData, WispVariableQuery } from '../../../src/plugin/types.js';
 import { loadAmdModule } from './amd.js';
 import { harnessBackendSrv } from './backendSrv.js';
+import type { FetchLog } from './backendSrv.js';
+import { PanelView } from './panels.js';
+import type { PanelResult } from './panels.js';
 import { seriesOf, TimeSeriesPlot } from './plot.js';
 import type { DrawnSeries } from './plot.js';
+import { Runner } from './runner.js';
+import type { PanelSpec } from './runner.js';
 import { harnessTemplateSrv } from './templateSrv.js';
 
 type WispPlugin = DataSourcePlugin<WispDataSource, WispQuery, WispOptions, WispSecureJsonData>;
@@ -53,6 +58,18 @@ interface HarnessState {
   toExplore?(script: string): WispQuery;
   /** Runs a panel request with these targets; resolves to the number of frames. */
   runTargets?(targets: WispQuery[]): Promise<number>;
+  /** Every fetch the plugin started, and those cancelled before their answer. */
+  fetches: FetchLog;
+  /** The panels, Explore panes and annotations the page runs as Grafana would (runner.ts). */
+  runner?: Runner;
+  /** Starts a panel run; resolves when it ends or a newer run of the panel cancels it. */
+  panel?(spec: PanelSpec): Promise<PanelResult>;
+  /** Sets dashboard variables (what a dashboard's variable pickers hold). */
+  setVariables(vars: Record<string, string | string[]>): void;
+  /** The query in the plugin's annotation editor. */
+  annotationQuery: WispQuery;
+  /** Where a test keeps the result of a run it did not wait for. */
+  superseded?: PanelResult;
 }
 
 declare global {
@@ -65,6 +82,8 @@ const UID = 'wisp-harness';
 const params = new URLSearchParams(location.search);
 const to = Number(params.get('to') ?? Date.now());
 const from = Number(params.get('from') ?? to - 5 * 60_000);
+const templateVars: Record<string, string | string[]> = { ns: ['default', 'kube-system'], namespace: 'default' };
+const templateSrv = harnessTemplateSrv(templateVars, { from, to });
 
 window.__wisp = {
   ready: false,
@@ -72,6 +91,9 @@ window.__wisp = {
   frames: [],
   errors: [],
   queries: 0,
+  fetches: { started: [], cancelled: [] },
+  annotationQuery: { refId: 'Anno', script: '' },
+  setVariables: (vars) => Object.assign(templateVars, vars),
   markers: () =>
     monaco.editor.getModelMarkers({}).map((m) => ({
       owner: m.owner,
@@ -84,8 +106,8 @@ window.__wisp = {
 // Monaco's workers come from this server (built from node_modules), never from a CDN.
 window.MonacoEnvironment = { getWorkerUrl: () => '/harness/editor.worker.js' };
 
-grafanaRuntime.setBackendSrv(harnessBackendSrv());
-grafanaRuntime.setTemplateSrv(harnessTemplateSrv({ ns: ['default', 'kube-system'], namespace: 'default' }));
+grafanaRuntime.setBackendSrv(harnessBackendSrv(window.__wisp.fetches));
+grafanaRuntime.setTemplateSrv(templateSrv);
 
 function instanceSettings(options: DataSourceSettings<WispOptions, WispSecureJsonData>): DataSourceInstanceSettings<WispOptions> {
   return {
@@ -146,6 +168,9 @@ function App({ plugin }: { plugin: WispPlugin }) {
   const [health, setHealth] = useState<TestDataSourceResponse>();
   const [query, setQuery] = useState<WispQuery>({ refId: 'A', script: '' });
   const [data, setData] = useState<PanelData>();
+  const [runner, setRunner] = useState<Runner>();
+  const [annotationQuery, setAnnotationQuery] = useState<WispQuery>(window.__wisp.annotationQuery);
+  const [, setPanelsDrawn] = useState(0);
   const latestQuery = useRef(query);
   const ConfigEditor = plugin.components.ConfigEditor;
   const QueryEditor = plugin.components.QueryEditor;
@@ -177,6 +202,10 @@ function App({ plugin }: { plugin: WispPlugin }) {
       }
       return Array.from((field?.values ?? []) as string[]);
     };
+    const r = new Runner(instance, templateSrv, templateVars, { from, to }, () => setPanelsDrawn((n) => n + 1));
+    setRunner(r);
+    window.__wisp.runner = r;
+    window.__wisp.panel = (spec: PanelSpec) => r.run(spec);
     const result = await instance.testDatasource();
     window.__wisp.health = result;
     setHealth(result);
@@ -235,6 +264,48 @@ function App({ plugin }: { plugin: WispPlugin }) {
             </pre>
           ))}
           <TimeSeriesPlot series={seriesOf(data.series)} />
+        </section>
+      )}
+      {ds?.annotations?.QueryEditor && (
+        <section id="annotation-editor">
+          <h2>Annotation query (plugin annotations.QueryEditor)</h2>
+          <ds.annotations.QueryEditor
+            datasource={ds}
+            query={annotationQuery}
+            onRunQuery={() => undefined}
+            onChange={(q: WispQuery) => {
+              window.__wisp.annotationQuery = q;
+              setAnnotationQuery(q);
+            }}
+          />
+        </section>
+      )}
+      {runner && runner.panels.size > 0 && (
+        <section id="panels">
+          {runner.filters.length > 0 && (
+            <div id="adhoc-filters" style={{ marginBottom: 8 }}>
+              Filters:{' '}
+              {runner.filters.map((f, i) => (
+                <span key={i} className="adhoc-filter" style={{ background: '#2b2d36', padding: '2px 6px', marginRight: 6, borderRadius: 3 }}>
+                  {f.key} {f.operator} {f.value}
+                </span>
+              ))}
+            </div>
+          )}
+          {[...runner.panels.entries()].map(([id, p]) => (
+            <PanelView
+              key={id}
+              id={id}
+              title={p.spec.title}
+              type={p.spec.type}
+              frames={p.frames}
+              errors={p.result.errors}
+              links={p.result.links}
+              annotations={p.result.annotations}
+              range={{ from, to }}
+              onFilter={(key, value, out) => void runner.addFilter(key, value, out)}
+            />
+          ))}
         </section>
       )}
     </grafanaUi.ThemeContext.Provider>

@@ -1,6 +1,7 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Keyword } from '../parse/ast.js';
 import { registryEntry } from '../registry.js';
+import { applyAdhocFilters } from './adhoc.js';
 import { bindArgs } from './args.js';
 import { apply, timeError, toExpr } from './exprs.js';
 import * as frames from './frames.js';
@@ -113,7 +114,8 @@ export function makeDataFrame(a: Map<string, Value>, env: Environment, at: Span)
   if (startNs !== null && endNs !== null && endNs < startNs) {
     throw new PxlError(PxlCode.value, 'end_time is before start_time', a.get('end_time')!.at);
   }
-  return newFrame(frames.source(table, select, startNs, endNs), at);
+  const source = frames.source(table, select, startNs, endNs);
+  return newFrame(env.adhoc ? applyAdhocFilters(source, table, env.adhoc, at, env.fold, env.warn) : source, at);
 }
 
 export function frameAttribute(obj: FrameV, attr: string, attrAt: Span, at: Span): Value {

@@ -50,7 +50,7 @@ function fieldFor(name: string, e: Expr): Field {
   return e.semantic && e.semantic !== 'ST_NONE' ? { name, type: e.type, semantic: e.semantic } : { name, type: e.type };
 }
 
-export function source(table: TableSchema, select: readonly NameAt[] | undefined, startNs: bigint | null, endNs: bigint | null): LogicalPlan {
+export function source(table: TableSchema, select: readonly NameAt[] | undefined, startNs: bigint | null, endNs: bigint | null): LogicalPlan & { kind: 'source' } {
   let schema: readonly Field[] = table.fields;
   if (select) {
     const seen = new Set<string>();

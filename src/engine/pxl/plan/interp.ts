@@ -1,5 +1,6 @@
 import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
 import type { Catalog } from '../catalog.js';
+import type { AdhocContext } from './adhoc.js';
 import type { Expr as Ast, Keyword, Module, Stmt } from '../parse/ast.js';
 import { pxFunction, pxFunctionNames } from '../registry.js';
 import { apply, applyNamed, toExpr, truthy, type FoldContext } from './exprs.js';
@@ -25,6 +26,8 @@ export interface Environment {
   readonly fold: FoldContext;
   /** Collects warnings; the script still compiles. */
   readonly warn: (d: Diagnostic) => void;
+  /** The request's ad hoc filters, applied to every DataFrame read from a table. */
+  readonly adhoc?: AdhocContext;
   /** How long the compile may take (LIMITS.compileMs), from `startedMs` (performance.now(), before parsing). */
   readonly compileMs: number;
   readonly startedMs: number;
