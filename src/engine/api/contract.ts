@@ -1,7 +1,7 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import type { JsonTable } from '../pxl/exec/execute.js';
-import type { DataType, SemanticType } from '../store/types.js';
+import type { DataType, SemanticType } from '../schema.js';
 
 /**
  * JSON shapes of the engine API (docs/api.md). The broker serves the same shapes; the plugin

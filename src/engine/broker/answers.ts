@@ -4,7 +4,7 @@ import { aggShape } from '../pxl/dist/merge.js';
 import type { Fragment } from '../pxl/dist/split.js';
 import type { NodeInfo, PartialLine } from '../pxl/dist/wire.js';
 import { bucketIndex, MIN_POSITIVE } from '../pxl/exec/sketch.js';
-import type { DataType } from '../store/types.js';
+import type { DataType } from '../schema.js';
 
 /**
  * The broker does not trust engines: every answer it reads — `/readyz`, `/api/v1/schema`,

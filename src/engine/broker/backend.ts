@@ -11,7 +11,7 @@ import { engineMayMatch, splitProgram } from '../pxl/dist/split.js';
 import { Merger } from '../pxl/dist/merge.js';
 import type { NodeInfo, PartialRequest } from '../pxl/dist/wire.js';
 import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
-import type { TableSchema } from '../store/types.js';
+import type { TableSchema } from '../schema.js';
 import { VERSION } from '../version.js';
 import { LineChecker, MalformedAnswer, nodeAnswer, readyAnswer, schemaAnswer } from './answers.js';
 import { callEngine, getAnswer, readAnswer } from './client.js';

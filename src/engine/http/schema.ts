@@ -1,4 +1,4 @@
-import type { TableSchema } from '../store/types.js';
+import type { TableSchema } from '../schema.js';
 
 /**
  * Pixie's `HTTPContentType` enum (stirling's http_table.h): the `content_type` column holds one

@@ -1,4 +1,4 @@
-import type { DataType, SemanticType } from '../store/types.js';
+import type { DataType, SemanticType } from '../schema.js';
 
 /**
  * The one registry of PxL functions, operators and aggregates. The planner checks every call

@@ -1,4 +1,4 @@
-import type { DataType, RowValue } from './types.js';
+import type { DataType, RowValue } from '../schema.js';
 
 /** Dictionary codes: the narrowest unsigned width that holds the batch's dictionary. */
 export type Codes = Uint8Array | Uint16Array | Int32Array;

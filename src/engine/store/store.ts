@@ -1,5 +1,5 @@
 import { Table, type TableOptions, type TableStats } from './table.js';
-import type { Row, TableSchema } from './types.js';
+import type { Row, TableSchema } from '../schema.js';
 
 /** Default byte budget of `http_events` (256 MiB). */
 export const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;

@@ -4,7 +4,7 @@ import type { Catalog } from '../pxl/catalog.js';
 import { readValue } from './column.js';
 import { Store } from './store.js';
 import { RowError, Table } from './table.js';
-import type { Row, TableSchema } from './types.js';
+import type { Row, TableSchema } from '../schema.js';
 
 const SCHEMA: TableSchema = {
   name: 't',

@@ -1,5 +1,5 @@
 import type { StoredColumn } from '../../store/column.js';
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import type { Vec } from '../exec/vec.js';
 import type { WireCell } from './wire.js';
 

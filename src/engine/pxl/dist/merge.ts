@@ -1,5 +1,5 @@
 import type { ColumnBatch } from '../../store/table.js';
-import type { DataType, Field, TableSchema } from '../../store/types.js';
+import type { DataType, Field, TableSchema } from '../../schema.js';
 import { createAgg, type AggState } from '../exec/aggregates.js';
 import { GroupKeyer } from '../exec/keys.js';
 import type { ScannableTable, TableSource } from '../exec/operators.js';

@@ -1,4 +1,4 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import type { AnyPartial, CountPartial, ExtremePartial, MeanPartial, QuantilesPartial, SumPartial } from '../exec/aggregates.js';
 import { decodeFloat, encodeFloat, timeOffset } from './columns.js';
 

@@ -1,4 +1,4 @@
-import type { Field } from '../../store/types.js';
+import type { Field } from '../../schema.js';
 import { PxlError } from '../diagnostic.js';
 import type { Expr, LogicalPlan, Program } from '../plan/logical.js';
 import { forEachNode } from '../plan/walk.js';

@@ -1,4 +1,4 @@
-import type { DataType, Field } from '../../store/types.js';
+import type { DataType, Field } from '../../schema.js';
 import type { Catalog } from '../catalog.js';
 import { PxlError } from '../diagnostic.js';
 import { hasFunction } from '../exec/expr.js';

@@ -1,4 +1,4 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import type { Diagnostic } from '../diagnostic.js';
 import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../plan/logical.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rng } from '../../../../test/support/rng.js';
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { AGGREGATE_NAMES, createAgg } from './aggregates.js';
 import type { Val } from './expr.js';
 import type { Vec } from './vec.js';

@@ -1,4 +1,4 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Val } from './expr.js';
 import {

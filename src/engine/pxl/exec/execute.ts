@@ -1,5 +1,5 @@
 import type { MetadataView } from '../../meta/types.js';
-import type { DataType, Field, SemanticType } from '../../store/types.js';
+import type { DataType, Field, SemanticType } from '../../schema.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import type { LogicalPlan, Program } from '../plan/logical.js';
 import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';

@@ -1,6 +1,6 @@
 import { STRING_LOOKUPS, upidToPid } from '../../meta/lookups.js';
 import type { MetadataView } from '../../meta/types.js';
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Expr } from '../plan/logical.js';
 import { LIMITS } from '../plan/limits.js';

@@ -1,4 +1,4 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { finalizeGroups, type Groups } from './groups.js';
 import type { Runtime } from './operators.js';
 import { Compiler, Decline, fold, type AggPlan } from './fused/compiler.js';

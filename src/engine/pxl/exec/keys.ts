@@ -1,4 +1,4 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { PairKey } from './rowkeys.js';
 import type { Chunk, Vec } from './vec.js';
 

@@ -1,5 +1,5 @@
 import type { ColumnBatch } from '../../store/table.js';
-import type { DataType, Field, TableSchema } from '../../store/types.js';
+import type { DataType, Field, TableSchema } from '../../schema.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { createAgg, type AggState } from './aggregates.js';

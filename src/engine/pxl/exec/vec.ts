@@ -1,5 +1,5 @@
 import type { Codes } from '../../store/column.js';
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 
 /** Numbers as the executor holds them: FLOAT64, exact INT64, and TIME64NS offsets. */
 export type NumData = Float64Array | Int32Array;

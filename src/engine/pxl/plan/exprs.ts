@@ -1,7 +1,7 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import { compilePattern } from '../regex.js';
 import { registryEntry, type FunctionEntry, type Signature } from '../registry.js';
-import type { DataType, SemanticType } from '../../store/types.js';
+import type { DataType, SemanticType } from '../../schema.js';
 import type { Expr, LiteralValue } from './logical.js';
 import { parseDurationNs, parseTimeNs } from './time.js';
 import { limitError, LIMITS } from './limits.js';

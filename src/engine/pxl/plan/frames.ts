@@ -1,5 +1,5 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
-import type { Field, TableSchema } from '../../store/types.js';
+import type { Field, TableSchema } from '../../schema.js';
 import { checkPlan } from './limits.js';
 import type { AggExpr, Expr, JoinHow, JoinOutput, LogicalPlan } from './logical.js';
 import { didYouMean } from './suggest.js';

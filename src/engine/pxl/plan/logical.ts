@@ -1,4 +1,4 @@
-import type { DataType, Field, SemanticType } from '../../store/types.js';
+import type { DataType, Field, SemanticType } from '../../schema.js';
 
 /**
  * The logical plan: what the planner (pxl/plan) hands to the executor (pxl/exec). The executor

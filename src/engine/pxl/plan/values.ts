@@ -1,7 +1,7 @@
 import type { Span } from '../diagnostic.js';
 import type { Stmt } from '../parse/ast.js';
 import type { FunctionEntry } from '../registry.js';
-import type { DataType, SemanticType } from '../../store/types.js';
+import type { DataType, SemanticType } from '../../schema.js';
 import type { Expr, LiteralValue, LogicalPlan } from './logical.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DataType } from '../../../store/types.js';
+import type { DataType } from '../../../schema.js';
 import { LIMITS } from '../../plan/limits.js';
 import type { Expr, LogicalPlan } from '../../plan/logical.js';
 import { treeDepth } from '../../plan/walk.js';

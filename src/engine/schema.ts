@@ -1,6 +1,12 @@
+/*
+ * The engine's shared vocabulary, on the ground floor: column types, fields, table schemas and
+ * rows, spoken by the HTTP stage that produces rows, the store that keeps them, the PxL planner
+ * and executor that read them and the API that describes them. It imports nothing.
+ */
+
 /**
- * Column types shared by the store, the PxL planner and the API. Names follow Pixie's
- * `DataType` enum so that `/api/v1/schema` and result tables read the same as Pixie's.
+ * A column's storage type. Names follow Pixie's `DataType` enum so that `/api/v1/schema` and
+ * result tables read the same as Pixie's.
  */
 export type DataType = 'BOOLEAN' | 'INT64' | 'FLOAT64' | 'STRING' | 'TIME64NS' | 'UINT128';
 
