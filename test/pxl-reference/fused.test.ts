@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, join, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
-import { execute, resultToJson, type ExecContext, type JsonTable } from '../../src/engine/pxl/exec/execute.js';
+import type { ResultTable } from '../../src/engine/api/contract.js';
+import { resultToJson } from '../../src/engine/api/encode.js';
+import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
 import { fusedAggs, fusedGroups } from '../../src/engine/pxl/exec/fused.js';
 import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
@@ -203,14 +205,14 @@ test('bins of rows exactly on, just before and just after bin edges, in time ord
 });
 
 /** A fused chunk as the JSON table `execute` would return for the plan. */
-function chunkJson(plan: LogicalPlan, ch: Chunk | null): JsonTable {
+function chunkJson(plan: LogicalPlan, ch: Chunk | null): ResultTable {
   const cols = plan.schema.map((f, j) => ch?.cols[j] ?? emptyVec(f.type));
   const rt = runtime();
   return resultToJson({ tables: [{ name: 'o', fields: plan.schema, rowCount: ch?.n ?? 0, columns: cols }], warnings: [], stats: { ...rt.stats, executeMs: 0 }, timeBase: rt.timeBase }).tables[0]!;
 }
 
 /** Runs aggs in one shared scan and checks each against the operators running it alone. */
-async function sameShared(plans: readonly LogicalPlan[]): Promise<JsonTable[]> {
+async function sameShared(plans: readonly LogicalPlan[]): Promise<ResultTable[]> {
   const aggs = plans.map((p) => firstAgg(p));
   const run = fusedAggs(aggs, runtime());
   assert.ok(run !== null, 'the aggs share one fused scan');

@@ -1,6 +1,5 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
-import type { JsonTable } from '../pxl/exec/execute.js';
 import type { DataType, SemanticType } from '../schema.js';
 
 /**
@@ -16,8 +15,16 @@ export interface QueryRequest {
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** One output table, column-major, with the exact value encoding of docs/api.md. */
-export type ResultTable = JsonTable;
+/** A JSON cell: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
+export type Cell = string | number | boolean;
+
+/** One output table, column-major (`data[i]` holds the values of `columns[i]`), cells as in docs/api.md. */
+export interface ResultTable {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType }[];
+  readonly rowCount: number;
+  readonly data: readonly (readonly Cell[])[];
+}
 
 export interface QueryStats {
   readonly compileMs: number;

@@ -1,10 +1,11 @@
 import { missingWarning, type Missing } from '../http/loss.js';
 import type { MetadataView } from '../meta/types.js';
 import { ANSWER_BYTES, share } from './budget.js';
+import { resultToJson } from './encode.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { runPartial } from '../pxl/dist/engine.js';
 import { checkPartialRequest } from '../pxl/dist/validate.js';
-import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
+import { DEFAULT_MAX_ROWS, execute } from '../pxl/exec/execute.js';
 import type { LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';

@@ -1,5 +1,6 @@
 import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
 import { ANSWER_BYTES, share } from '../api/budget.js';
+import { resultToJson } from '../api/encode.js';
 import type { QueryFrame } from '../api/options.js';
 import type { QueryBackend } from '../api/server.js';
 import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
@@ -10,7 +11,7 @@ import { LINE_BYTES } from '../pxl/dist/engine.js';
 import { engineMayMatch, splitProgram } from '../pxl/dist/split.js';
 import { Merger } from '../pxl/dist/merge.js';
 import type { NodeInfo, PartialRequest } from '../pxl/dist/wire.js';
-import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
+import { DEFAULT_MAX_ROWS, execute } from '../pxl/exec/execute.js';
 import type { TableSchema } from '../schema.js';
 import { VERSION } from '../version.js';
 import { LineChecker, MalformedAnswer, nodeAnswer, readyAnswer, schemaAnswer } from './answers.js';

@@ -1,5 +1,5 @@
 import type { MetadataView } from '../../meta/types.js';
-import type { DataType, Field, SemanticType } from '../../schema.js';
+import type { Field } from '../../schema.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import type { LogicalPlan, Program } from '../plan/logical.js';
 import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
@@ -32,7 +32,7 @@ export interface ExecContext {
   readonly maxGroups?: number;
 }
 
-/** One output table. Columns are executor columns; use `resultToJson` for the API form. */
+/** One output table, in executor columns (the API encodes them: api/encode.ts). */
 export interface ResultTable {
   readonly name: string;
   readonly fields: readonly Field[];
@@ -166,73 +166,4 @@ function rowsWithin(c: Chunk, maxBytes: number): number {
     if (bytes > maxBytes) return i;
   }
   return c.n;
-}
-
-/** JSON value of one cell, following docs/api.md's exact encoding. */
-/** A JSON value: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
-export type JsonCell = string | number | boolean;
-
-function encodeColumn(v: Vec, f: Field, n: number, timeBase: bigint): JsonCell[] {
-  const out: JsonCell[] = new Array(n);
-  switch (v.t) {
-    case 'str':
-      for (let i = 0; i < n; i++) out[i] = v.dict[v.c[i]!]!;
-      return out;
-    case 'bool':
-      for (let i = 0; i < n; i++) out[i] = v.d[i] === 1;
-      return out;
-    case 'big':
-      for (let i = 0; i < n; i++) out[i] = v.d[i]!.toString();
-      return out;
-    case 'num': {
-      const d = v.d;
-      if (f.type === 'FLOAT64') {
-        for (let i = 0; i < n; i++) {
-          const x = d[i]!;
-          out[i] = Number.isFinite(x) ? x : x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-        }
-        return out;
-      }
-      if (f.type === 'BOOLEAN') {
-        for (let i = 0; i < n; i++) out[i] = d[i] !== 0;
-        return out;
-      }
-      const base = f.type === 'TIME64NS' ? timeBase : 0n;
-      for (let i = 0; i < n; i++) {
-        // A non-finite INT64 cannot be produced by the integer kernels; 0 keeps the column typed.
-        const x = Number.isFinite(d[i]!) ? Math.trunc(d[i]!) : 0;
-        out[i] = base === 0n ? BigInt(x).toString() : (base + BigInt(x)).toString();
-      }
-      return out;
-    }
-  }
-}
-
-/** One output table as JSON, column-major; `data[i]` holds the values of `columns[i]`. */
-export interface JsonTable {
-  readonly name: string;
-  readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType }[];
-  readonly rowCount: number;
-  readonly data: readonly (readonly JsonCell[])[];
-}
-
-/** The `tables` / `stats` / `warnings` part of the `POST /api/v1/query` response body. */
-export interface QueryResultJson {
-  readonly tables: readonly JsonTable[];
-  readonly stats: { readonly executeMs: number; readonly rowsScanned: number; readonly bytesScanned: number };
-  readonly warnings: readonly Diagnostic[];
-}
-
-/** Turns a result into the JSON body of docs/api.md (INT64/TIME64NS as exact decimal strings). */
-export function resultToJson(r: QueryResult): QueryResultJson {
-  return {
-    tables: r.tables.map((t) => ({
-      name: t.name,
-      columns: t.fields.map((f) => ({ name: f.name, type: f.type, semantic: f.semantic ?? 'ST_NONE' })),
-      rowCount: t.rowCount,
-      data: t.fields.map((f, j) => encodeColumn(t.columns[j]!, f, t.rowCount, r.timeBase)),
-    })),
-    stats: { executeMs: r.stats.executeMs, rowsScanned: r.stats.rowsScanned, bytesScanned: r.stats.bytesScanned },
-    warnings: r.warnings,
-  };
 }
