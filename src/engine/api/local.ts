@@ -6,7 +6,7 @@ import { compile, languageSchema } from '../pxl/compile.js';
 import { runPartial } from '../pxl/dist/engine.js';
 import { checkPartialRequest } from '../pxl/dist/validate.js';
 import { DEFAULT_MAX_ROWS, execute } from '../pxl/exec/execute.js';
-import type { LogicalPlan } from '../pxl/plan/logical.js';
+import { forEachPlanNode, type LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
@@ -27,27 +27,13 @@ export interface LocalSource {
 /** The time range a program reads of `table`: the union of its scans (null: unbounded). */
 function scanRange(plans: readonly LogicalPlan[], table: string): { startNs: bigint | null; endNs: bigint | null } | undefined {
   let range: { startNs: bigint | null; endNs: bigint | null } | undefined;
-  const stack = [...plans];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    switch (p.kind) {
-      case 'source':
-        if (p.table !== table) break;
-        range = range === undefined ? { startNs: p.startNs, endNs: p.endNs } : {
-          startNs: range.startNs === null || p.startNs === null ? null : range.startNs < p.startNs ? range.startNs : p.startNs,
-          endNs: range.endNs === null || p.endNs === null ? null : range.endNs > p.endNs ? range.endNs : p.endNs,
-        };
-        break;
-      case 'join':
-        stack.push(p.left, p.right);
-        break;
-      case 'union':
-        stack.push(...p.inputs);
-        break;
-      default:
-        stack.push(p.input);
-    }
-  }
+  forEachPlanNode(plans, (p) => {
+    if (p.kind !== 'source' || p.table !== table) return;
+    range = range === undefined ? { startNs: p.startNs, endNs: p.endNs } : {
+      startNs: range.startNs === null || p.startNs === null ? null : range.startNs < p.startNs ? range.startNs : p.startNs,
+      endNs: range.endNs === null || p.endNs === null ? null : range.endNs > p.endNs ? range.endNs : p.endNs,
+    };
+  });
   return range;
 }
 

@@ -3,7 +3,7 @@ import { PxlError, type Diagnostic } from '../diagnostic.js';
 import { DEFAULT_MAX_BYTES } from '../exec/execute.js';
 import { groupStates, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
 import { liveRows } from '../exec/vec.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import { leafSource, type LogicalPlan } from '../plan/logical.js';
 import { encodeVec } from './columns.js';
 import { answerLookups } from './lookup.js';
 import { encodePartial } from './partials.js';
@@ -75,14 +75,8 @@ function* byBytes(columns: readonly (readonly unknown[])[], m: number): Generato
   if (start < m) yield run(start, m);
 }
 
-function sourceOf(p: LogicalPlan): Extract<LogicalPlan, { kind: 'source' }> {
-  let q = p;
-  while (q.kind !== 'source') q = (q as { input: LogicalPlan }).input;
-  return q;
-}
-
 function runtime(req: CheckedRequest, source: TableSource, ctx: FragmentContext, stats: ExecStats): Runtime {
-  const first = sourceOf(req.fragments[0]!.plan);
+  const first = leafSource(req.fragments[0]!.plan);
   let lastYield = performance.now();
   const check = (): void => {
     if (ctx.signal.aborted) {

@@ -1,6 +1,6 @@
 import type { Field } from '../../schema.js';
 import { PxlError } from '../diagnostic.js';
-import type { Expr, LogicalPlan, Program } from '../plan/logical.js';
+import { exprsOf, forEachPlanNode, inputsOf, mapInputs, type Expr, type LogicalPlan, type Program } from '../plan/logical.js';
 import { forEachNode } from '../plan/walk.js';
 import { METADATA_FNS } from './lookup.js';
 import { planToWire, type LookupSpec, type NodeInfo, type WirePlan } from './wire.js';
@@ -45,11 +45,11 @@ export function fragmentTable(id: string): string {
   return `__fragment_${id}`;
 }
 
+/** Whether a plan is a source under filters and maps only: a leaf pipeline engines run whole. */
 function isLeafChain(p: LogicalPlan): boolean {
-  for (let q = p; ; q = (q as { input: LogicalPlan }).input) {
-    if (q.kind === 'source') return true;
-    if (q.kind !== 'filter' && q.kind !== 'map') return false;
-  }
+  let q = p;
+  while (q.kind === 'filter' || q.kind === 'map') q = q.input;
+  return q.kind === 'source';
 }
 
 /**
@@ -74,26 +74,13 @@ export function splitProgram(program: Program, opts: { partialAggregates?: boole
   };
   const split = (p: LogicalPlan): LogicalPlan => {
     if (isLeafChain(p)) return fragment(p);
-    switch (p.kind) {
-      case 'agg':
-        return partial && isLeafChain(p.input) ? fragment(p) : { ...p, input: split(p.input) };
-      case 'limit':
-        // head() is pushed down: each engine stops at n rows, the broker cuts the union to n.
-        return isLeafChain(p.input) ? { ...p, input: fragment(p) } : { ...p, input: split(p.input) };
-      case 'filter':
-      case 'map':
-        return { ...p, input: split(p.input) };
-      case 'join':
-        return { ...p, left: split(p.left), right: split(p.right) };
-      case 'union':
-        return { ...p, inputs: p.inputs.map(split) };
-      case 'source':
-        return fragment(p);
-    }
+    if (p.kind === 'agg' && partial && isLeafChain(p.input)) return fragment(p);
+    // head() is pushed down: each engine stops at n rows, the broker cuts the union to n.
+    if (p.kind === 'limit' && isLeafChain(p.input)) return { ...p, input: fragment(p) };
+    return mapInputs(p, split);
   };
   const upper: Program = { outputs: program.outputs.map((o) => ({ name: o.name, plan: split(o.plan) })) };
-  const byTable = new Map(fragments.map((f) => [fragmentTable(f.id), f]));
-  for (const o of upper.outputs) collectLookups(o.plan, byTable);
+  collectLookups(upper, new Map(fragments.map((f) => [fragmentTable(f.id), f])));
   return { fragments, upper };
 }
 
@@ -151,51 +138,28 @@ function metadataCalls(e: Expr, out: Expr[]): void {
 }
 
 /** Records, on each fragment, the metadata lookups the broker-side plan will ask for. */
-function collectLookups(p: LogicalPlan, byTable: ReadonlyMap<string, Fragment>): void {
-  const exprs: Expr[] = [];
-  let input: LogicalPlan | null = null;
-  switch (p.kind) {
-    case 'source':
-      return;
-    case 'filter':
-      exprs.push(p.predicate);
-      input = p.input;
-      break;
-    case 'map':
-      exprs.push(...p.exprs.map((e) => e.expr));
-      input = p.input;
-      break;
-    case 'agg':
-      for (const a of p.aggs) exprs.push(...a.args);
-      input = p.input;
-      break;
-    case 'limit':
-      input = p.input;
-      break;
-    case 'join':
-      collectLookups(p.left, byTable);
-      collectLookups(p.right, byTable);
-      return;
-    case 'union':
-      for (const i of p.inputs) collectLookups(i, byTable);
-      return;
-  }
-  const calls: Expr[] = [];
-  for (const e of exprs) metadataCalls(e, calls);
-  for (const c of calls) {
-    const ls = exprLineage(c, input);
-    if (!ls) {
-      const fn = (c as Extract<Expr, { kind: 'call' }>).fn;
-      throw new PxlError('BROKER_UNSUPPORTED', `px.${fn} runs after an aggregate on a value computed there; the broker cannot look it up on the engines`, undefined, [
-        `call px.${fn} (or df.ctx[...]) before the first groupby, or on a group-by column`,
-      ]);
-    }
-    for (const l of ls) {
-      const f = byTable.get(l.table)!;
-      if (!f.lookups.some((x) => x.column === l.column && x.fns.join() === l.fns.join())) f.lookups.push({ column: l.column, fns: l.fns });
-    }
-  }
-  collectLookups(input, byTable);
+function collectLookups(upper: Program, byTable: ReadonlyMap<string, Fragment>): void {
+  forEachPlanNode(
+    upper.outputs.map((o) => o.plan),
+    (p) => {
+      if (p.kind !== 'filter' && p.kind !== 'map' && p.kind !== 'agg') return;
+      const calls: Expr[] = [];
+      for (const e of exprsOf(p)) metadataCalls(e, calls);
+      for (const c of calls) {
+        const ls = exprLineage(c, p.input);
+        if (!ls) {
+          const fn = (c as Extract<Expr, { kind: 'call' }>).fn;
+          throw new PxlError('BROKER_UNSUPPORTED', `px.${fn} runs after an aggregate on a value computed there; the broker cannot look it up on the engines`, undefined, [
+            `call px.${fn} (or df.ctx[...]) before the first groupby, or on a group-by column`,
+          ]);
+        }
+        for (const l of ls) {
+          const f = byTable.get(l.table)!;
+          if (!f.lookups.some((x) => x.column === l.column && x.fns.join() === l.fns.join())) f.lookups.push({ column: l.column, fns: l.fns });
+        }
+      }
+    },
+  );
 }
 
 const CTX_FN: Readonly<Record<string, Constraint['key']>> = {
@@ -209,27 +173,25 @@ const CTX_FN: Readonly<Record<string, Constraint['key']>> = {
 function ctxKeyOf(p: LogicalPlan, e: Expr): Constraint['key'] | null {
   if (e.kind === 'call' && e.args.length === 1 && CTX_FN[e.fn] && e.args[0]!.kind === 'column' && sourceColumn(p, e.args[0]!.name) === 'upid') return CTX_FN[e.fn]!;
   if (e.kind === 'column') {
-    for (let q = p; q.kind !== 'source'; q = (q as { input: LogicalPlan }).input) {
-      if (q.kind === 'map') {
-        const x = q.exprs.find((m) => m.name === e.name)!.expr;
-        return ctxKeyOf(q.input, x);
-      }
-    }
+    let q = p;
+    while (q.kind === 'filter') q = q.input;
+    if (q.kind === 'map') return ctxKeyOf(q.input, q.exprs.find((m) => m.name === e.name)!.expr);
   }
   return null;
 }
 
 /** The source column a leaf-chain column passes through unchanged from, if any. */
 function sourceColumn(p: LogicalPlan, name: string): string | null {
-  for (let q = p; ; q = (q as { input: LogicalPlan }).input) {
-    if (q.kind === 'source') return name;
+  let q = p;
+  while (q.kind === 'filter' || q.kind === 'map') {
     if (q.kind === 'map') {
       const x = q.exprs.find((m) => m.name === name)?.expr;
       if (!x || x.kind !== 'column') return null;
       name = x.name;
     }
-    if (q.kind !== 'map' && q.kind !== 'filter') return null;
+    q = q.input;
   }
+  return q.kind === 'source' ? name : null;
 }
 
 /** `ctx[key] == 'v'` (either side), or an `or` of such on one key: the allowed values. */
@@ -265,7 +227,7 @@ function conjuncts(e: Expr, out: Expr[]): void {
 
 function constraintsOf(plan: LogicalPlan): Constraint[] {
   const out: Constraint[] = [];
-  for (let q = plan; q.kind !== 'source'; q = (q as { input: LogicalPlan }).input) {
+  for (let q = plan; q.kind !== 'source'; q = inputsOf(q)[0]!) {
     if (q.kind !== 'filter') continue;
     const cs: Expr[] = [];
     conjuncts(q.predicate, cs);

@@ -1,7 +1,7 @@
 import type { MetadataView } from '../../meta/types.js';
 import type { Field } from '../../schema.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
-import type { LogicalPlan, Program } from '../plan/logical.js';
+import { inputsOf, type LogicalPlan, type Program } from '../plan/logical.js';
 import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
 import { SharedScans } from './shared.js';
 import { concatChunks, sliceChunk, type Chunk, type Vec } from './vec.js';
@@ -49,21 +49,14 @@ export interface QueryResult {
   readonly timeBase: bigint;
 }
 
+/** The time base of the first source (depth first, left first) that has one. */
 function firstTimeBase(plan: LogicalPlan, source: TableSource): bigint | null {
-  switch (plan.kind) {
-    case 'source':
-      return source.get(plan.table)?.timeBaseNs() ?? plan.startNs ?? null;
-    case 'join':
-      return firstTimeBase(plan.left, source) ?? firstTimeBase(plan.right, source);
-    case 'union':
-      for (const p of plan.inputs) {
-        const b = firstTimeBase(p, source);
-        if (b !== null) return b;
-      }
-      return null;
-    default:
-      return firstTimeBase(plan.input, source);
+  if (plan.kind === 'source') return source.get(plan.table)?.timeBaseNs() ?? plan.startNs ?? null;
+  for (const input of inputsOf(plan)) {
+    const b = firstTimeBase(input, source);
+    if (b !== null) return b;
   }
+  return null;
 }
 
 /** Runs every output of a program; yields to the event loop every ~20 ms of work. */
