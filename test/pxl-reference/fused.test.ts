@@ -15,8 +15,10 @@ import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/sch
 import type { ResultTable } from '../../src/engine/api/contract.js';
 import { resultToJson } from '../../src/engine/api/encode.js';
 import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
-import { fusedAggs, fusedGroups } from '../../src/engine/pxl/exec/fused.js';
-import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
+import { fuseAggs } from '../../src/engine/pxl/exec/fused.js';
+import { physicalInputs, type PhysicalPlan } from '../../src/engine/pxl/exec/physical.js';
+import { planAgg, planPhysical } from '../../src/engine/pxl/exec/planner.js';
+import type { Runtime } from '../../src/engine/pxl/exec/runtime.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
 import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
@@ -77,6 +79,17 @@ function unfused(plan: LogicalPlan): LogicalPlan {
   }
 }
 
+/** The physical aggregations the planner makes of a plan, depth first. */
+function aggExecs(plan: LogicalPlan, from: Store = store): PhysicalPlan[] {
+  const out: PhysicalPlan[] = [];
+  const walk = (p: PhysicalPlan): void => {
+    if (p.kind === 'HashAggExec' || p.kind === 'FusedAggExec') out.push(p);
+    else physicalInputs(p).forEach(walk);
+  };
+  walk(planPhysical({ outputs: [{ name: 'o', plan }] }, runtime(from)).outputs[0]!.plan);
+  return out;
+}
+
 function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
   if (plan.kind === 'agg') return plan;
   if (plan.kind === 'join') return firstAgg(plan.left);
@@ -86,7 +99,7 @@ function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
 }
 
 async function same(plan: LogicalPlan, minRows = 1): Promise<void> {
-  assert.ok(fusedGroups(firstAgg(plan), runtime()) !== null, 'the plan is fused');
+  assert.equal(aggExecs(plan)[0]!.kind, 'FusedAggExec', 'the plan is fused');
   const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, store, ctx)).tables[0]!;
   const fused = await run(plan);
   const ops = await run(unfused(plan));
@@ -106,7 +119,8 @@ test('the dashboard queries: bin+count, bin+quantiles by service, error rate (on
   await same(errorRateOnePass(HTTP_EVENTS_SCHEMA, START, END), 3);
   const joined = errorRate(HTTP_EVENTS_SCHEMA, START, END);
   assert.ok(joined.kind === 'map' && joined.input.kind === 'join' && joined.input.left.kind === 'agg' && joined.input.right.kind === 'agg');
-  assert.ok(fusedAggs([joined.input.left, joined.input.right], runtime()) !== null, 'both sides of the join share one scan');
+  const [left, right] = aggExecs(joined);
+  assert.ok(left?.kind === 'FusedAggExec' && right?.kind === 'FusedAggExec' && left.scan === right.scan, 'both sides of the join share one scan');
   await same(joined, 3);
 });
 
@@ -165,13 +179,12 @@ test('no groups; a filter that keeps nothing; a constant filter', async () => {
 });
 
 test('shapes the loop does not cover are left to the operators', () => {
-  const rt = runtime();
   const strAny = agg(src(), ['resp_status'], [A('m', 'any', 'req_method', 'STRING')]);
-  assert.equal(fusedGroups(strAny as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(strAny)[0]!.kind, 'HashAggExec');
   const overLimit = agg(limit(src(), 10), ['resp_status'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedGroups(overLimit as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(overLimit)[0]!.kind, 'HashAggExec');
   const twoColumns = agg(withCols(src(), { both: call('add', 'STRING', S('req_method'), S('req_path')) }), ['both'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedGroups(twoColumns as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(twoColumns)[0]!.kind, 'HashAggExec');
 });
 
 test('Pixie-style scripts compile to plans whose aggregations are fused', () => {
@@ -182,7 +195,7 @@ test('Pixie-style scripts compile to plans whose aggregations are fused', () => 
     for (const o of r.program.outputs) {
       const aggs = aggsOf(o.plan);
       assert.ok(aggs.length > 0, `${name}: an aggregation`);
-      for (const a of aggs) assert.ok(fusedGroups(a, runtime()) !== null, `${name}/${o.name}: fused`);
+      for (const a of aggs) assert.equal(aggExecs(a)[0]!.kind, 'FusedAggExec', `${name}/${o.name}: fused`);
     }
   }
 });
@@ -214,9 +227,9 @@ function chunkJson(plan: LogicalPlan, ch: Chunk | null): ResultTable {
 /** Runs aggs in one shared scan and checks each against the operators running it alone. */
 async function sameShared(plans: readonly LogicalPlan[]): Promise<ResultTable[]> {
   const aggs = plans.map((p) => firstAgg(p));
-  const run = fusedAggs(aggs, runtime());
-  assert.ok(run !== null, 'the aggs share one fused scan');
-  const got = (await run()).map((ch, j) => chunkJson(aggs[j]!, ch));
+  const scan = fuseAggs(aggs, runtime());
+  assert.ok(scan !== null, 'the aggs share one fused scan');
+  const got = await Promise.all(aggs.map(async (a, j) => chunkJson(a, await scan.take(j))));
   for (let j = 0; j < aggs.length; j++) {
     const ops = resultToJson(await execute({ outputs: [{ name: 'o', plan: unfused(aggs[j]!) }] }, store, ctx)).tables[0]!;
     assert.deepEqual(got[j], ops, `agg ${j}`);
@@ -335,7 +348,7 @@ async function partialAnswer(plans: readonly LogicalPlan[], from: Store, unfused
 
 /** Agg fragments answered with the fused loop give the bytes the operators give; returns the groups sent. */
 async function samePartials(plans: readonly LogicalPlan[], from: Store = store, lookups: readonly LookupSpec[][] = []): Promise<number> {
-  for (const p of plans) assert.ok(p.kind === 'agg' && fusedGroups(p, runtime(from)) !== null, 'the fragment is fused');
+  for (const p of plans) assert.ok(p.kind === 'agg' && planAgg(p, runtime(from)).kind === 'FusedAggExec', 'the fragment is fused');
   const fused = await partialAnswer(plans, from, false, lookups);
   const ops = await partialAnswer(plans, from, true, lookups);
   assert.equal(fused.text, ops.text);

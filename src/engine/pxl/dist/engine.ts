@@ -1,7 +1,9 @@
 import type { MetadataView } from '../../meta/types.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import { DEFAULT_MAX_BYTES } from '../exec/execute.js';
-import { groupStates, physical, type ExecStats, type Runtime, type TableSource } from '../exec/operators.js';
+import { aggGroups, run } from '../exec/operators.js';
+import { planAgg, planPhysical, type PlanOptions } from '../exec/planner.js';
+import type { ExecStats, Runtime, TableSource } from '../exec/runtime.js';
 import { liveRows } from '../exec/vec.js';
 import { leafSource, type LogicalPlan } from '../plan/logical.js';
 import { encodeVec } from './columns.js';
@@ -88,7 +90,6 @@ function runtime(req: CheckedRequest, source: TableSource, ctx: FragmentContext,
     source,
     stats,
     metadata: ctx.metadata,
-    unfused: ctx.unfused,
     timeBase: source.get(first.table)?.timeBaseNs() ?? first.startNs ?? 0n,
     nowNs: req.nowNs,
     async tick() {
@@ -111,8 +112,9 @@ export async function* runPartial(req: CheckedRequest, source: TableSource, ctx:
     const rt = runtime(req, source, ctx, stats);
     for (const f of req.fragments) {
       const lookups = new Map<string, Map<string, string | number>>();
-      if (f.plan.kind === 'agg') yield* partialAgg(f, f.plan, rt, lookups);
-      else yield* rows(f, rt, ctx.maxRows, ctx.maxBytes ?? DEFAULT_MAX_BYTES, warnings, lookups);
+      const options = { fused: !ctx.unfused };
+      if (f.plan.kind === 'agg') yield* partialAgg(f, f.plan, rt, options, lookups);
+      else yield* rows(f, rt, options, ctx.maxRows, ctx.maxBytes ?? DEFAULT_MAX_BYTES, warnings, lookups);
       for (const [fn, table] of lookups) yield { t: 'lookup', fn, values: Object.fromEntries(table) };
     }
     yield { t: 'end', stats: { ...stats, executeMs: performance.now() - started }, warnings };
@@ -140,7 +142,7 @@ class LookupValues {
   }
 }
 
-async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, maxBytes: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+async function* rows(f: CheckedFragment, rt: Runtime, options: PlanOptions, maxRows: number, maxBytes: number, warnings: Diagnostic[], lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
   const schema = f.plan.schema;
   const wanted = new LookupValues(f);
   let sent = 0;
@@ -148,7 +150,8 @@ async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, maxBytes:
   // Rows of a fragment travel whole to the broker, which keeps them: bounded in count and in
   // bytes (wide rows, 64 KiB of headers each, would otherwise make 100 000 rows gigabytes).
   const full = (): boolean => sent >= maxRows || bytes >= maxBytes;
-  for await (const ch of physical(f.plan, rt)) {
+  const plan = planPhysical({ outputs: [{ name: f.id, plan: f.plan }] }, rt, options).outputs[0]!.plan;
+  for await (const ch of run(plan, rt)) {
     const live = liveRows(ch);
     for (let o = 0; o < live && !full(); o += LINE_ROWS) {
       const m = Math.min(LINE_ROWS, live - o, maxRows - sent);
@@ -175,8 +178,8 @@ async function* rows(f: CheckedFragment, rt: Runtime, maxRows: number, maxBytes:
   wanted.answer(rt.metadata, lookups);
 }
 
-async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime, lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
-  const { n, keys, states } = await groupStates(plan, rt);
+async function* partialAgg(f: CheckedFragment, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime, options: PlanOptions, lookups: Map<string, Map<string, string | number>>): AsyncGenerator<PartialLine> {
+  const { n, keys, states } = await aggGroups(planAgg(plan, rt, options), rt);
   try {
     if (n === 0) return;
     const keyTypes = plan.groups.map((g) => plan.input.schema.find((c) => c.name === g)!.type);

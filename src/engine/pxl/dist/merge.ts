@@ -2,7 +2,7 @@ import type { ColumnBatch } from '../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../schema.js';
 import { createAgg, type AggState } from '../exec/aggregates.js';
 import { GroupKeyer } from '../exec/keys.js';
-import type { ScannableTable, TableSource } from '../exec/operators.js';
+import type { ScannableTable, TableSource } from '../exec/runtime.js';
 import { emptyVec, type Vec } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { decodeCells, toStored } from './columns.js';

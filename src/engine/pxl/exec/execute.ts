@@ -2,8 +2,10 @@ import type { MetadataView } from '../../meta/types.js';
 import type { Field } from '../../schema.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
 import { inputsOf, type LogicalPlan, type Program } from '../plan/logical.js';
-import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
-import { SharedScans } from './shared.js';
+import { run } from './operators.js';
+import { explainText } from './physical.js';
+import { planPhysical } from './planner.js';
+import type { ExecStats, Runtime, TableSource } from './runtime.js';
 import { concatChunks, sliceChunk, type Chunk, type Vec } from './vec.js';
 
 /** Default cap on rows per output table. */
@@ -59,13 +61,11 @@ function firstTimeBase(plan: LogicalPlan, source: TableSource): bigint | null {
   return null;
 }
 
-/** Runs every output of a program; yields to the event loop every ~20 ms of work. */
-export async function execute(program: Program, source: TableSource, ctx: ExecContext): Promise<QueryResult> {
-  const started = performance.now();
-  let lastYield = started;
+/** The runtime of one query: its time base, its stats, and the tick that yields and cancels. */
+function runtimeFor(program: Program, source: TableSource, ctx: ExecContext, stats: ExecStats): Runtime {
+  let lastYield = performance.now();
   let timeBase: bigint | null = null;
   for (const o of program.outputs) timeBase ??= firstTimeBase(o.plan, source);
-  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
   const check = (): void => {
     if (ctx.signal?.aborted) {
       const reason: unknown = ctx.signal.reason;
@@ -81,7 +81,8 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
       ]);
     }
   };
-  const rt: Runtime = {
+  check();
+  return {
     source,
     stats,
     metadata: ctx.metadata,
@@ -99,17 +100,28 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
       }
     },
   };
-  rt.shared = new SharedScans(program, rt);
-  check();
+}
+
+/** The physical plan `execute` would run, as text (`wisp query --explain`); nothing is run. */
+export function explain(program: Program, source: TableSource, ctx: ExecContext): string {
+  return explainText(planPhysical(program, runtimeFor(program, source, ctx, { rowsScanned: 0, bytesScanned: 0 })));
+}
+
+/** Plans a program (planner.ts), then runs every output; yields to the event loop every ~20 ms of work. */
+export async function execute(program: Program, source: TableSource, ctx: ExecContext): Promise<QueryResult> {
+  const started = performance.now();
+  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
+  const rt = runtimeFor(program, source, ctx, stats);
+  const physical = planPhysical(program, rt);
   const maxRows = ctx.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_BYTES;
   const warnings: Diagnostic[] = [];
   const tables: ResultTable[] = [];
-  for (const out of program.outputs) {
+  for (const out of physical.outputs) {
     const chunks: Chunk[] = [];
     let rows = 0;
     let truncated = false;
-    for await (const ch of physical(out.plan, rt)) {
+    for await (const ch of run(out.plan, rt)) {
       const m = ch.sel ? ch.sel.length : ch.n;
       if (rows + m > maxRows) {
         chunks.push(sliceChunk(ch, maxRows - rows));

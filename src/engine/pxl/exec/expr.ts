@@ -8,6 +8,7 @@ import { patternFor } from '../regex.js';
 import { forEachNode } from '../plan/walk.js';
 import { binaryKernel, floorToKernel } from './kernels.js';
 import { parsedDict } from './parsed.js';
+import type { EvalEnv } from './runtime.js';
 import { toNum, type Chunk, type NumData, type Vec } from './vec.js';
 
 /** A constant operand; TIME64NS constants are offsets from the query's time base, like columns. */
@@ -18,14 +19,6 @@ export interface Scalar {
 
 /** The value of an expression over a chunk: a column of `chunk.n` rows or one constant. */
 export type Val = Vec | Scalar;
-
-/** What expression evaluation needs besides the chunk. */
-export interface EvalEnv {
-  readonly timeBase: bigint;
-  readonly metadata: MetadataView;
-  /** `px.now()`: wall-clock ns fixed for the whole query. */
-  readonly nowNs: bigint;
-}
 
 /** Resolves column names of the chunk's schema to positions. */
 export type ColumnIndex = ReadonlyMap<string, number>;

@@ -4,7 +4,7 @@ import type { Expr, LogicalPlan } from '../../plan/logical.js';
 import { treeDepth } from '../../plan/walk.js';
 import { evalExpr, type Val } from '../expr.js';
 import { BOOL_TEMPLATES, NUM_TEMPLATES } from '../kernels.js';
-import type { Runtime } from '../operators.js';
+import type { Runtime } from '../runtime.js';
 import type { Chunk } from '../vec.js';
 
 /*

@@ -1,7 +1,7 @@
 import type { ColumnBatch } from '../../../store/table.js';
 import { PxlError } from '../../diagnostic.js';
 import { evalExpr, type ColumnIndex, type Val } from '../expr.js';
-import type { Runtime } from '../operators.js';
+import type { Runtime } from '../runtime.js';
 import { fromStored, storedBytes } from '../stored.js';
 import { checkGroups, type Groups } from '../groups.js';
 import { emptyVec, type Chunk, type Vec } from '../vec.js';
