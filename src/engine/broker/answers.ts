@@ -3,7 +3,7 @@ import type { ReadyResponse, SchemaResponse } from '../api/contract.js';
 import { aggShape } from '../pxl/dist/merge.js';
 import type { Fragment } from '../pxl/dist/split.js';
 import type { NodeInfo, PartialLine } from '../pxl/dist/wire.js';
-import { bucketIndex, MIN_POSITIVE } from '../pxl/exec/sketch.js';
+import { bucketIndex, MIN_POSITIVE } from '../pxl/functions/aggregates/sketch.js';
 import type { DataType } from '../schema.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { StoredColumn } from '../../store/column.js';
 import type { DataType } from '../../schema.js';
+import { decodeFloat, encodeFloat, timeOffset } from '../cells.js';
 import type { Vec } from '../exec/vec.js';
 import type { WireCell } from './wire.js';
 
@@ -39,24 +40,6 @@ export function encodeVec(v: Vec, type: DataType, sel: Int32Array | null, n: num
       return out;
     }
   }
-}
-
-/** A float as JSON: non-finite values as strings. */
-export function encodeFloat(x: number): number | string {
-  return Number.isFinite(x) ? x : x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-}
-
-/** The inverse of encodeFloat (numbers pass, the three strings parse, anything else is NaN). */
-export function decodeFloat(x: unknown): number {
-  if (typeof x === 'number') return x;
-  if (x === 'Infinity') return Infinity;
-  if (x === '-Infinity') return -Infinity;
-  return NaN;
-}
-
-/** A TIME64NS decimal string as a float offset from `base` (exact within 2^53 ns of it). */
-export function timeOffset(cell: unknown, base: bigint): number {
-  return typeof cell === 'string' && /^-?\d+$/.test(cell) ? Number(BigInt(cell) - base) : NaN;
 }
 
 /**

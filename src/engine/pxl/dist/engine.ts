@@ -8,7 +8,7 @@ import { liveRows } from '../exec/vec.js';
 import { leafSource, type LogicalPlan } from '../plan/logical.js';
 import { encodeVec } from './columns.js';
 import { answerLookups } from './lookup.js';
-import { encodePartial } from './partials.js';
+import { encodePartial } from '../functions/registry.js';
 import type { CheckedFragment, CheckedRequest } from './validate.js';
 import type { PartialLine, WireCell } from './wire.js';
 

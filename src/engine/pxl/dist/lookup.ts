@@ -1,16 +1,6 @@
 import type { MetadataView } from '../../meta/types.js';
-import { STRING_LOOKUPS, upidToPid } from '../../meta/lookups.js';
 import { parseUpid } from '../../meta/upid.js';
-
-/**
- * Metadata functions by registry name. Their answers live on the engines (a upid belongs to one
- * node's processes), so when a script calls one above the split, each engine answers it for the
- * values its fragment produced and the broker evaluates the call from those answers.
- */
-export const METADATA_FNS: ReadonlyMap<string, (md: MetadataView, s: string) => string | number> = new Map<string, (md: MetadataView, s: string) => string | number>([
-  ['upid_to_pid', upidToPid],
-  ...STRING_LOOKUPS,
-]);
+import { METADATA_FNS } from '../functions/metadata.js';
 
 /**
  * Applies a lookup chain to distinct values on the engine: the answers of each step, keyed by

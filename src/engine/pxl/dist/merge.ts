@@ -1,13 +1,13 @@
 import type { ColumnBatch } from '../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../schema.js';
-import { createAgg, type AggState } from '../exec/aggregates.js';
+import type { AggState } from '../functions/aggregates/state.js';
+import { createAgg, decodePartial } from '../functions/registry.js';
 import { GroupKeyer } from '../exec/keys.js';
 import type { ScannableTable, TableSource } from '../exec/runtime.js';
 import { emptyVec, type Vec } from '../exec/vec.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { decodeCells, toStored } from './columns.js';
 import { LookupMetadata } from './lookup.js';
-import { decodePartial } from './partials.js';
 import { fragmentTable, type DistributedProgram, type Fragment } from './split.js';
 import type { PartialLine } from './wire.js';
 

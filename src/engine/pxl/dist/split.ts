@@ -2,7 +2,7 @@ import type { Field } from '../../schema.js';
 import { PxlError } from '../diagnostic.js';
 import { exprsOf, forEachPlanNode, inputsOf, mapInputs, type Expr, type LogicalPlan, type Program } from '../plan/logical.js';
 import { forEachNode } from '../plan/walk.js';
-import { METADATA_FNS } from './lookup.js';
+import { METADATA_FNS } from '../functions/metadata.js';
 import { planToWire, type LookupSpec, type NodeInfo, type WirePlan } from './wire.js';
 
 /**

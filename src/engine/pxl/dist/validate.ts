@@ -1,12 +1,10 @@
 import type { DataType, Field } from '../../schema.js';
 import type { Catalog } from '../catalog.js';
 import { PxlError } from '../diagnostic.js';
-import { hasFunction } from '../exec/expr.js';
-import { AGGREGATE_NAMES } from '../exec/aggregates.js';
 import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../plan/logical.js';
 import { compilePattern } from '../regex.js';
-import { registryEntry } from '../registry.js';
-import { METADATA_FNS } from './lookup.js';
+import { registryEntry } from '../functions/registry.js';
+import { METADATA_FNS } from '../functions/metadata.js';
 import type { LookupSpec, WireFragment, WireLiteral, WirePlan } from './wire.js';
 
 /**
@@ -117,7 +115,7 @@ class Checker {
       case 'call': {
         const fn = str(o['fn'], `${path}.fn`);
         const entry = registryEntry(fn);
-        if (!entry || (entry.kind !== 'scalar' && entry.kind !== 'operator') || !hasFunction(fn)) {
+        if (!entry || (entry.kind !== 'scalar' && entry.kind !== 'operator') || entry.eval === undefined) {
           throw bad(`${path}.fn`, `'${fn}' is not a scalar function or operator`);
         }
         const args = arr(o['args'], `${path}.args`).map((a, i) => this.expr(a, input, `${path}.args[${i}]`, depth + 1));
@@ -139,7 +137,7 @@ class Checker {
     const fn = str(o['fn'], `${path}.fn`);
     const t = type(o['type'], `${path}.type`);
     const entry = registryEntry(fn);
-    if (!entry || entry.kind !== 'aggregate' || !(AGGREGATE_NAMES as readonly string[]).includes(fn)) {
+    if (!entry || entry.agg === undefined) {
       throw bad(`${path}.fn`, `'${fn}' is not an aggregate`);
     }
     const args = arr(o['args'], `${path}.args`).map((a, i) => this.expr(a, input, `${path}.args[${i}]`, 1));

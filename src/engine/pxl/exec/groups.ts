@@ -1,6 +1,6 @@
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
-import type { AggState } from './aggregates.js';
+import type { AggState } from '../functions/aggregates/state.js';
 import type { Runtime } from './runtime.js';
 import { emptyVec, type Chunk, type Vec } from './vec.js';
 

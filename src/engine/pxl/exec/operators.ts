@@ -1,15 +1,16 @@
 import type { DataType, Field } from '../../schema.js';
 import type { ColumnBatch } from '../../store/table.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
-import { createAgg, type AggState } from './aggregates.js';
-import { evalExpr, type ColumnIndex, type Val } from './expr.js';
+import type { AggState } from '../functions/aggregates/state.js';
+import { createAgg } from '../functions/registry.js';
+import { evalExpr, type ColumnIndex } from './expr.js';
 import { checkGroups, finalizeGroups, type Groups } from './groups.js';
 import { maskToSelection } from './kernels.js';
 import { GroupKeyer } from './keys.js';
 import type { AggExec, FilterExec, HashAggExec, HashJoinExec, LimitExec, MapExec, PhysicalPlan, ScanExec, UnionExec } from './physical.js';
 import type { Runtime } from './runtime.js';
 import { fromStored, storedBytes } from './stored.js';
-import { concatChunks, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
+import { concatChunks, liveRows, sliceChunk, type Chunk, type Val, type Vec } from './vec.js';
 
 /*
  * The operators: each physical node (physical.ts) as a stream of chunks, pulled by its parent.

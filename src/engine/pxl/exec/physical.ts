@@ -1,5 +1,5 @@
 import type { Field } from '../../schema.js';
-import { registryEntry } from '../registry.js';
+import { registryEntry } from '../functions/registry.js';
 import type { AggExpr, Expr, JoinHow, JoinOutput } from '../plan/logical.js';
 import type { FusedScan } from './fused.js';
 

@@ -25,6 +25,15 @@ export interface Chunk {
   readonly cols: readonly Vec[];
 }
 
+/** A constant operand; TIME64NS constants are offsets from the query's time base, like columns. */
+export interface Scalar {
+  readonly t: 'scalar';
+  readonly v: number | string | boolean;
+}
+
+/** The value of an expression over a chunk: a column of `chunk.n` rows or one constant. */
+export type Val = Vec | Scalar;
+
 /** Live rows of a chunk. */
 export function liveRows(c: Chunk): number {
   return c.sel ? c.sel.length : c.n;

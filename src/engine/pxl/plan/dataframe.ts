@@ -1,14 +1,14 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Keyword } from '../parse/ast.js';
-import { registryEntry } from '../registry.js';
+import { registryEntry } from '../functions/registry.js';
+import { parseTimeNs, timeError } from '../functions/time.js';
 import { bindArgs } from './args.js';
-import { apply, timeError, toExpr } from './exprs.js';
+import { apply, toExpr } from './exprs.js';
 import * as frames from './frames.js';
 import type { NameAt } from './frames.js';
 import type { Environment } from './interp.js';
 import type { AggExpr, JoinHow } from './logical.js';
 import { didYouMean } from './suggest.js';
-import { parseTimeNs } from './time.js';
 import { describeValue, type Value } from './values.js';
 
 /** The DataFrame surface of PxL: px.DataFrame, attribute/subscript access, and the methods. */
@@ -80,7 +80,7 @@ function timeArg(v: Value | undefined, env: Environment, what: string): bigint |
   if (v.kind === 'const') {
     if (v.type === 'STRING') {
       const t = parseTimeNs(String(v.value), env.fold.nowNs);
-      if (t === undefined) throw timeError(v);
+      if (t === undefined) throw timeError(String(v.value), v.at);
       return t;
     }
     if (v.type === 'INT64') return v.unit === 'ms' ? (v.value as bigint) * 1_000_000n : (v.value as bigint);

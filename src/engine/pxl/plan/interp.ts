@@ -1,8 +1,9 @@
 import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
 import type { Catalog } from '../catalog.js';
 import type { Expr as Ast, Keyword, Module, Stmt } from '../parse/ast.js';
-import { pxFunction, pxFunctionNames } from '../registry.js';
-import { apply, applyNamed, toExpr, truthy, type FoldContext } from './exprs.js';
+import { pxFunction, pxFunctionNames } from '../functions/registry.js';
+import type { FoldContext } from '../functions/entry.js';
+import { apply, applyNamed, toExpr, truthy } from './exprs.js';
 import type { LogicalPlan } from './logical.js';
 import { macroText, macroValue, PIXIE_MACROS, type MacroContext } from './macros.js';
 import { callFrameMethod, ctxColumn, frameAttribute, frameSubscript, makeDataFrame } from './dataframe.js';

@@ -1,6 +1,6 @@
 import type { Span } from '../diagnostic.js';
 import type { Stmt } from '../parse/ast.js';
-import type { FunctionEntry } from '../registry.js';
+import type { FunctionEntry } from '../functions/entry.js';
 import type { DataType, SemanticType } from '../../schema.js';
 import type { Expr, LiteralValue, LogicalPlan } from './logical.js';
 

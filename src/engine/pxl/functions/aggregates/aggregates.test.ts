@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rng } from '../../../../test/support/rng.js';
-import type { DataType } from '../../schema.js';
-import { AGGREGATE_NAMES, createAgg } from './aggregates.js';
-import type { Val } from './expr.js';
-import type { Vec } from './vec.js';
+import { rng } from '../../../../../test/support/rng.js';
+import type { DataType } from '../../../schema.js';
+import type { Val, Vec } from '../../exec/vec.js';
+import { createAgg, registryEntries } from '../registry.js';
 
 const GROUPS = 5;
 
@@ -47,7 +46,7 @@ test('partial → merge → finalize equals a single pass, for every aggregate',
   const gids = Int32Array.from({ length: n }, () => Math.floor(r() * GROUPS));
   const nums = Float64Array.from({ length: n }, () => (r() < 0.05 ? 0 : Math.round((r() - 0.1) * 1e6)));
   const strs: Val = { t: 'str', c: Int32Array.from({ length: n }, (_, i) => i % 3), dict: ['a', 'b', 'c'] };
-  for (const fn of AGGREGATE_NAMES) {
+  for (const fn of registryEntries().flatMap((e) => (e.agg ? [e.name] : []))) {
     const [argType, outType]: [DataType, DataType] =
       fn === 'count' ? ['INT64', 'INT64'] : fn === 'quantiles' ? ['INT64', 'STRING'] : fn === 'mean' ? ['INT64', 'FLOAT64'] : ['INT64', 'INT64'];
     const arg: Val = { t: 'num', d: nums };
