@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { LineChecker } from '../../src/engine/broker/answers.js';
 import { callEngine, type ReadOptions } from '../../src/engine/broker/client.js';
 import { compile } from '../../src/engine/pxl/compile.js';
-import { splitProgram } from '../../src/engine/pxl/dist/split.js';
-import type { PartialLine } from '../../src/engine/pxl/dist/wire.js';
+import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
+import type { PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
 import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
 
 const BODY = { nowNs: '0', fragments: [] };

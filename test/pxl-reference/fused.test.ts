@@ -22,9 +22,9 @@ import type { Runtime } from '../../src/engine/pxl/exec/runtime.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
 import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
-import { runPartial } from '../../src/engine/pxl/dist/engine.js';
-import { splitProgram } from '../../src/engine/pxl/dist/split.js';
-import type { LookupSpec, PartialLine } from '../../src/engine/pxl/dist/wire.js';
+import { runPartial } from '../../src/engine/pxl/distributed/engine/run.js';
+import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
+import type { LookupSpec, PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
 import { Store } from '../../src/engine/store/store.js';
 import { fixedOptions, httpCatalog, loadScript } from '../pxl-scripts/scripts.js';
 

@@ -38,7 +38,7 @@ export interface QueryStats {
 }
 
 /** The broker↔engine contract (`POST /api/v1/partial`, `GET /api/v1/node`): docs/api.md, docs/broker.md. */
-export type { NodeInfo, PartialLine, PartialRequest } from '../pxl/dist/wire.js';
+export type { NodeInfo, PartialLine, PartialRequest } from '../pxl/distributed/wire/messages.js';
 
 export interface QueryResponse {
   readonly tables: readonly ResultTable[];

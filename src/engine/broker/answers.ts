@@ -1,8 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ReadyResponse, SchemaResponse } from '../api/contract.js';
-import { aggShape } from '../pxl/dist/merge.js';
-import type { Fragment } from '../pxl/dist/split.js';
-import type { NodeInfo, PartialLine } from '../pxl/dist/wire.js';
+import { aggShape } from '../pxl/distributed/broker/merge.js';
+import type { Fragment } from '../pxl/distributed/broker/split.js';
+import type { NodeInfo, PartialLine } from '../pxl/distributed/wire/messages.js';
 import { bucketIndex, MIN_POSITIVE } from '../pxl/functions/aggregates/sketch.js';
 import type { DataType } from '../schema.js';
 

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../pxl/diagnostic.js';
-import type { PartialLine, PartialRequest } from '../pxl/dist/wire.js';
+import type { PartialLine, PartialRequest } from '../pxl/distributed/wire/messages.js';
 import { MalformedAnswer, type LineChecker } from './answers.js';
 
 /**

@@ -5,7 +5,7 @@ import type { TableSchema } from '../../schema.js';
 import { Store } from '../../store/store.js';
 import { compile } from '../compile.js';
 import { PxlError } from '../diagnostic.js';
-import { LookupMetadata } from '../dist/lookup.js';
+import { LookupMetadata } from '../distributed/broker/metadata.js';
 import { execute } from '../exec/execute.js';
 import { parseDurationNs, parseTimeNs } from './time.js';
 

@@ -1,8 +1,7 @@
-import type { StoredColumn } from '../../store/column.js';
-import type { DataType } from '../../schema.js';
-import { decodeFloat, encodeFloat, timeOffset } from '../cells.js';
-import type { Vec } from '../exec/vec.js';
-import type { WireCell } from './wire.js';
+import type { DataType } from '../../../schema.js';
+import { decodeFloat, encodeFloat, timeOffset } from '../../cells.js';
+import type { Vec } from '../../exec/vec.js';
+import type { WireCell } from './messages.js';
 
 /**
  * Columns on the wire in the API's exact encoding (docs/api.md): INT64 and TIME64NS as decimal
@@ -80,22 +79,6 @@ export function decodeCells(cells: readonly unknown[], type: DataType, base: big
         d[i] = x;
       }
       return { t: 'num', d };
-    }
-  }
-}
-
-/** An executor column as a stored column of a virtual table (TIME64NS offsets keep `base`). */
-export function toStored(v: Vec, type: DataType, base: bigint): StoredColumn {
-  switch (v.t) {
-    case 'str':
-      return { kind: 'dict', codes: v.c, dict: v.dict };
-    case 'bool':
-      return { kind: 'bool', data: v.d };
-    case 'big':
-      return { kind: 'big', data: v.d };
-    case 'num': {
-      const data = v.d instanceof Float64Array ? v.d : Float64Array.from(v.d);
-      return type === 'TIME64NS' ? { kind: 'time', base, data } : { kind: 'f64', data };
     }
   }
 }

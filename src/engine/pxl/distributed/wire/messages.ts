@@ -1,6 +1,5 @@
-import type { DataType } from '../../schema.js';
-import type { Diagnostic } from '../diagnostic.js';
-import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../plan/logical.js';
+import type { DataType } from '../../../schema.js';
+import type { Diagnostic } from '../../diagnostic.js';
 
 /**
  * The JSON forms that travel between the broker and the engines (docs/broker.md): plan
@@ -17,7 +16,7 @@ export type WireExpr =
   | { readonly kind: 'literal'; readonly type: DataType; readonly value: WireLiteral }
   | { readonly kind: 'call'; readonly fn: string; readonly args: readonly WireExpr[]; readonly type: DataType };
 
-interface WireAgg {
+export interface WireAgg {
   readonly name: string;
   readonly fn: string;
   readonly args: readonly WireExpr[];
@@ -55,6 +54,12 @@ export interface PartialRequest {
   readonly fragments: readonly WireFragment[];
 }
 
+/**
+ * About how many bytes an answer line may carry: wide rows (64 KiB of headers each) would otherwise make
+ * lines of hundreds of MiB, which the broker refuses past its line cap. One row always fits.
+ */
+export const LINE_BYTES = 1 << 20;
+
 /** A JSON cell in the exact API encoding (docs/api.md). */
 export type WireCell = string | number | boolean;
 
@@ -78,44 +83,3 @@ export interface NodeInfo {
   readonly pods?: readonly string[];
   readonly services?: readonly string[];
 }
-
-function literalToWire(v: LiteralValue): WireLiteral {
-  if (typeof v === 'bigint') return { big: v.toString() };
-  if (typeof v === 'number' && !Number.isFinite(v)) return { f: v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' };
-  return v;
-}
-
-/** The wire form of a checked expression (semantic types stay on the broker). */
-function exprToWire(e: Expr): WireExpr {
-  switch (e.kind) {
-    case 'column':
-      return { kind: 'column', name: e.name, type: e.type };
-    case 'literal':
-      return { kind: 'literal', type: e.type, value: literalToWire(e.value) };
-    case 'call':
-      return { kind: 'call', fn: e.fn, args: e.args.map(exprToWire), type: e.type };
-  }
-}
-
-function aggToWire(a: AggExpr): WireAgg {
-  return { name: a.name, fn: a.fn, args: a.args.map(exprToWire), type: a.type };
-}
-
-/** The wire form of a leaf pipeline; throws for nodes that never leave the broker. */
-export function planToWire(p: LogicalPlan): WirePlan {
-  switch (p.kind) {
-    case 'source':
-      return { kind: 'source', table: p.table, columns: p.columns, startNs: p.startNs?.toString() ?? null, endNs: p.endNs?.toString() ?? null };
-    case 'filter':
-      return { kind: 'filter', input: planToWire(p.input), predicate: exprToWire(p.predicate) };
-    case 'map':
-      return { kind: 'map', input: planToWire(p.input), exprs: p.exprs.map((e) => ({ name: e.name, expr: exprToWire(e.expr) })) };
-    case 'agg':
-      return { kind: 'agg', input: planToWire(p.input), groups: p.groups, aggs: p.aggs.map(aggToWire) };
-    case 'limit':
-      return { kind: 'limit', input: planToWire(p.input), n: p.n };
-    default:
-      throw new Error(`a ${p.kind} node runs on the broker, never on an engine`);
-  }
-}
-

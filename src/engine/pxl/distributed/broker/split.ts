@@ -1,9 +1,10 @@
-import type { Field } from '../../schema.js';
-import { PxlError } from '../diagnostic.js';
-import { exprsOf, forEachPlanNode, inputsOf, mapInputs, type Expr, type LogicalPlan, type Program } from '../plan/logical.js';
-import { forEachNode } from '../plan/walk.js';
-import { METADATA_FNS } from '../functions/metadata.js';
-import { planToWire, type LookupSpec, type NodeInfo, type WirePlan } from './wire.js';
+import type { Field } from '../../../schema.js';
+import { PxlError } from '../../diagnostic.js';
+import { exprsOf, forEachPlanNode, inputsOf, mapInputs, type Expr, type LogicalPlan, type Program } from '../../plan/logical.js';
+import { forEachNode } from '../../plan/walk.js';
+import { METADATA_FNS } from '../../functions/metadata.js';
+import type { LookupSpec, NodeInfo, WirePlan } from '../wire/messages.js';
+import { planToWire } from './encode.js';
 
 /**
  * Splits a compiled program at its blocking operators (docs/broker.md). Every maximal leaf

@@ -1,15 +1,16 @@
-import type { ColumnBatch } from '../../store/table.js';
-import type { DataType, Field, TableSchema } from '../../schema.js';
-import type { AggState } from '../functions/aggregates/state.js';
-import { createAgg, decodePartial } from '../functions/registry.js';
-import { GroupKeyer } from '../exec/keys.js';
-import type { ScannableTable, TableSource } from '../exec/runtime.js';
-import { emptyVec, type Vec } from '../exec/vec.js';
-import type { LogicalPlan } from '../plan/logical.js';
-import { decodeCells, toStored } from './columns.js';
-import { LookupMetadata } from './lookup.js';
+import type { StoredColumn } from '../../../store/column.js';
+import type { ColumnBatch } from '../../../store/table.js';
+import type { DataType, Field, TableSchema } from '../../../schema.js';
+import type { AggState } from '../../functions/aggregates/state.js';
+import { createAgg, decodePartial } from '../../functions/registry.js';
+import { GroupKeyer } from '../../exec/keys.js';
+import type { ScannableTable, TableSource } from '../../exec/runtime.js';
+import { emptyVec, type Vec } from '../../exec/vec.js';
+import type { LogicalPlan } from '../../plan/logical.js';
+import { decodeCells } from '../wire/cells.js';
+import { LookupMetadata } from './metadata.js';
 import { fragmentTable, type DistributedProgram, type Fragment } from './split.js';
-import type { PartialLine } from './wire.js';
+import type { PartialLine } from '../wire/messages.js';
 
 /**
  * The broker's half of a distributed query: folds engine answers in line by line as they
@@ -20,6 +21,22 @@ import type { PartialLine } from './wire.js';
 interface Accumulator {
   accept(line: Extract<PartialLine, { t: 'rows' | 'groups' }>): void;
   batch(): ColumnBatch | null;
+}
+
+/** An executor column as a stored column of a virtual table (TIME64NS offsets keep `base`). */
+export function toStored(v: Vec, type: DataType, base: bigint): StoredColumn {
+  switch (v.t) {
+    case 'str':
+      return { kind: 'dict', codes: v.c, dict: v.dict };
+    case 'bool':
+      return { kind: 'bool', data: v.d };
+    case 'big':
+      return { kind: 'big', data: v.d };
+    case 'num': {
+      const data = v.d instanceof Float64Array ? v.d : Float64Array.from(v.d);
+      return type === 'TIME64NS' ? { kind: 'time', base, data } : { kind: 'f64', data };
+    }
+  }
 }
 
 function batchOf(schema: readonly Field[], cols: readonly Vec[], n: number, base: bigint): ColumnBatch {

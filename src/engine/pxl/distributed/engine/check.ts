@@ -1,11 +1,11 @@
-import type { DataType, Field } from '../../schema.js';
-import type { Catalog } from '../catalog.js';
-import { PxlError } from '../diagnostic.js';
-import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../plan/logical.js';
-import { compilePattern } from '../regex.js';
-import { registryEntry } from '../functions/registry.js';
-import { METADATA_FNS } from '../functions/metadata.js';
-import type { LookupSpec, WireFragment, WireLiteral, WirePlan } from './wire.js';
+import type { DataType, Field } from '../../../schema.js';
+import type { Catalog } from '../../catalog.js';
+import { PxlError } from '../../diagnostic.js';
+import type { AggExpr, Expr, LiteralValue, LogicalPlan } from '../../plan/logical.js';
+import { compilePattern } from '../../regex.js';
+import { registryEntry } from '../../functions/registry.js';
+import { METADATA_FNS } from '../../functions/metadata.js';
+import type { LookupSpec, WireFragment, WireLiteral, WirePlan } from '../wire/messages.js';
 
 /**
  * Checks a `POST /api/v1/partial` body on the engine. The body is untrusted input: every node,

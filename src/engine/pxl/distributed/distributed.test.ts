@@ -6,12 +6,13 @@ import { DDSketch, quantileValues } from '../functions/aggregates/sketch.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { createAgg, decodePartial, encodePartial, registryEntries } from '../functions/registry.js';
 import { Store } from '../../store/store.js';
-import { LINE_BYTES, runPartial } from './engine.js';
+import { runPartial } from './engine/run.js';
+import { LINE_BYTES } from './wire/messages.js';
 import { METADATA_FNS } from '../functions/metadata.js';
-import { LookupMetadata } from './lookup.js';
-import { Merger } from './merge.js';
-import { engineMayMatch, splitProgram } from './split.js';
-import { checkPartialRequest } from './validate.js';
+import { LookupMetadata } from './broker/metadata.js';
+import { Merger } from './broker/merge.js';
+import { engineMayMatch, splitProgram } from './broker/split.js';
+import { checkPartialRequest } from './engine/check.js';
 
 function split(script: string): ReturnType<typeof splitProgram> {
   return splitProgram(compile(script, fixedOptions, httpCatalog).program);

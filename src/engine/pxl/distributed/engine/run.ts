@@ -1,16 +1,16 @@
-import type { MetadataView } from '../../meta/types.js';
-import { PxlError, type Diagnostic } from '../diagnostic.js';
-import { DEFAULT_MAX_BYTES } from '../exec/execute.js';
-import { aggGroups, run } from '../exec/operators.js';
-import { planAgg, planPhysical, type PlanOptions } from '../exec/planner.js';
-import type { ExecStats, Runtime, TableSource } from '../exec/runtime.js';
-import { liveRows } from '../exec/vec.js';
-import { leafSource, type LogicalPlan } from '../plan/logical.js';
-import { encodeVec } from './columns.js';
-import { answerLookups } from './lookup.js';
-import { encodePartial } from '../functions/registry.js';
-import type { CheckedFragment, CheckedRequest } from './validate.js';
-import type { PartialLine, WireCell } from './wire.js';
+import type { MetadataView } from '../../../meta/types.js';
+import { PxlError, type Diagnostic } from '../../diagnostic.js';
+import { DEFAULT_MAX_BYTES } from '../../exec/execute.js';
+import { aggGroups, run } from '../../exec/operators.js';
+import { planAgg, planPhysical, type PlanOptions } from '../../exec/planner.js';
+import type { ExecStats, Runtime, TableSource } from '../../exec/runtime.js';
+import { liveRows } from '../../exec/vec.js';
+import { leafSource, type LogicalPlan } from '../../plan/logical.js';
+import { encodeVec } from '../wire/cells.js';
+import { answerLookups } from './lookups.js';
+import { encodePartial } from '../../functions/registry.js';
+import type { CheckedFragment, CheckedRequest } from './check.js';
+import { LINE_BYTES, type PartialLine, type WireCell } from '../wire/messages.js';
 
 /**
  * The engine's half of a distributed query: runs checked fragments over the local store and
@@ -33,11 +33,6 @@ export interface FragmentContext {
 
 /** Groups or rows per NDJSON line: big enough to amortise JSON, small enough to stream. */
 const LINE_ROWS = 4096;
-/**
- * About how many bytes a line may carry: wide rows (64 KiB of headers each) would otherwise make
- * lines of hundreds of MiB, which the broker refuses past its line cap. One row always fits.
- */
-export const LINE_BYTES = 1 << 20;
 const SLICE_MS = 20;
 
 /** A cheap estimate of a value's JSON size (escapes aside): enough to size lines. */
