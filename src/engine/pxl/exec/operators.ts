@@ -6,7 +6,7 @@ import { createAgg } from '../functions/registry.js';
 import { evalExpr, type ColumnIndex } from './expr.js';
 import { checkGroups, finalizeGroups, type Groups } from './groups.js';
 import { maskToSelection } from './kernels.js';
-import { GroupKeyer } from './keys.js';
+import { GroupKeyer } from './keys/chunk.js';
 import type { AggExec, FilterExec, HashAggExec, HashJoinExec, LimitExec, MapExec, PhysicalPlan, ScanExec, UnionExec } from './physical.js';
 import type { Runtime } from './runtime.js';
 import { fromStored, storedBytes } from './stored.js';

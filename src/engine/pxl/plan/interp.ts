@@ -8,7 +8,7 @@ import type { LogicalPlan } from './logical.js';
 import { macroText, macroValue, PIXIE_MACROS, type MacroContext } from './macros.js';
 import { callFrameMethod, ctxColumn, frameAttribute, frameSubscript, makeDataFrame } from './dataframe.js';
 import { bindArgs } from './args.js';
-import { withColumn } from './frames.js';
+import { withColumn } from './builders.js';
 import { checkExpr, limitError, LIMITS, planSize, planSizeError } from './limits.js';
 import { didYouMean } from './suggest.js';
 import { describeValue, type FunctionDef, type Value } from './values.js';

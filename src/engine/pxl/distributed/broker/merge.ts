@@ -3,7 +3,7 @@ import type { ColumnBatch } from '../../../store/table.js';
 import type { DataType, Field, TableSchema } from '../../../schema.js';
 import type { AggState } from '../../functions/aggregates/state.js';
 import { createAgg, decodePartial } from '../../functions/registry.js';
-import { GroupKeyer } from '../../exec/keys.js';
+import { GroupKeyer } from '../../exec/keys/chunk.js';
 import type { ScannableTable, TableSource } from '../../exec/runtime.js';
 import { emptyVec, type Vec } from '../../exec/vec.js';
 import type { LogicalPlan } from '../../plan/logical.js';

@@ -1,7 +1,7 @@
 import type { Expr } from '../../plan/logical.js';
 import type { AggState } from '../../functions/aggregates/state.js';
 import { createAgg, registryEntry } from '../../functions/registry.js';
-import { NumKey, PairKey, StrKey } from '../rowkeys.js';
+import { NumKey, PairKey, StrKey } from '../keys/row.js';
 import { isStr, subst, type AggPlan, type Compiler, type Folded, type SourcePlan } from './compiler.js';
 
 /*

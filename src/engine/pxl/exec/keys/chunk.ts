@@ -1,6 +1,6 @@
-import type { DataType } from '../../schema.js';
-import { PairKey } from './rowkeys.js';
-import type { Chunk, Vec } from './vec.js';
+import type { DataType } from '../../../schema.js';
+import { PairKey } from './row.js';
+import type { Chunk, Vec } from '../vec.js';
 
 /**
  * Turns the group-by columns of each chunk into per-row dense integer group ids. Each key column

@@ -1,10 +1,10 @@
-import type { DataType } from '../../schema.js';
-import type { Vec } from './vec.js';
+import type { DataType } from '../../../schema.js';
+import type { Vec } from '../vec.js';
 
 /*
  * Group keys one row at a time, for the fused aggregation loop (fused.ts): each call returns the
- * key's dense id, new ids in order of first appearance among the rows folded in. (keys.ts does
- * the same a chunk at a time for the operators.)
+ * key's dense id, new ids in order of first appearance among the rows folded in. (chunk.ts does
+ * the same a chunk at a time, for the operators and the broker's merge.)
  */
 
 /** A string-valued expression of one column used as a group key: codes map lazily to key ids. */
