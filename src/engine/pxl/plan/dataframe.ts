@@ -6,7 +6,7 @@ import { bindArgs } from './args.js';
 import { apply, toExpr } from './exprs.js';
 import * as build from './builders.js';
 import type { NameAt } from './builders.js';
-import type { Environment } from './interp.js';
+import type { Environment } from './environment.js';
 import type { AggExpr, JoinHow } from './logical.js';
 import { didYouMean } from './suggest.js';
 import { describeValue, type Value } from './values.js';
