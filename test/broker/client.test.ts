@@ -11,7 +11,7 @@ import { callEngine, type ReadOptions } from '../../src/engine/broker/client.js'
 import { compile } from '../../src/engine/pxl/compile.js';
 import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
 import type { PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
-import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const BODY = { nowNs: '0', fragments: [] };
 /** The lines below answer this script's one fragment: a STRING key and a count. */

@@ -13,7 +13,7 @@ import { LocalBackend } from '../../src/engine/api/local.js';
 import { StaticEngines } from '../../src/engine/broker/engines.js';
 import { startBroker, type RunningBroker } from '../../src/engine/cli/broker.js';
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
-import { loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
 import { assertSameAnswer, SAME_ROWS } from './compare.js';
 import { serve, serveShard, storeSource, syntheticCluster } from './synthetic.js';
 

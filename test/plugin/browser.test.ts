@@ -1,6 +1,6 @@
 // The built plugin (dist/module.js) in headless Chromium, loaded the way Grafana loads it, against
 // an engine behind a data-proxy stand-in. By default the engine is the FIXTURE in
-// fixtureEngine.ts; set WISP_PLUGIN_ENGINE_URL (and WISP_PLUGIN_ENGINE_TOKEN when the engine has
+// src/testkit/plugin/fixtureEngine.ts; set WISP_PLUGIN_ENGINE_URL (and WISP_PLUGIN_ENGINE_TOKEN when the engine has
 // a token) to run the same steps against a live `bin/wisp engine`. See README.md here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +11,9 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
-import { startDataProxy } from './dataProxy.js';
-import { FIXTURE_VALUES, fixtureAnswer, startFixtureEngine } from './fixtureEngine.js';
-import type { FixtureEngine } from './fixtureEngine.js';
+import { startDataProxy } from '../../src/testkit/plugin/dataProxy.js';
+import { FIXTURE_VALUES, fixtureAnswer, startFixtureEngine } from '../../src/testkit/plugin/fixtureEngine.js';
+import type { FixtureEngine } from '../../src/testkit/plugin/fixtureEngine.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const artifacts = path.join(root, 'test-artifacts/plugin');

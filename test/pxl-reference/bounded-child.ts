@@ -12,7 +12,7 @@ import { PxlError } from '../../src/engine/pxl/diagnostic.js';
 import { resultToJson } from '../../src/engine/api/encode.js';
 import { execute } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions } from '../pxl-scripts/scripts.js';
+import { fixedOptions } from '../../src/testkit/pxl-scripts/scripts.js';
 
 interface Case {
   readonly name: string;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
-import { rng } from '../support/rng.js';
+import { rng } from '../../src/testkit/rng.js';
 import { agg, assign, call, col, filter, join, keep, limit, lit, project, source, union } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';

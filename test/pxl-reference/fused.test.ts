@@ -26,7 +26,7 @@ import { runPartial } from '../../src/engine/pxl/distributed/engine/run.js';
 import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
 import type { LookupSpec, PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions, httpCatalog, loadScript } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const T0 = 1_763_000_000_000_000_007n;
 const SPAN = 600e9;

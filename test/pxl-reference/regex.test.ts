@@ -12,7 +12,7 @@ import { PxlError } from '../../src/engine/pxl/diagnostic.js';
 import { resultToJson } from '../../src/engine/api/encode.js';
 import { execute } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions } from '../pxl-scripts/scripts.js';
+import { fixedOptions } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const PATHS = ['/api/v1/users', '/api/vx/users', 'a'.repeat(30), 'a'.repeat(29) + 'b', 'line\nbreak', '/héllo', '/api/v2/orders/17'];
 const cluster = makeCluster(2, 8);

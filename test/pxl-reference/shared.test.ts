@@ -15,7 +15,7 @@ import type { ResultTable } from '../../src/engine/api/contract.js';
 import { resultToJson } from '../../src/engine/api/encode.js';
 import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions } from '../pxl-scripts/scripts.js';
+import { fixedOptions } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const T0 = fixedOptions.fromNs;
 const cluster = makeCluster(5, 3);

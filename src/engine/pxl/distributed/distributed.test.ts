@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixedOptions, httpCatalog, loadScript } from '../../../../test/pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript } from '../../../testkit/pxl-scripts/scripts.js';
 import { compile } from '../compile.js';
 import { DDSketch, quantileValues } from '../functions/aggregates/sketch.js';
 import type { LogicalPlan } from '../plan/logical.js';

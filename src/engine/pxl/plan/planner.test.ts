@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../../../test/pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../../testkit/pxl-scripts/scripts.js';
 import { compile, effectiveIntervalNs, languageSchema, type CompileOptions } from '../compile.js';
 import type { Expr, LogicalPlan, Program } from './logical.js';
 
@@ -50,7 +50,7 @@ function shape(e: Expr): unknown {
   return [e.fn, ...e.args.map(shape)];
 }
 
-test('every script under test/pxl-scripts compiles with outputs and no warnings', () => {
+test('every script under src/testkit/pxl-scripts compiles with outputs and no warnings', () => {
   const all = scriptNames();
   assert.ok(all.length >= 7, all.join(', '));
   for (const n of all) {

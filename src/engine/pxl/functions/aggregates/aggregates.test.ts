@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rng } from '../../../../../test/support/rng.js';
+import { rng } from '../../../../testkit/rng.js';
 import type { DataType } from '../../../schema.js';
 import type { Val, Vec } from '../../exec/vec.js';
 import { createAgg, registryEntries } from '../registry.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rng } from '../../../../../test/support/rng.js';
+import { rng } from '../../../../testkit/rng.js';
 import { DDSketch, QUANTILE_KEYS, RELATIVE_ERROR, quantilesJson, quantileValues } from './sketch.js';
 
 /** The exact value at rank floor(q * (n - 1)) of sorted values: the rank the sketch estimates. */

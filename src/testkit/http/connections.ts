@@ -3,7 +3,7 @@
  * event per syscall, big syscalls in chunks, positions per direction), for the stitcher's tests
  * and bench. Not used by the engine.
  */
-import type { CaptureRecord, Direction, TraceRole } from '../capture/types.js';
+import type { CaptureRecord, Direction, TraceRole } from '../../engine/capture/types.js';
 
 const enc = new TextEncoder();
 

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResult } from '../../src/plugin/api.js';
+import type { HttpRequest, HttpResult } from '../../plugin/api.js';
 
 /** A Transport over Node's fetch, for tests that drive EngineApi outside a browser. */
 export async function nodeTransport(req: HttpRequest): Promise<HttpResult> {

@@ -1,9 +1,9 @@
 /**
  * Debug entry: prints captured records (events and shed markers) as JSON lines until interrupted.
- * Usage: node out/src/engine/capture/dump.js [--pid N] [--port N]
+ * Usage: node out/src/testkit/capture/dump.js [--pid N] [--port N]
  */
-import { Tracer } from './tracer.js';
-import type { CaptureRecord } from './types.js';
+import { Tracer } from '../../engine/capture/tracer.js';
+import type { CaptureRecord } from '../../engine/capture/types.js';
 
 function numberFlag(name: string): number | undefined {
   const i = process.argv.indexOf(name);

@@ -4,12 +4,12 @@
  * writes, so what is tested is the code the engine's drain thread runs. The engine itself
  * never goes through here (its tracer feeds the stitcher in native code).
  */
-import { loadAddon, type CaptureAddon, type CtlCall, type HttpCounters, type NativeHttpOptions, type StitcherHandle } from '../capture/addon.js';
+import { loadAddon, type CaptureAddon, type CtlCall, type HttpCounters, type NativeHttpOptions, type StitcherHandle } from '../../engine/capture/addon.js';
 import { RecordEncoder } from '../capture/encode.js';
-import type { CaptureRecord } from '../capture/types.js';
-import { ProcessMetadata } from '../meta/process.js';
-import { httpColumns, httpRows, type ProcessSource } from './batch.js';
-import type { HttpEventRow } from './schema.js';
+import type { CaptureRecord } from '../../engine/capture/types.js';
+import { ProcessMetadata } from '../../engine/meta/process.js';
+import { httpColumns, httpRows, type ProcessSource } from '../../engine/http/batch.js';
+import type { HttpEventRow } from '../../engine/http/schema.js';
 
 /** Stitcher options: the native ones, plus where process metadata comes from. */
 export interface StitcherOptions extends NativeHttpOptions {

@@ -1,14 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { HTTP_EVENTS_SCHEMA } from '../../src/engine/http/schema.js';
-import type { Catalog } from '../../src/engine/pxl/catalog.js';
-import type { CompileOptions } from '../../src/engine/pxl/compile.js';
+import { HTTP_EVENTS_SCHEMA } from '../../engine/http/schema.js';
+import type { Catalog } from '../../engine/pxl/catalog.js';
+import type { CompileOptions } from '../../engine/pxl/compile.js';
 
 /**
- * The PxL scripts under test/pxl-scripts, shared by the compiler, executor and end-to-end tests.
+ * The PxL scripts beside this file, shared by the compiler's, executor's and broker's unit tests
+ * and the end-to-end tests.
  * Compiled code lives in out/, the .pxl files stay in the source tree.
  */
-const DIR = fileURLToPath(new URL('../../../test/pxl-scripts/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../../src/testkit/pxl-scripts/', import.meta.url));
 
 /** Script names (file names without .pxl), sorted. */
 export function scriptNames(): string[] {

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { QueryRequest, ReadyzResponse, SchemaResponse } from '../../src/plugin/types.js';
+import type { QueryRequest, ReadyzResponse, SchemaResponse } from '../../plugin/types.js';
 
 /** What the fixture answers; every field has a healthy default. */
 export interface FixtureOptions {

@@ -5,8 +5,8 @@
  * the engine.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { LAYOUT } from './decode.js';
-import type { CaptureRecord } from './types.js';
+import { LAYOUT } from '../../engine/capture/decode.js';
+import type { CaptureRecord } from '../../engine/capture/types.js';
 
 const KIND = { open: 1, data: 2, close: 3, shed: 4 } as const;
 const NS_PER_TICK = 10_000_000n;
