@@ -6,7 +6,6 @@ import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
 import { ProcessMetadata } from './meta/process.js';
 import type { MetadataView } from './meta/types.js';
-import type { MetricsSnapshot } from './api/metrics.js';
 import { Store } from './store/store.js';
 import type { Table } from './store/table.js';
 
@@ -30,6 +29,15 @@ export interface AgentOptions {
    * `close()` runs when the agent closes. Default: {@link HostMetadata} (no Kubernetes).
    */
   readonly metadata?: (processes: ProcessMetadata) => MetadataView & { close?(): Promise<void> };
+}
+
+/** What the node's pipeline reports at scrape time (/metrics, /readyz); counters are totals since start. */
+export interface MetricsSnapshot {
+  readonly captureEvents: number;
+  readonly captureDrops: Readonly<Record<string, number>>;
+  readonly httpRows: number;
+  readonly httpDrops: Readonly<Record<string, number>>;
+  readonly tables: Readonly<Record<string, { readonly rows: number; readonly bytes: number; readonly droppedRows: number }>>;
 }
 
 /** Receives rows as they are stitched, before or without any query. */

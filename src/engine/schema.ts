@@ -55,3 +55,15 @@ export interface TableSchema {
  */
 export type RowValue = bigint | number | string | boolean;
 export type Row = Readonly<Record<string, RowValue>>;
+
+/**
+ * Rows of one column as a producer (the HTTP stage) hands them to a table at once, the columnar
+ * counterpart of Row: numbers as a typed array, TIME64NS as a bigint base plus exact offsets,
+ * strings as codes into the batch's own table of distinct strings. INT64 values must be safe
+ * integers.
+ */
+export type ColumnInput =
+  | { readonly kind: 'time'; readonly base: bigint; readonly data: Float64Array }
+  | { readonly kind: 'f64'; readonly data: Float64Array }
+  | { readonly kind: 'bool'; readonly data: Uint8Array }
+  | { readonly kind: 'dict'; readonly codes: Uint32Array; readonly dict: readonly string[] };

@@ -1,4 +1,4 @@
-import { missingWarning, type Missing } from '../http/loss.js';
+import type { Missing } from '../http/loss.js';
 import type { MetadataView } from '../meta/types.js';
 import { ANSWER_BYTES, share } from './budget.js';
 import { resultToJson } from './encode.js';
@@ -10,8 +10,9 @@ import { forEachPlanNode, type LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
-import type { MetricsSnapshot } from './metrics.js';
 import type { QueryFrame } from './options.js';
+import { missingWarning } from './warnings.js';
+import type { MetricsSnapshot } from '../agent.js';
 import type { QueryBackend } from './server.js';
 
 /** What the local backend reads: the node agent satisfies it. */

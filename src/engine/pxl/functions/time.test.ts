@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resultToJson } from '../../api/encode.js';
 import type { TableSchema } from '../../schema.js';
 import { Store } from '../../store/store.js';
 import { compile } from '../compile.js';
 import { PxlError } from '../diagnostic.js';
 import { LookupMetadata } from '../distributed/broker/metadata.js';
 import { execute } from '../exec/execute.js';
+import type { Vec } from '../exec/vec.js';
 import { parseDurationNs, parseTimeNs } from './time.js';
 
 test('durations: units, signs, fractions, compound; garbage is undefined', () => {
@@ -37,7 +37,7 @@ store.append('t', [{ time_: T, n: 1 }]);
 /** No metadata is read here: a view with no answers. */
 const metadata = new LookupMetadata();
 
-/** `fn('text')` folded at compile time, and `fn` of a column holding 'text', as one row of JSON cells. */
+/** `fn('text')` folded at compile time, and `fn` of a column holding 'text': the one row's two values. */
 async function bothWays(fn: string, text: string): Promise<{ constant: unknown; column: unknown }> {
   const lit = JSON.stringify(text);
   const script = `import px
@@ -47,8 +47,9 @@ df.column = px.${fn}(px.select(df.n > 0, ${lit}, ${lit}))
 px.display(df[['constant', 'column']])`;
   const options = { fromNs: T - 60_000_000_000n, toNs: T, intervalNs: 1_000_000_000n, nowNs: T };
   const { program } = compile(script, options, store);
-  const table = resultToJson(await execute(program, store, { metadata, nowNs: T })).tables[0]!;
-  return { constant: table.data[0]![0], column: table.data[1]![0] };
+  const table = (await execute(program, store, { metadata, nowNs: T })).tables[0]!;
+  const value = (v: Vec): unknown => (v.t === 'str' ? v.dict[v.c[0]!] : v.d[0]);
+  return { constant: value(table.columns[0]!), column: value(table.columns[1]!) };
 }
 
 test('px.parse_time reads a time the same on a constant and on a column', async () => {
