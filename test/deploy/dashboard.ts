@@ -19,7 +19,7 @@ export interface DsRef {
 }
 
 /** One panel query: the plugin's WispQuery (src/plugin/types.ts). */
-export interface Target {
+interface Target {
   refId: string;
   datasource: DsRef;
   script: string;
@@ -38,7 +38,7 @@ export interface Panel {
   fieldConfig: { defaults: { unit?: string; displayName?: string } };
 }
 
-export interface Variable {
+interface Variable {
   name: string;
   type: string;
   datasource: DsRef;

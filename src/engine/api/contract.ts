@@ -26,7 +26,7 @@ export interface ResultTable {
   readonly data: readonly (readonly Cell[])[];
 }
 
-export interface QueryStats {
+interface QueryStats {
   readonly compileMs: number;
   readonly executeMs: number;
   readonly rowsScanned: number;
@@ -37,8 +37,8 @@ export interface QueryStats {
   readonly bytesReceived?: number;
 }
 
-/** The broker↔engine contract (`POST /api/v1/partial`, `GET /api/v1/node`): docs/api.md, docs/broker.md. */
-export type { NodeInfo, PartialLine, PartialRequest } from '../pxl/distributed/wire/messages.js';
+/** What an engine says about itself to a broker (`GET /api/v1/node`): docs/api.md, docs/broker.md. */
+export type { NodeInfo } from '../pxl/distributed/wire/messages.js';
 
 export interface QueryResponse {
   readonly tables: readonly ResultTable[];
@@ -50,7 +50,7 @@ export interface ErrorResponse {
   readonly error: Diagnostic;
 }
 
-export interface ReadyCheck {
+interface ReadyCheck {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;

@@ -50,7 +50,7 @@ export interface ApiLimits {
   readonly maxQueuedQueries: number;
 }
 
-export const DEFAULT_LIMITS: ApiLimits = {
+const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 1 << 20,
   maxScriptBytes: 256 << 10,
   queryTimeoutMs: 30_000,

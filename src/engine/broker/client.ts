@@ -34,7 +34,7 @@ export interface ReadOptions {
 }
 
 /** Largest JSON body read from `/readyz`, `/api/v1/schema` and `/api/v1/node`. */
-export const MAX_ANSWER_BYTES = 8 << 20;
+const MAX_ANSWER_BYTES = 8 << 20;
 /** Of an error answer, only the start is read: it is for a message. */
 const MAX_ERROR_BYTES = 64 << 10;
 

@@ -5,7 +5,7 @@ import { renderDiagnostic } from './diagnostic.js';
 import { resultAsCsv, resultAsText } from './format.js';
 import { parseDurationMs, parseTimeMs } from './time.js';
 
-export const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
+const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
                   [--var NAME=VALUE]... [--format table|csv|json] FILE|-
   Runs a PxL script on an engine (or broker) and prints its outputs.
   T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.

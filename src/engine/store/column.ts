@@ -20,7 +20,7 @@ export type StoredColumn =
   | { readonly kind: 'bool'; readonly data: Uint8Array };
 
 /** Bytes a dictionary entry is charged: its characters plus V8's string header. */
-export function stringBytes(s: string): number {
+function stringBytes(s: string): number {
   return s.length + 16;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 /** Settings as Grafana stores them: jsonData in the clear, the token kept on the server. */
-export interface StoredDatasource {
+interface StoredDatasource {
   engineUrl?: string;
   token?: string;
 }

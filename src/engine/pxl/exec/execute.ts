@@ -35,7 +35,7 @@ export interface ExecContext {
 }
 
 /** One output table, in executor columns (the API encodes them: api/encode.ts). */
-export interface ResultTable {
+interface ResultTable {
   readonly name: string;
   readonly fields: readonly Field[];
   readonly rowCount: number;

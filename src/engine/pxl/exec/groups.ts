@@ -39,7 +39,7 @@ export function finalizeGroups(plan: AggShape, groups: Groups): Chunk | null {
  * until the input ends, however few of them the output then keeps: beyond it, PXL_LIMIT,
  * checked as groups are made (by the operators per chunk, by the fused loop per slice).
  */
-export const DEFAULT_MAX_GROUPS = 1_000_000;
+const DEFAULT_MAX_GROUPS = 1_000_000;
 
 /** Throws PXL_LIMIT when an aggregate holds more groups than the runtime allows. */
 export function checkGroups(n: number, plan: Pick<AggShape, 'groups'>, rt: Pick<Runtime, 'maxGroups'>): void {

@@ -23,7 +23,7 @@ import { concatChunks, liveRows, sliceChunk, type Chunk, type Val, type Vec } fr
  * a merge whose rows all feed an aggregate or another merge, where cutting them would make the
  * result silently wrong: beyond it the query fails with PXL_LIMIT.
  */
-export const DEFAULT_MAX_JOIN_ROWS = 10_000_000;
+const DEFAULT_MAX_JOIN_ROWS = 10_000_000;
 
 /** A physical operator: a stream of chunks whose columns follow the plan's schema. */
 export type Operator = AsyncGenerator<Chunk, void, undefined>;

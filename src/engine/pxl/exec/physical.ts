@@ -51,7 +51,7 @@ export interface HashAggExec {
  * agg it holds, this one at `index`. `input` is the scan → filter/map chain folded into the loop,
  * kept for `explain`; the operators never run it.
  */
-export interface FusedAggExec {
+interface FusedAggExec {
   readonly kind: 'FusedAggExec';
   readonly input: PhysicalPlan;
   readonly groups: readonly string[];
@@ -118,7 +118,7 @@ export function physicalInputs(p: PhysicalPlan): readonly PhysicalPlan[] {
 const EXPR_CHARS = 160;
 
 /** An expression as text, cut at about `EXPR_CHARS` (shared nodes are written out, so it must stop early). */
-export function exprText(e: Expr): string {
+function exprText(e: Expr): string {
   let left = EXPR_CHARS;
   const text = (x: Expr): string => {
     if (left <= 0) return '…';

@@ -53,7 +53,7 @@ export function emptyVec(type: DataType): Vec {
 }
 
 /** Reads one value of a numeric-like column as a JS number (lossy only for huge `big`). */
-export function numAt(v: Vec, i: number): number {
+function numAt(v: Vec, i: number): number {
   switch (v.t) {
     case 'num':
       return v.d[i]!;

@@ -23,7 +23,7 @@ function checkInt(v: bigint, at: Span): bigint {
 }
 
 /** A numeric constant as a JS number. */
-export function num(c: FoldArg): number {
+function num(c: FoldArg): number {
   return typeof c.value === 'bigint' ? Number(c.value) : (c.value as number);
 }
 

@@ -19,7 +19,7 @@ import type { AggState } from './aggregates/state.js';
  * a value's semantic type: the planner folds them into the argument's `semantic`, so they never
  * appear in a plan.
  */
-export type FunctionKind = 'scalar' | 'operator' | 'aggregate' | 'cast';
+type FunctionKind = 'scalar' | 'operator' | 'aggregate' | 'cast';
 
 export interface Signature {
   readonly args: readonly DataType[];

@@ -70,7 +70,7 @@ const TIME_HINT = "write a time relative to now ('-5m'), 'now', an RFC 3339 time
  * The error for a string that should have been a duration: PXL_VALUE at its span when a script
  * gives it as a constant, PXL_BAD_ARGUMENT (no span) when a column's value is read at run time.
  */
-export function durationError(text: string, at?: Span): PxlError {
+function durationError(text: string, at?: Span): PxlError {
   return new PxlError(at ? PxlCode.value : 'PXL_BAD_ARGUMENT', `'${text}' is not a duration`, at, [DURATION_HINT]);
 }
 

@@ -98,11 +98,3 @@ export function perStringNum(f: (s: string) => number, call: ScalarCall, arg: Ex
   const s = asStr(v, call.chunk.n);
   return gatherNum(s, Float64Array.from(s.dict, f), call.chunk);
 }
-
-/** A string → boolean function applied once per dictionary entry, then read per row. */
-export function perStringBool(f: (s: string) => boolean, call: ScalarCall, arg: Expr): Val {
-  const v = call.value(arg);
-  if (v.t === 'scalar') return { t: 'scalar', v: f(String(v.v)) };
-  const s = asStr(v, call.chunk.n);
-  return gatherBool(s, s.dict.map(f), call.chunk);
-}

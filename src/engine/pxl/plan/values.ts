@@ -13,7 +13,7 @@ import type { Expr, LiteralValue, LogicalPlan } from './logical.js';
 export type ConstType = Exclude<DataType, 'UINT128'>;
 
 /** A DataFrame object; `df.x = ...` replaces its plan in place, as Python mutates the object. */
-export interface Frame {
+interface Frame {
   plan: LogicalPlan;
 }
 

@@ -24,7 +24,7 @@ interface Accumulator {
 }
 
 /** An executor column as a stored column of a virtual table (TIME64NS offsets keep `base`). */
-export function toStored(v: Vec, type: DataType, base: bigint): StoredColumn {
+function toStored(v: Vec, type: DataType, base: bigint): StoredColumn {
   switch (v.t) {
     case 'str':
       return { kind: 'dict', codes: v.c, dict: v.dict };

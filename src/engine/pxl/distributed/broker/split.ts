@@ -29,7 +29,7 @@ export interface Fragment {
 }
 
 /** `ctx[key]` must be one of `values` for a row to pass the fragment's filters. */
-export interface Constraint {
+interface Constraint {
   readonly key: 'node' | 'pod' | 'namespace' | 'service';
   readonly values: readonly string[];
 }

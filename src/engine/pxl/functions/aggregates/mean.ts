@@ -4,7 +4,7 @@ import type { FunctionEntry } from '../entry.js';
 import { dense, growF64, type AggState } from './state.js';
 
 /** px.mean. Its partial is the sum and the count, `{sum, count}`. */
-export interface MeanPartial {
+interface MeanPartial {
   readonly sum: number;
   readonly count: number;
 }

@@ -7,7 +7,7 @@ import { dense, growF64, type AggState } from './state.js';
  * px.sum. Its partial is a number, or a decimal string once an INT64 sum left the safe range
  * (exact either way); non-finite FLOAT64 sums travel as "NaN"/"±Infinity".
  */
-export type SumPartial = number | string;
+type SumPartial = number | string;
 
 class FloatSumState implements AggState<SumPartial> {
   private s = new Float64Array(0);
