@@ -13,6 +13,8 @@ export interface QueryRequest {
   readonly intervalMs?: number;
   readonly maxDataPoints?: number;
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** True: answer with the physical plan the script would run (ExplainResponse); nothing runs. */
+  readonly explain?: boolean;
 }
 
 /** A JSON cell: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
@@ -43,6 +45,12 @@ export type { NodeInfo } from '../pxl/distributed/wire/messages.js';
 export interface QueryResponse {
   readonly tables: readonly ResultTable[];
   readonly stats: QueryStats;
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** `POST /api/v1/query` with `explain: true`: the physical plan as text, one node a line. */
+export interface ExplainResponse {
+  readonly plan: string;
   readonly warnings: readonly Diagnostic[];
 }
 

@@ -5,11 +5,11 @@ import { resultToJson } from './encode.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { runPartial } from '../pxl/distributed/engine/run.js';
 import { checkPartialRequest } from '../pxl/distributed/engine/check.js';
-import { DEFAULT_MAX_ROWS, execute } from '../pxl/exec/execute.js';
+import { DEFAULT_MAX_ROWS, execute, explain } from '../pxl/exec/execute.js';
 import { forEachPlanNode, type LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
-import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { QueryFrame } from './options.js';
 import { missingWarning } from './warnings.js';
 import type { MetricsSnapshot } from '../agent.js';
@@ -98,6 +98,11 @@ export class LocalBackend implements QueryBackend {
       stats: { compileMs, ...json.stats },
       warnings: [...warnings, ...json.warnings, ...(incomplete ? [incomplete] : [])],
     };
+  }
+
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse {
+    const { program, warnings } = compile(req.script, frame, this.source.store);
+    return { plan: explain(program, this.source.store, { metadata: this.source.metadata, nowNs: frame.nowNs }), warnings };
   }
 
   schema(): SchemaResponse {

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../pxl/diagnostic.js';
 import { PxlError } from '../pxl/diagnostic.js';
 import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
-import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { ErrorResponse, ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
 import { resolveFrame, type QueryFrame } from './options.js';
 
@@ -15,6 +15,8 @@ import { resolveFrame, type QueryFrame } from './options.js';
  */
 export interface QueryBackend {
   query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse>;
+  /** The physical plan `query` would run for the request (`explain: true`); nothing runs. */
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse;
   schema(): SchemaResponse;
   ready(): ReadyResponse;
   /**
@@ -84,6 +86,7 @@ const queryBodySchema = {
     },
     intervalMs: { type: 'number', exclusiveMinimum: 0 },
     maxDataPoints: { type: 'integer', minimum: 1 },
+    explain: { type: 'boolean' },
     variables: {
       type: 'object',
       additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
@@ -246,7 +249,9 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
       const frame = resolveFrame(req.body, now());
       release = await turn(admission, controller.signal);
       // Raced against the signal so a backend that ignores cancellation still cannot hold the reply.
-      const result = await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
+      const result = req.body.explain
+        ? opts.backend.explain(req.body, frame)
+        : await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
       opts.metrics.observeQuery('ok', (performance.now() - started) / 1000);
       return reply.send(result);
     } catch (e) {

@@ -1,4 +1,4 @@
-import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
+import type { ExplainResponse, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
 import { ANSWER_BYTES, share } from '../api/budget.js';
 import { resultToJson } from '../api/encode.js';
 import type { QueryFrame } from '../api/options.js';
@@ -7,6 +7,7 @@ import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
 import type { Catalog } from '../pxl/catalog.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { PxlError, type Diagnostic } from '../pxl/diagnostic.js';
+import { explainDistributed } from '../pxl/distributed/broker/explain.js';
 import { engineMayMatch, splitProgram } from '../pxl/distributed/broker/split.js';
 import { Merger } from '../pxl/distributed/broker/merge.js';
 import { LINE_BYTES, type NodeInfo, type PartialRequest } from '../pxl/distributed/wire/messages.js';
@@ -274,6 +275,12 @@ export class BrokerBackend implements QueryBackend {
       },
       warnings: [...warnings, ...json.warnings],
     };
+  }
+
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse {
+    const { program, warnings } = compile(req.script, frame, this.catalog);
+    const dist = splitProgram(program, { partialAggregates: !this.opts.shipRawRows });
+    return { plan: explainDistributed(dist, this.catalog, frame.nowNs), warnings };
   }
 
   schema(): SchemaResponse {

@@ -12,6 +12,7 @@ import { METADATA_FNS } from '../functions/metadata.js';
 import { LookupMetadata } from './broker/metadata.js';
 import { Merger } from './broker/merge.js';
 import { engineMayMatch, splitProgram } from './broker/split.js';
+import { explainDistributed } from './broker/explain.js';
 import { checkPartialRequest } from './engine/check.js';
 
 function split(script: string): ReturnType<typeof splitProgram> {
@@ -176,4 +177,22 @@ test('a rows fragment stops at its byte bound on the engine, and the broker keep
   for (const b of merger.source().get(`__fragment_${id}`)!.scan(0n, 0n)) kept += b.rows;
   assert.equal(kept, Math.floor((1 << 20) / 10_002));
   assert.deepEqual(merger.truncatedFragments(), [id]);
+});
+
+test('explain shows each fragment as an engine plans it and the broker part over the merged fragments', () => {
+  const d = split(`import px
+df = px.DataFrame(table='http_events', start_time=__time_from)
+df.service = df.ctx['service']
+df = df.groupby('service').agg(n=('latency', px.count))
+df.per_s = df.n / 300
+px.display(df, 'rates')`);
+  assert.deepEqual(explainDistributed(d, httpCatalog, fixedOptions.nowNs).split('\n'), [
+    'fragment 0, on each engine (sends partial aggregates):',
+    '  FusedAggExec by [service] n=px.count(latency) (fused loop #1)',
+    '    MapExec [latency, service=px.upid_to_service_name(upid)]  [folded into the loop]',
+    '      ScanExec http_events [upid, latency] time_ from 2023-11-14T22:13:20.000Z to unbounded  [folded into the loop]',
+    "output 'rates', on the broker:",
+    '  MapExec [service, n, per_s=(n / 300)]',
+    '    ScanExec __fragment_0 [service, n] time_ from unbounded to unbounded',
+  ]);
 });

@@ -102,9 +102,12 @@ function runtimeFor(program: Program, source: TableSource, ctx: ExecContext, sta
   };
 }
 
-/** The physical plan `execute` would run, as text (`wisp query --explain`); nothing is run. */
-export function explain(program: Program, source: TableSource, ctx: ExecContext): string {
-  return explainText(planPhysical(program, runtimeFor(program, source, ctx, { rowsScanned: 0, bytesScanned: 0 })));
+/**
+ * The physical plan `execute` would run, as text (`wisp query --explain`), each output headed by
+ * `title` of its name; nothing is run.
+ */
+export function explain(program: Program, source: TableSource, ctx: ExecContext, title?: (name: string) => string): string {
+  return explainText(planPhysical(program, runtimeFor(program, source, ctx, { rowsScanned: 0, bytesScanned: 0 })), title);
 }
 
 /** Plans a program (planner.ts), then runs every output; yields to the event loop every ~20 ms of work. */

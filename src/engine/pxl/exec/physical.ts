@@ -183,9 +183,10 @@ function nodeLine(p: PhysicalPlan, scanAggs: ReadonlyMap<number, number>): strin
 
 /**
  * The plan as indented text, one node a line, inputs below their node; nodes a fused loop
- * folds in are marked as such. What `wisp query --explain` prints.
+ * folds in are marked as such. Each output is headed by `title` of its name. What
+ * `wisp query --explain` prints.
  */
-export function explainText(program: PhysicalProgram): string {
+export function explainText(program: PhysicalProgram, title: (name: string) => string = (name) => `output '${name}':`): string {
   const scanAggs = new Map<number, number>();
   const seen = new Set<PhysicalPlan>();
   const count = (p: PhysicalPlan): void => {
@@ -201,7 +202,7 @@ export function explainText(program: PhysicalProgram): string {
     for (const i of physicalInputs(p)) print(i, depth + 1, folded || p.kind === 'FusedAggExec');
   };
   for (const o of program.outputs) {
-    lines.push(`output '${o.name}':`);
+    lines.push(title(o.name));
     print(o.plan, 1, false);
   }
   return lines.join('\n');
