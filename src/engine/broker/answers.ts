@@ -146,7 +146,7 @@ const MAX_BUCKET = bucketIndex(Number.MAX_VALUE) + 1;
 const BUCKETS = { type: 'array', maxItems: MAX_BUCKET - MIN_BUCKET + 1, items: COUNT } as const;
 const OFFSET = { type: 'integer', minimum: MIN_BUCKET, maximum: MAX_BUCKET } as const;
 const EXTREME = { anyOf: [{ type: 'number' }, { type: 'null' }] } as const;
-/** Partial aggregate states on the wire (pxl/dist/partials.ts), by aggregate and argument type. */
+/** Partial aggregate states on the wire (pxl/functions/aggregates/*.ts, agg.encode), by aggregate and argument type. */
 function partialSchema(fn: string, argType: DataType): object {
   switch (fn) {
     case 'count':

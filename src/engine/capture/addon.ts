@@ -1,6 +1,7 @@
 /**
  * Loads wisp_capture.node (built by `make addon` into out/capture/) and types its functions.
- * tracer.ts talks to its tracer half; src/engine/http/stitcher.ts to its standalone stitcher.
+ * tracer.ts talks to its tracer half; the test kit's src/testkit/http/stitcher.ts to its standalone
+ * stitcher.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
