@@ -90,6 +90,7 @@ export interface LimitExec {
   readonly schema: readonly Field[];
 }
 
+/** Every physical node. */
 export type PhysicalPlan = ScanExec | FilterExec | MapExec | HashAggExec | FusedAggExec | HashJoinExec | UnionExec | LimitExec;
 
 /** An aggregation node, fused or not. */

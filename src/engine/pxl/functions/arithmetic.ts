@@ -161,6 +161,7 @@ function foldIntegerDivision(name: 'modulo' | 'floorDivide'): FunctionEntry['fol
   };
 }
 
+/** + - * / % // and unary minus, and px.floor. */
 export const ARITHMETIC: readonly FunctionEntry[] = [
   op(
     'add',

@@ -10,6 +10,7 @@ function cast(name: string, semantic: SemanticType, doc: string, example: string
   return { name, spelling: `px.${name}`, kind: 'cast', signatures: NUMERIC.map((t) => ({ args: [t], ret: t, semantic })), doc, example };
 }
 
+/** px.DurationNanos, px.Percent, px.Bytes. */
 export const CASTS: readonly FunctionEntry[] = [
   cast('DurationNanos', 'ST_DURATION_NS', 'Marks a number as a duration in ns (Grafana unit "ns").', 'window_ns = px.DurationNanos(10 * 1000 * 1000 * 1000)'),
   cast('Percent', 'ST_PERCENT', 'Marks a ratio (0..1) as a percentage.', 'df.error_rate = px.Percent(df.errors / df.count)'),

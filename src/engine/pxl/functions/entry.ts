@@ -21,6 +21,7 @@ import type { AggState } from './aggregates/state.js';
  */
 type FunctionKind = 'scalar' | 'operator' | 'aggregate' | 'cast';
 
+/** One accepted list of argument types and the result it gives. */
 export interface Signature {
   readonly args: readonly DataType[];
   readonly ret: DataType;
@@ -61,6 +62,7 @@ export interface AggregateImpl {
   decode(v: unknown, argType: DataType, base: bigint): unknown;
 }
 
+/** One PxL function, operator, cast or aggregate, whole. */
 export interface FunctionEntry {
   /** Stable name used in plans and on the wire. */
   readonly name: string;

@@ -146,6 +146,7 @@ function select({ args, type, chunk, env, value }: ScalarCall): Val {
   return type === 'BOOLEAN' ? { t: 'bool', d: out as Uint8Array } : { t: 'num', d: out as Float64Array };
 }
 
+/** Comparisons, and, or, not, and px.select. */
 export const LOGIC: readonly FunctionEntry[] = [
   comparison('equal', '==', false, 'True where both sides are equal.', "df[df.req_method == 'GET']", (c) => c === 0),
   comparison('notEqual', '!=', false, 'True where the sides differ.', "df[df.service != '']", (c) => c !== 0),

@@ -29,6 +29,7 @@ function lookup(name: string, from: DataType, semantic: SemanticType, doc: strin
   };
 }
 
+/** The px.upid_to_* / px.ip_to_* / px.pod_* / px.service_* lookups. */
 export const METADATA: readonly FunctionEntry[] = [
   lookup('upid_to_pid', 'UINT128', 'ST_NONE', 'The process id of a UPID.', 'px.upid_to_pid(df.upid)', (md, s) => md.upidToPid(s)),
   lookup('upid_to_cmdline', 'UINT128', 'ST_NONE', 'The command line of a process.', 'px.upid_to_cmdline(df.upid)', (md, s) => md.upidToCmdline(s)),

@@ -68,6 +68,7 @@ function pluck(kind: 'float' | 'int' | 'text'): (call: ScalarCall) => Val {
   };
 }
 
+/** px.contains, px.regex_match and the px.pluck family. */
 export const STRINGS: readonly FunctionEntry[] = [
   {
     name: 'contains',

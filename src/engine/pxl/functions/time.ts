@@ -113,6 +113,7 @@ function bin({ args, chunk, env, value }: ScalarCall): Val {
   return { t: 'num', d: out };
 }
 
+/** px.bin, px.now, px.parse_duration, px.parse_time. */
 export const TIME: readonly FunctionEntry[] = [
   {
     name: 'bin',

@@ -59,6 +59,7 @@ class AnyState implements AggState<AnyPartial> {
   }
 }
 
+/** px.any. */
 export const ANY: FunctionEntry = {
   name: 'any',
   spelling: 'px.any',

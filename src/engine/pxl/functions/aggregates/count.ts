@@ -23,6 +23,7 @@ class CountState implements AggState<number> {
   }
 }
 
+/** px.count. */
 export const COUNT: FunctionEntry = {
   name: 'count',
   spelling: 'px.count',

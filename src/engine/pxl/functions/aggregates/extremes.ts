@@ -69,6 +69,7 @@ const SIGNATURES: Signature[] = [
   { args: ['TIME64NS'], ret: 'TIME64NS' },
 ];
 
+/** px.min. */
 export const MIN: FunctionEntry = {
   name: 'min',
   spelling: 'px.min',
@@ -81,6 +82,7 @@ export const MIN: FunctionEntry = {
   agg: impl(true),
 };
 
+/** px.max. */
 export const MAX: FunctionEntry = {
   name: 'max',
   spelling: 'px.max',

@@ -40,6 +40,7 @@ class MeanState implements AggState<MeanPartial> {
   }
 }
 
+/** px.mean. */
 export const MEAN: FunctionEntry = {
   name: 'mean',
   spelling: 'px.mean',

@@ -256,6 +256,7 @@ function int(v: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) ? v : 0;
 }
 
+/** px.quantiles. */
 export const QUANTILES: FunctionEntry = {
   name: 'quantiles',
   spelling: 'px.quantiles',

@@ -81,6 +81,7 @@ class IntSumState implements AggState<SumPartial> {
   }
 }
 
+/** px.sum. */
 export const SUM: FunctionEntry = {
   name: 'sum',
   spelling: 'px.sum',
