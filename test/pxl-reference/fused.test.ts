@@ -20,7 +20,7 @@ import { physicalInputs, type PhysicalPlan } from '../../src/engine/pxl/exec/phy
 import { planAgg, planPhysical } from '../../src/engine/pxl/exec/planner.js';
 import type { Runtime } from '../../src/engine/pxl/exec/runtime.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
-import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
+import { inputsOf, mapInputs, type Expr, type LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { runPartial } from '../../src/engine/pxl/distributed/engine/run.js';
 import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
@@ -65,18 +65,7 @@ function runtime(from: Store = store): Runtime {
 
 /** The same agg with a pass-through head under it: the fused loop declines it. */
 function unfused(plan: LogicalPlan): LogicalPlan {
-  switch (plan.kind) {
-    case 'agg':
-      return { ...plan, input: limit(plan.input, 1e9) };
-    case 'source':
-      return plan;
-    case 'join':
-      return { ...plan, left: unfused(plan.left), right: unfused(plan.right) };
-    case 'union':
-      return { ...plan, inputs: plan.inputs.map(unfused) };
-    default:
-      return { ...plan, input: unfused(plan.input) } as LogicalPlan;
-  }
+  return plan.kind === 'agg' ? { ...plan, input: limit(plan.input, 1e9) } : mapInputs(plan, unfused);
 }
 
 /** The physical aggregations the planner makes of a plan, depth first. */
@@ -92,10 +81,8 @@ function aggExecs(plan: LogicalPlan, from: Store = store): PhysicalPlan[] {
 
 function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
   if (plan.kind === 'agg') return plan;
-  if (plan.kind === 'join') return firstAgg(plan.left);
-  if (plan.kind === 'union') return firstAgg(plan.inputs[0]!);
   if (plan.kind === 'source') throw new Error('no agg');
-  return firstAgg(plan.input);
+  return firstAgg(inputsOf(plan)[0]!);
 }
 
 async function same(plan: LogicalPlan, minRows = 1): Promise<void> {
@@ -188,8 +175,7 @@ test('shapes the loop does not cover are left to the operators', () => {
 });
 
 test('Pixie-style scripts compile to plans whose aggregations are fused', () => {
-  const aggsOf = (p: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }>[] =>
-    p.kind === 'agg' ? [p, ...aggsOf(p.input)] : p.kind === 'source' ? [] : p.kind === 'join' ? [...aggsOf(p.left), ...aggsOf(p.right)] : p.kind === 'union' ? p.inputs.flatMap(aggsOf) : aggsOf(p.input);
+  const aggsOf = (p: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }>[] => [...(p.kind === 'agg' ? [p] : []), ...inputsOf(p).flatMap(aggsOf)];
   for (const name of ['throughput', 'throughput_per_service', 'errors_per_service', 'latency_quantiles', 'grafana_macros']) {
     const r = compile(loadScript(name), fixedOptions, httpCatalog);
     for (const o of r.program.outputs) {

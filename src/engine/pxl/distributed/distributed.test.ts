@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { fixedOptions, httpCatalog, loadScript } from '../../../testkit/pxl-scripts/scripts.js';
 import { compile } from '../compile.js';
 import { DDSketch, quantileValues } from '../functions/aggregates/sketch.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import { inputsOf, type LogicalPlan } from '../plan/logical.js';
 import { createAgg, decodePartial, encodePartial, registryEntries } from '../functions/registry.js';
 import { Store } from '../../store/store.js';
 import { runPartial } from './engine/run.js';
@@ -19,10 +19,9 @@ function split(script: string): ReturnType<typeof splitProgram> {
   return splitProgram(compile(script, fixedOptions, httpCatalog).program);
 }
 
+/** The kinds of a leaf pipeline's nodes, top down to its source. */
 function kinds(p: LogicalPlan): string[] {
-  const out: string[] = [p.kind];
-  for (let q = p; q.kind !== 'source'; q = (q as { input: LogicalPlan }).input) out.push((q as { input: LogicalPlan }).input.kind);
-  return out;
+  return p.kind === 'source' ? [p.kind] : [p.kind, ...kinds(inputsOf(p)[0]!)];
 }
 
 test('a script splits at its first aggregate; identical leaves are sent once', () => {
