@@ -2,7 +2,7 @@
 # they need first. Generated files go to out/ (BPF objects, skeletons, compiled TS), build/
 # folders (node-gyp) and dist/ (the Grafana plugin), all ignored by git.
 
-.PHONY: all deps build run test clean bpf addon ts plugin fuzz native-tests
+.PHONY: all deps build run test clean bpf addon ts plugin fuzz native-tests check-house
 
 all: build
 
@@ -86,6 +86,11 @@ run: build
 
 test: build fuzz native-tests
 	bash scripts/test.sh
+
+# The allowed arrows between folders (.dependency-cruiser.cjs) and no unused exports (knip.json);
+# make test runs it first.
+check-house: deps
+	bash scripts/check-house.sh
 
 clean:
 	rm -rf out dist src/engine/capture/build

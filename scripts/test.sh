@@ -11,6 +11,8 @@ fi
 mapfile -t unit < <(find out/src -name '*.test.js' | sort)
 mapfile -t e2e < <(find out/test -name '*.test.js' | sort)
 status=0
+# The house: allowed imports between folders and no unused exports (scripts/check-house.sh).
+bash scripts/check-house.sh || status=1
 # The native HTTP code: its unit tests and a bounded fuzz run, both with AddressSanitizer and UBSan.
 for t in out/fuzz/*_test; do
   echo "# native: ${t##*/}"

@@ -9,11 +9,11 @@
  *   node out/bench/http/stitcher.bench.js [exchanges=200000]
  */
 import { loadAddon } from '../../src/engine/capture/addon.js';
-import { RecordEncoder } from '../../src/engine/capture/encode.js';
+import { RecordEncoder } from '../../src/testkit/capture/encode.js';
 import type { CaptureRecord } from '../../src/engine/capture/types.js';
 import { httpColumns } from '../../src/engine/http/batch.js';
-import { ConnScript, bytes } from '../../src/engine/http/testing.js';
-import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_GET, type RecordedExchange } from '../../src/engine/http/fixtures.js';
+import { ConnScript, bytes } from '../../src/testkit/http/connections.js';
+import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_GET, type RecordedExchange } from '../../src/testkit/http/exchanges.js';
 import { HTTP_EVENTS_SCHEMA } from '../../src/engine/http/schema.js';
 import { ProcessMetadata } from '../../src/engine/meta/process.js';
 import { Table } from '../../src/engine/store/table.js';

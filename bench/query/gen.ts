@@ -2,7 +2,7 @@ import type { HttpEventRow } from '../../src/engine/http/schema.js';
 import type { MetadataView } from '../../src/engine/meta/types.js';
 import { formatUpid } from '../../src/engine/meta/upid.js';
 
-import { rng } from '../../test/support/rng.js';
+import { rng } from '../../src/testkit/rng.js';
 
 interface Proc {
   readonly upid: string;

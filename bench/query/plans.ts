@@ -1,4 +1,4 @@
-import type { DataType, Field, SemanticType, TableSchema } from '../../src/engine/store/types.js';
+import type { DataType, Field, SemanticType, TableSchema } from '../../src/engine/schema.js';
 import type { Expr, JoinHow, JoinOutput, LiteralValue, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 
 /**

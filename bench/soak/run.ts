@@ -17,21 +17,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QueryResponse } from '../../src/engine/api/contract.js';
-import { parseDurationNs } from '../../src/engine/pxl/exec/expr.js';
+import { parseDurationNs } from '../../src/engine/pxl/functions/time.js';
 import { makeCgroup } from '../../test/capture-kernel/cgroups.js';
 import { loadDashboard, resolveVariables, type Variables } from '../../test/deploy/dashboard.js';
 import { filesDir, nginxServer, nodeServer, waitForLine } from '../../test/support/peers.js';
 import { probeHealthz, rssBytes } from '../../test/support/watch.js';
 
 function durationMs(flag: string, text: string): number {
-  let ns = NaN;
-  try {
-    ns = parseDurationNs(text);
-  } catch {
-    // reported below
-  }
-  if (!(ns > 0)) throw new Error(`--${flag} wants a duration such as 30s or 10m (got '${text}')`);
-  return ns / 1e6;
+  const ns = parseDurationNs(text);
+  if (ns === undefined || ns <= 0n) throw new Error(`--${flag} wants a duration such as 30s or 10m (got '${text}')`);
+  return Number(ns) / 1e6;
 }
 
 const { values } = parseArgs({

@@ -6,16 +6,18 @@ import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
 import { ProcessMetadata } from './meta/process.js';
 import type { MetadataView } from './meta/types.js';
-import type { MetricsSnapshot } from './api/metrics.js';
 import { Store } from './store/store.js';
 import type { Table } from './store/table.js';
+
+/** Default byte budget of `http_events` (256 MiB): the node's main table gets most of the memory. */
+const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;
 
 /** Everything a node agent is configured with; every field has a default. */
 export interface AgentOptions {
   readonly tracer?: Omit<TracerOptions, 'raw' | 'http'>;
   /** The native stitcher's options (body prefix, limits, redaction). */
   readonly stitcher?: NativeHttpOptions;
-  /** Byte budget of `http_events`. */
+  /** Byte budget of `http_events` (default DEFAULT_HTTP_EVENTS_BUDGET). */
   readonly budgetBytes?: number;
   /**
    * A cgroup v2 directory: capture only processes in it or below it (TracerOptions.cgroup;
@@ -27,6 +29,15 @@ export interface AgentOptions {
    * `close()` runs when the agent closes. Default: {@link HostMetadata} (no Kubernetes).
    */
   readonly metadata?: (processes: ProcessMetadata) => MetadataView & { close?(): Promise<void> };
+}
+
+/** What the node's pipeline reports at scrape time (/metrics, /readyz); counters are totals since start. */
+export interface MetricsSnapshot {
+  readonly captureEvents: number;
+  readonly captureDrops: Readonly<Record<string, number>>;
+  readonly httpRows: number;
+  readonly httpDrops: Readonly<Record<string, number>>;
+  readonly tables: Readonly<Record<string, { readonly rows: number; readonly bytes: number; readonly droppedRows: number }>>;
 }
 
 /** Receives rows as they are stitched, before or without any query. */
@@ -52,7 +63,7 @@ export class Agent {
 
   private constructor(tracer: Tracer, opts: AgentOptions) {
     this.metadata = opts.metadata ? opts.metadata(this.processes) : new HostMetadata({ processes: this.processes });
-    this.table = this.store.create(HTTP_EVENTS_SCHEMA, opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {});
+    this.table = this.store.create(HTTP_EVENTS_SCHEMA, { budgetBytes: opts.budgetBytes ?? DEFAULT_HTTP_EVENTS_BUDGET });
     this.tracer = tracer;
     tracer.onBatches((batches, procs) => this.ingest(batches, procs));
     this.lossTimer = setInterval(() => this.countMissing(), 1000).unref();

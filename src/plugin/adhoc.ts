@@ -57,7 +57,7 @@ export function tagKeys(schema: SchemaResponse): MetricFindValue[] {
 }
 
 /** Most distinct values a filter's value list offers. */
-export const TAG_VALUES_LIMIT = 1000;
+const TAG_VALUES_LIMIT = 1000;
 
 /**
  * The script listing a key's distinct values over the query range: a group-by with no

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { EngineApi, EngineError, engineBaseUrl } from './api.js';
-import { startDataProxy } from '../../test/plugin/dataProxy.js';
-import { startFixtureEngine } from '../../test/plugin/fixtureEngine.js';
-import { nodeTransport } from '../../test/plugin/nodeTransport.js';
+import { startDataProxy } from '../testkit/plugin/dataProxy.js';
+import { startFixtureEngine } from '../testkit/plugin/fixtureEngine.js';
+import { nodeTransport } from '../testkit/plugin/nodeTransport.js';
 
 test('the engine is reached through the data-proxy route path of the datasource', () => {
   assert.equal(engineBaseUrl('/api/datasources/proxy/uid/abc'), '/api/datasources/proxy/uid/abc/engine');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { completionsAt } from './completion.js';
-import { FIXTURE_SCHEMA } from '../../test/plugin/fixtureEngine.js';
+import { FIXTURE_SCHEMA } from '../testkit/plugin/fixtureEngine.js';
 
 const labels = (text: string) => completionsAt(text, FIXTURE_SCHEMA).items.map((i) => i.label);
 

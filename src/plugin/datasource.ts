@@ -40,7 +40,7 @@ import type { AdhocFilter, SchemaResponse, WispOptions, WispQuery, WispVariableQ
 import { collectVariables } from './variables.js';
 
 /** `queryType` of the log-volume query Explore runs beside a logs query. */
-export const LOG_VOLUME_QUERY = 'logsVolume';
+const LOG_VOLUME_QUERY = 'logsVolume';
 
 /**
  * Grafana's data proxy as a Transport: every HTTP status resolves, only no answer rejects. The

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { EngineApi, engineBaseUrl } from './api.js';
 import { checkHealth } from './health.js';
 import type { HealthReport } from './health.js';
-import { startDataProxy } from '../../test/plugin/dataProxy.js';
-import { FIXTURE_READY, startFixtureEngine } from '../../test/plugin/fixtureEngine.js';
-import type { FixtureOptions } from '../../test/plugin/fixtureEngine.js';
-import { nodeTransport } from '../../test/plugin/nodeTransport.js';
+import { startDataProxy } from '../testkit/plugin/dataProxy.js';
+import { FIXTURE_READY, startFixtureEngine } from '../testkit/plugin/fixtureEngine.js';
+import type { FixtureOptions } from '../testkit/plugin/fixtureEngine.js';
+import { nodeTransport } from '../testkit/plugin/nodeTransport.js';
 
 // Each outcome of "Save & test", through the data-proxy stand-in to a fixture engine.
 async function saveAndTest(fixture: FixtureOptions | 'down', token: string | undefined): Promise<HealthReport> {

@@ -2,7 +2,7 @@ import type { EngineApi, HttpResult } from './api.js';
 import type { ReadyzResponse } from './types.js';
 
 /** One line of "Save & test". */
-export interface HealthCheck {
+interface HealthCheck {
   name: 'engine' | 'token' | 'capture' | 'version';
   ok: boolean;
   detail: string;

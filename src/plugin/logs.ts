@@ -17,16 +17,16 @@ export interface DecodedField {
 }
 
 /** The provisioned "HTTP overview" dashboard (provisioning/dashboards/http-overview.json). */
-export const OVERVIEW_DASHBOARD = { uid: 'wisp-http-overview', slug: 'http-overview', serviceVariable: 'service' };
+const OVERVIEW_DASHBOARD = { uid: 'wisp-http-overview', slug: 'http-overview', serviceVariable: 'service' };
 
 /** Data link from a line's `service` to the overview dashboard showing that service, same time range. */
-export const SERVICE_LINK = {
+const SERVICE_LINK = {
   title: 'HTTP overview of ${__value.raw}',
   url: `/d/${OVERVIEW_DASHBOARD.uid}/${OVERVIEW_DASHBOARD.slug}?var-${OVERVIEW_DASHBOARD.serviceVariable}=\${__value.raw}&\${__url_time_range}`,
 };
 
 /** Grafana's log level for an HTTP status: 5xx error, 4xx warning, 1xx–3xx info. */
-export function statusLevel(status: unknown): 'error' | 'warning' | 'info' | 'unknown' {
+function statusLevel(status: unknown): 'error' | 'warning' | 'info' | 'unknown' {
   const n = typeof status === 'number' ? status : Number(status);
   if (!Number.isFinite(n) || n < 100) {
     return 'unknown';
@@ -35,7 +35,7 @@ export function statusLevel(status: unknown): 'error' | 'warning' | 'info' | 'un
 }
 
 /** A latency in ns as people read it: `850 µs`, `12.3 ms`, `1.25 s`. */
-export function formatLatency(ns: number): string {
+function formatLatency(ns: number): string {
   if (ns < 1e6) {
     return `${Math.round(ns / 1e3)} µs`;
   }

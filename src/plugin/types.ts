@@ -59,7 +59,7 @@ export const DEFAULT_QUERY: Partial<WispQuery> = { script: DEFAULT_SCRIPT };
 // ---- the engine API (docs/api.md), as the plugin sees it ----
 
 /** Column types the engine reports. */
-export type ColumnType = 'BOOLEAN' | 'INT64' | 'UINT128' | 'FLOAT64' | 'STRING' | 'TIME64NS';
+type ColumnType = 'BOOLEAN' | 'INT64' | 'UINT128' | 'FLOAT64' | 'STRING' | 'TIME64NS';
 
 /** One column's header in a result table. */
 export interface ApiColumn {

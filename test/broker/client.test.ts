@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import { LineChecker } from '../../src/engine/broker/answers.js';
 import { callEngine, type ReadOptions } from '../../src/engine/broker/client.js';
 import { compile } from '../../src/engine/pxl/compile.js';
-import { splitProgram } from '../../src/engine/pxl/dist/split.js';
-import type { PartialLine } from '../../src/engine/pxl/dist/wire.js';
-import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
+import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
+import type { PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
+import { fixedOptions, httpCatalog } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const BODY = { nowNs: '0', fragments: [] };
 /** The lines below answer this script's one fragment: a STRING key and a count. */

@@ -28,7 +28,7 @@ import { makeCgroup, startIn, type TestCgroup } from '../capture-kernel/cgroups.
 import type { Child } from '../capture-kernel/helpers.js';
 import { loadDashboard, resolveVariables } from '../deploy/dashboard.js';
 import { waitForLine } from '../support/peers.js';
-import { loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
 import { assertSameAnswer, type Tolerance } from './compare.js';
 
 const WISP = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));

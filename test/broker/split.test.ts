@@ -13,7 +13,7 @@ import { LocalBackend } from '../../src/engine/api/local.js';
 import { StaticEngines } from '../../src/engine/broker/engines.js';
 import { startBroker, type RunningBroker } from '../../src/engine/cli/broker.js';
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
-import { loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
 import { assertSameAnswer, SAME_ROWS } from './compare.js';
 import { serve, serveShard, storeSource, syntheticCluster } from './synthetic.js';
 
@@ -88,6 +88,29 @@ test('every compatibility script and dashboard preset: broker over 3 engines = o
   }
   // The comparison means something only if the scripts return rows.
   assert.ok(nonEmpty >= scripts.length - 1, `only ${nonEmpty} of ${scripts.length} scripts returned rows`);
+});
+
+test('explain on the broker: the fragments as engines plan them, then the broker part', async () => {
+  const script = `import px
+df = px.DataFrame(table='http_events', start_time=__time_from)
+df.service = df.ctx['service']
+df = df.groupby('service').agg(n=('latency', px.count))
+df.per_s = df.n / 300
+px.display(df, 'rates')`;
+  const res = await fetch(`${broker.url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ script, range, explain: true }),
+  });
+  assert.equal(res.status, 200);
+  const { plan } = (await res.json()) as { plan: string };
+  const lines = plan.split('\n');
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith('    ')),
+    ['fragment 0, on each engine (sends partial aggregates):', '  FusedAggExec by [service] n=px.count(latency) (fused loop #1)', "output 'rates', on the broker:", '  MapExec [service, n, per_s=(n / 300)]'],
+    plan,
+  );
+  assert.equal(lines.at(-1), '    ScanExec __fragment_0 [service, n] time_ from unbounded to unbounded');
 });
 
 test('quantiles merge from sketches: per-service p50/p99 over 3 engines match one engine', async () => {

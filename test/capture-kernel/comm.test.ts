@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { HttpStitcher } from '../../src/engine/http/stitcher.js';
+import { HttpStitcher } from '../../src/testkit/http/stitcher.js';
 import { ProcessMetadata, parseStatStartTicks } from '../../src/engine/meta/process.js';
 import { formatUpid } from '../../src/engine/meta/upid.js';
 import { nodeServer, opens, record, run, waitFor } from './helpers.js';

@@ -6,7 +6,7 @@ import { Tracer } from '../../src/engine/capture/tracer.js';
 import { start } from './helpers.js';
 
 const tracerUrl = new URL('../../src/engine/capture/tracer.js', import.meta.url).href;
-const dumpPath = fileURLToPath(new URL('../../src/engine/capture/dump.js', import.meta.url));
+const dumpPath = fileURLToPath(new URL('../../src/testkit/capture/dump.js', import.meta.url));
 
 /** Ids of every BPF program or link in the kernel right now, with program names. */
 function kernel(): { progs: Map<number, string>; links: Set<number> } {

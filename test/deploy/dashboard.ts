@@ -19,7 +19,7 @@ export interface DsRef {
 }
 
 /** One panel query: the plugin's WispQuery (src/plugin/types.ts). */
-export interface Target {
+interface Target {
   refId: string;
   datasource: DsRef;
   script: string;
@@ -50,7 +50,7 @@ export interface Variable {
 }
 
 /** The datasource variable the panels name their datasource by (`${datasource}`). */
-export interface DatasourceVariable {
+interface DatasourceVariable {
   name: string;
   type: 'datasource';
   /** The plugin id whose datasources it lists. */

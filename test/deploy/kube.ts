@@ -50,7 +50,7 @@ function kind(Model: new (data: never) => { validate(): void }, schema: (data: u
 }
 
 /** Every kind deploy/kubernetes may use, by `apiVersion/kind`. */
-export const KINDS: Readonly<Record<string, Kind>> = {
+const KINDS: Readonly<Record<string, Kind>> = {
   'v1/Namespace': kind(Namespace, namespaceSchema),
   'v1/Secret': kind(Secret, secretSchema),
   'v1/Service': kind(Service, serviceSchema),
@@ -89,7 +89,7 @@ export function parseManifests(text: string, where: string): Manifest[] {
  * their schema declares and enumerate free-form maps (labels, stringData); a key they never
  * touch is one the schema does not know, i.e. a typo the API server would drop or reject.
  */
-export function unknownFields(schema: (data: unknown) => boolean, doc: unknown): string[] {
+function unknownFields(schema: (data: unknown) => boolean, doc: unknown): string[] {
   // One proxy and one read-set per object, however often the validator reaches it.
   const seen = new Map<object, { path: string; proxy: object; read: Set<string> }>();
   const wrap = (value: unknown, path: string): unknown => {

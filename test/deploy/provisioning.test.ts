@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { compile, type CompileOptions } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
-import { httpCatalog as catalog } from '../pxl-scripts/scripts.js';
+import { httpCatalog as catalog } from '../../src/testkit/pxl-scripts/scripts.js';
 import { loadDashboard, loadDatasources, loadPluginJson, queryVariables, root, type DsRef, type Variables } from './dashboard.js';
 
 const dashboard = loadDashboard();

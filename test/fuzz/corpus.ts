@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_CLOSE_DELIMITED, PYTHON_GET, type RecordedExchange,
-} from '../../src/engine/http/fixtures.js';
+} from '../../src/testkit/http/exchanges.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node out/test/fuzz/corpus.js DIR');

@@ -1,6 +1,6 @@
 // The built plugin (dist/module.js) in headless Chromium, loaded the way Grafana loads it, against
 // an engine behind a data-proxy stand-in. By default the engine is the FIXTURE in
-// fixtureEngine.ts; set WISP_PLUGIN_ENGINE_URL (and WISP_PLUGIN_ENGINE_TOKEN when the engine has
+// src/testkit/plugin/fixtureEngine.ts; set WISP_PLUGIN_ENGINE_URL (and WISP_PLUGIN_ENGINE_TOKEN when the engine has
 // a token) to run the same steps against a live `bin/wisp engine`. See README.md here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 
 import { QUERY_PRESETS, VARIABLE_PRESETS } from '../../src/plugin/presets.js';
-import { FIXTURE_VALUES, fixtureAnswer, startFixtureEngine } from './fixtureEngine.js';
-import type { FixtureEngine } from './fixtureEngine.js';
+import { FIXTURE_VALUES, fixtureAnswer, startFixtureEngine } from '../../src/testkit/plugin/fixtureEngine.js';
+import type { FixtureEngine } from '../../src/testkit/plugin/fixtureEngine.js';
 import { artifacts, drawnSeries, engineQuery, expectedSeries, openHarness } from './session.js';
 import type { Point, RawAnswer } from './session.js';
 

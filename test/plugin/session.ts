@@ -9,8 +9,8 @@ import type { TestContext } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 
-import { startDataProxy } from './dataProxy.js';
-import type { DataProxy } from './dataProxy.js';
+import { startDataProxy } from '../../src/testkit/plugin/dataProxy.js';
+import type { DataProxy } from '../../src/testkit/plugin/dataProxy.js';
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const artifacts = path.join(root, 'test-artifacts/plugin');

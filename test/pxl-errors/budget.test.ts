@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError, type Diagnostic } from '../../src/engine/pxl/diagnostic.js';
 import { LIMITS } from '../../src/engine/pxl/plan/limits.js';
-import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog } from '../../src/testkit/pxl-scripts/scripts.js';
 
 /**
  * The compile budget: scripts that reuse a value or a DataFrame so that what they stand for

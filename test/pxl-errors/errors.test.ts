@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError, type Span } from '../../src/engine/pxl/diagnostic.js';
-import { fixedOptions, httpCatalog } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog } from '../../src/testkit/pxl-scripts/scripts.js';
 
 /**
  * Marker-based error tests (DataFusion style): each case in cases.txt marks the offending text

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
-import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../pxl-scripts/scripts.js';
-import { rng } from '../support/rng.js';
+import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
+import { rng } from '../../src/testkit/rng.js';
 
 /**
  * Fuzzing the compiler with mutated and random scripts: every input must compile or fail with

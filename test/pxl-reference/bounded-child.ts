@@ -9,9 +9,10 @@ import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { HTTP_EVENTS_SCHEMA } from '../../src/engine/http/schema.js';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
-import { execute, resultToJson } from '../../src/engine/pxl/exec/execute.js';
+import { resultToJson } from '../../src/engine/api/encode.js';
+import { execute } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions } from '../pxl-scripts/scripts.js';
+import { fixedOptions } from '../../src/testkit/pxl-scripts/scripts.js';
 
 interface Case {
   readonly name: string;

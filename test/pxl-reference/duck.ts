@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import type { QueryResultJson } from '../../src/engine/pxl/exec/execute.js';
-import type { DataType, Field, Row } from '../../src/engine/store/types.js';
+import type { QueryResultJson } from '../../src/engine/api/encode.js';
+import type { DataType, Field, Row } from '../../src/engine/schema.js';
 
 /** A cell as both engines are compared: 64-bit integers as decimal strings, like the API. */
 export type Cell = string | number | boolean | null;

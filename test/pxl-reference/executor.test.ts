@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
-import { rng } from '../support/rng.js';
+import { rng } from '../../src/testkit/rng.js';
 import { agg, assign, call, col, filter, join, keep, limit, lit, project, source, union } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
-import { execute, resultToJson, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
+import { resultToJson } from '../../src/engine/api/encode.js';
+import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
 import type { JoinHow, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { Store } from '../../src/engine/store/store.js';
 import { assertSameRows, duckdb, load, rowsOf, sql, type Cell } from './duck.js';

@@ -12,17 +12,21 @@ import { test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { agg, assign, binCount, binQuantiles, call, col, errorRate, errorRateOnePass, filter, join, limit, lit, source, type AggSpec } from '../../bench/query/plans.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
-import { execute, resultToJson, type ExecContext, type JsonTable } from '../../src/engine/pxl/exec/execute.js';
-import { fusedAggs, fusedGroups } from '../../src/engine/pxl/exec/fused.js';
-import type { Runtime } from '../../src/engine/pxl/exec/operators.js';
+import type { ResultTable } from '../../src/engine/api/contract.js';
+import { resultToJson } from '../../src/engine/api/encode.js';
+import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
+import { fuseAggs } from '../../src/engine/pxl/exec/fused.js';
+import { physicalInputs, type PhysicalPlan } from '../../src/engine/pxl/exec/physical.js';
+import { planAgg, planPhysical } from '../../src/engine/pxl/exec/planner.js';
+import type { Runtime } from '../../src/engine/pxl/exec/runtime.js';
 import { emptyVec, type Chunk } from '../../src/engine/pxl/exec/vec.js';
-import type { Expr, LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
+import { inputsOf, mapInputs, type Expr, type LogicalPlan } from '../../src/engine/pxl/plan/logical.js';
 import { compile } from '../../src/engine/pxl/compile.js';
-import { runPartial } from '../../src/engine/pxl/dist/engine.js';
-import { splitProgram } from '../../src/engine/pxl/dist/split.js';
-import type { LookupSpec, PartialLine } from '../../src/engine/pxl/dist/wire.js';
+import { runPartial } from '../../src/engine/pxl/distributed/engine/run.js';
+import { splitProgram } from '../../src/engine/pxl/distributed/broker/split.js';
+import type { LookupSpec, PartialLine } from '../../src/engine/pxl/distributed/wire/messages.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions, httpCatalog, loadScript } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const T0 = 1_763_000_000_000_000_007n;
 const SPAN = 600e9;
@@ -61,30 +65,28 @@ function runtime(from: Store = store): Runtime {
 
 /** The same agg with a pass-through head under it: the fused loop declines it. */
 function unfused(plan: LogicalPlan): LogicalPlan {
-  switch (plan.kind) {
-    case 'agg':
-      return { ...plan, input: limit(plan.input, 1e9) };
-    case 'source':
-      return plan;
-    case 'join':
-      return { ...plan, left: unfused(plan.left), right: unfused(plan.right) };
-    case 'union':
-      return { ...plan, inputs: plan.inputs.map(unfused) };
-    default:
-      return { ...plan, input: unfused(plan.input) } as LogicalPlan;
-  }
+  return plan.kind === 'agg' ? { ...plan, input: limit(plan.input, 1e9) } : mapInputs(plan, unfused);
+}
+
+/** The physical aggregations the planner makes of a plan, depth first. */
+function aggExecs(plan: LogicalPlan, from: Store = store): PhysicalPlan[] {
+  const out: PhysicalPlan[] = [];
+  const walk = (p: PhysicalPlan): void => {
+    if (p.kind === 'HashAggExec' || p.kind === 'FusedAggExec') out.push(p);
+    else physicalInputs(p).forEach(walk);
+  };
+  walk(planPhysical({ outputs: [{ name: 'o', plan }] }, runtime(from)).outputs[0]!.plan);
+  return out;
 }
 
 function firstAgg(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }> {
   if (plan.kind === 'agg') return plan;
-  if (plan.kind === 'join') return firstAgg(plan.left);
-  if (plan.kind === 'union') return firstAgg(plan.inputs[0]!);
   if (plan.kind === 'source') throw new Error('no agg');
-  return firstAgg(plan.input);
+  return firstAgg(inputsOf(plan)[0]!);
 }
 
 async function same(plan: LogicalPlan, minRows = 1): Promise<void> {
-  assert.ok(fusedGroups(firstAgg(plan), runtime()) !== null, 'the plan is fused');
+  assert.equal(aggExecs(plan)[0]!.kind, 'FusedAggExec', 'the plan is fused');
   const run = async (p: LogicalPlan) => resultToJson(await execute({ outputs: [{ name: 'o', plan: p }] }, store, ctx)).tables[0]!;
   const fused = await run(plan);
   const ops = await run(unfused(plan));
@@ -104,7 +106,8 @@ test('the dashboard queries: bin+count, bin+quantiles by service, error rate (on
   await same(errorRateOnePass(HTTP_EVENTS_SCHEMA, START, END), 3);
   const joined = errorRate(HTTP_EVENTS_SCHEMA, START, END);
   assert.ok(joined.kind === 'map' && joined.input.kind === 'join' && joined.input.left.kind === 'agg' && joined.input.right.kind === 'agg');
-  assert.ok(fusedAggs([joined.input.left, joined.input.right], runtime()) !== null, 'both sides of the join share one scan');
+  const [left, right] = aggExecs(joined);
+  assert.ok(left?.kind === 'FusedAggExec' && right?.kind === 'FusedAggExec' && left.scan === right.scan, 'both sides of the join share one scan');
   await same(joined, 3);
 });
 
@@ -163,24 +166,22 @@ test('no groups; a filter that keeps nothing; a constant filter', async () => {
 });
 
 test('shapes the loop does not cover are left to the operators', () => {
-  const rt = runtime();
   const strAny = agg(src(), ['resp_status'], [A('m', 'any', 'req_method', 'STRING')]);
-  assert.equal(fusedGroups(strAny as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(strAny)[0]!.kind, 'HashAggExec');
   const overLimit = agg(limit(src(), 10), ['resp_status'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedGroups(overLimit as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(overLimit)[0]!.kind, 'HashAggExec');
   const twoColumns = agg(withCols(src(), { both: call('add', 'STRING', S('req_method'), S('req_path')) }), ['both'], [A('n', 'count', 'latency', 'INT64')]);
-  assert.equal(fusedGroups(twoColumns as Extract<LogicalPlan, { kind: 'agg' }>, rt), null);
+  assert.equal(aggExecs(twoColumns)[0]!.kind, 'HashAggExec');
 });
 
 test('Pixie-style scripts compile to plans whose aggregations are fused', () => {
-  const aggsOf = (p: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }>[] =>
-    p.kind === 'agg' ? [p, ...aggsOf(p.input)] : p.kind === 'source' ? [] : p.kind === 'join' ? [...aggsOf(p.left), ...aggsOf(p.right)] : p.kind === 'union' ? p.inputs.flatMap(aggsOf) : aggsOf(p.input);
+  const aggsOf = (p: LogicalPlan): Extract<LogicalPlan, { kind: 'agg' }>[] => [...(p.kind === 'agg' ? [p] : []), ...inputsOf(p).flatMap(aggsOf)];
   for (const name of ['throughput', 'throughput_per_service', 'errors_per_service', 'latency_quantiles', 'grafana_macros']) {
     const r = compile(loadScript(name), fixedOptions, httpCatalog);
     for (const o of r.program.outputs) {
       const aggs = aggsOf(o.plan);
       assert.ok(aggs.length > 0, `${name}: an aggregation`);
-      for (const a of aggs) assert.ok(fusedGroups(a, runtime()) !== null, `${name}/${o.name}: fused`);
+      for (const a of aggs) assert.equal(aggExecs(a)[0]!.kind, 'FusedAggExec', `${name}/${o.name}: fused`);
     }
   }
 });
@@ -203,18 +204,18 @@ test('bins of rows exactly on, just before and just after bin edges, in time ord
 });
 
 /** A fused chunk as the JSON table `execute` would return for the plan. */
-function chunkJson(plan: LogicalPlan, ch: Chunk | null): JsonTable {
+function chunkJson(plan: LogicalPlan, ch: Chunk | null): ResultTable {
   const cols = plan.schema.map((f, j) => ch?.cols[j] ?? emptyVec(f.type));
   const rt = runtime();
   return resultToJson({ tables: [{ name: 'o', fields: plan.schema, rowCount: ch?.n ?? 0, columns: cols }], warnings: [], stats: { ...rt.stats, executeMs: 0 }, timeBase: rt.timeBase }).tables[0]!;
 }
 
 /** Runs aggs in one shared scan and checks each against the operators running it alone. */
-async function sameShared(plans: readonly LogicalPlan[]): Promise<JsonTable[]> {
+async function sameShared(plans: readonly LogicalPlan[]): Promise<ResultTable[]> {
   const aggs = plans.map((p) => firstAgg(p));
-  const run = fusedAggs(aggs, runtime());
-  assert.ok(run !== null, 'the aggs share one fused scan');
-  const got = (await run()).map((ch, j) => chunkJson(aggs[j]!, ch));
+  const scan = fuseAggs(aggs, runtime());
+  assert.ok(scan !== null, 'the aggs share one fused scan');
+  const got = await Promise.all(aggs.map(async (a, j) => chunkJson(a, await scan.take(j))));
   for (let j = 0; j < aggs.length; j++) {
     const ops = resultToJson(await execute({ outputs: [{ name: 'o', plan: unfused(aggs[j]!) }] }, store, ctx)).tables[0]!;
     assert.deepEqual(got[j], ops, `agg ${j}`);
@@ -333,7 +334,7 @@ async function partialAnswer(plans: readonly LogicalPlan[], from: Store, unfused
 
 /** Agg fragments answered with the fused loop give the bytes the operators give; returns the groups sent. */
 async function samePartials(plans: readonly LogicalPlan[], from: Store = store, lookups: readonly LookupSpec[][] = []): Promise<number> {
-  for (const p of plans) assert.ok(p.kind === 'agg' && fusedGroups(p, runtime(from)) !== null, 'the fragment is fused');
+  for (const p of plans) assert.ok(p.kind === 'agg' && planAgg(p, runtime(from)).kind === 'FusedAggExec', 'the fragment is fused');
   const fused = await partialAnswer(plans, from, false, lookups);
   const ops = await partialAnswer(plans, from, true, lookups);
   assert.equal(fused.text, ops.text);

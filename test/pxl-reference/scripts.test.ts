@@ -1,5 +1,5 @@
 /**
- * Golden tests: the PxL scripts under test/pxl-scripts, compiled by the real compiler and run by
+ * Golden tests: the PxL scripts under src/testkit/pxl-scripts, compiled by the real compiler and run by
  * the executor on generated rows, against the same question asked of DuckDB in SQL.
  */
 import assert from 'node:assert/strict';
@@ -7,9 +7,10 @@ import { after, before, test } from 'node:test';
 import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from '../../src/engine/http/schema.js';
 import { compile } from '../../src/engine/pxl/compile.js';
-import { execute, resultToJson, type QueryResultJson } from '../../src/engine/pxl/exec/execute.js';
+import { resultToJson, type QueryResultJson } from '../../src/engine/api/encode.js';
+import { execute } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
 import { assertSameRows, duckdb, load, rowsOf, sql, type Cell } from './duck.js';
 
 const FROM = fixedOptions.fromNs;
@@ -136,7 +137,7 @@ test('raw_events: head(100) in capture order, metadata columns, drops', async ()
   assertSameRows(got, want as Cell[][], { ordered: true });
 });
 
-test('every script under test/pxl-scripts compiles and runs, each output as its plan declares', async () => {
+test('every script under src/testkit/pxl-scripts compiles and runs, each output as its plan declares', async () => {
   for (const name of scriptNames()) {
     const { program } = compile(loadScript(name), fixedOptions, httpCatalog);
     const r = await execute(program, store, { metadata: cluster.metadata, nowNs: NOW });

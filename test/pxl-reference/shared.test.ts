@@ -11,9 +11,11 @@ import { generateHttpEvents, makeCluster } from '../../bench/query/gen.js';
 import { HTTP_EVENTS_SCHEMA } from '../../src/engine/http/schema.js';
 import { compile } from '../../src/engine/pxl/compile.js';
 import { PxlError } from '../../src/engine/pxl/diagnostic.js';
-import { execute, resultToJson, type ExecContext, type JsonTable } from '../../src/engine/pxl/exec/execute.js';
+import type { ResultTable } from '../../src/engine/api/contract.js';
+import { resultToJson } from '../../src/engine/api/encode.js';
+import { execute, type ExecContext } from '../../src/engine/pxl/exec/execute.js';
 import { Store } from '../../src/engine/store/store.js';
-import { fixedOptions } from '../pxl-scripts/scripts.js';
+import { fixedOptions } from '../../src/testkit/pxl-scripts/scripts.js';
 
 const T0 = fixedOptions.fromNs;
 const cluster = makeCluster(5, 3);
@@ -23,14 +25,14 @@ generateHttpEvents(cluster, 20_000, 9, T0, 200e9, (rows) => store.append('http_e
 const ctx: ExecContext = { metadata: cluster.metadata, nowNs: fixedOptions.nowNs };
 const HEAD = "import px\ndf = px.DataFrame(table='http_events', start_time=__time_from, end_time=__time_to)\n";
 
-async function run(script: string): Promise<{ tables: readonly JsonTable[]; ms: number }> {
+async function run(script: string): Promise<{ tables: readonly ResultTable[]; ms: number }> {
   const t = performance.now();
   const { program } = compile(script, fixedOptions, store);
   const json = resultToJson(await execute(program, store, ctx));
   return { tables: json.tables, ms: performance.now() - t };
 }
 
-function column(t: JsonTable, name: string): readonly (string | number | boolean)[] {
+function column(t: ResultTable, name: string): readonly (string | number | boolean)[] {
   const j = t.columns.findIndex((c) => c.name === name);
   assert.ok(j >= 0, `no column ${name}`);
   return t.data[j]!;

@@ -77,3 +77,34 @@ px.display(df, 'throughput')
   });
   assert.deepEqual(got, want);
 });
+
+test('wisp query --explain prints the physical plan the script would run, and runs nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-q-'));
+  const script = join(dir, 'throughput.pxl');
+  writeFileSync(
+    script,
+    `import px
+df = px.DataFrame(table='http_events', start_time=__time_from, end_time=__time_to)
+df = df[df.trace_role == 2]
+df.timestamp = px.bin(df.time_, __interval)
+df = df.groupby('timestamp').agg(requests=('latency', px.count))
+df.rps = df.requests / 10
+px.display(df, 'throughput')
+`,
+  );
+  const res = await run(wisp, ['query', '--url', engine.url, '--from', '1700000000000', '--to', '1700000060000', '--interval', '10s', '--explain', script]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(res.stdout.trim().split('\n'), [
+    "output 'throughput':",
+    '  MapExec [timestamp, requests, rps=(requests / 10)]',
+    '    FusedAggExec by [timestamp] requests=px.count(latency) (fused loop #1)',
+    '      MapExec [latency, timestamp=px.bin(time_, 10000000000)]  [folded into the loop]',
+    '        FilterExec (trace_role == 2)  [folded into the loop]',
+    '          ScanExec http_events [time_, trace_role, latency] time_ from 2023-11-14T22:13:20.000Z to 2023-11-14T22:14:20.000Z  [folded into the loop]',
+  ]);
+  const json = await run(wisp, ['query', '--url', engine.url, '--explain', '--format', 'json', script]);
+  assert.equal(json.code, 0, json.stderr);
+  const body = JSON.parse(json.stdout) as { plan: string; warnings: unknown[]; tables?: unknown };
+  assert.match(body.plan, /FusedAggExec by \[timestamp\]/);
+  assert.equal(body.tables, undefined, 'an explained script is not run');
+});

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeServer, waitForLine, type Peer } from '../support/peers.js';
 import { probeHealthz, rssBytes } from '../support/watch.js';
 import { rawExchange, type RawResponse } from '../support/rawhttp.js';
-import { rng } from '../support/rng.js';
+import { rng } from '../../src/testkit/rng.js';
 import { hostileRequest, type HostileRequest } from './http.js';
 
 const WISP = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));

@@ -10,7 +10,7 @@
  * nested quantifiers, joins whose sides are not bounded by `head`, and group-bys with a group
  * per row (every column a key, quantiles per group: 280 MiB for one query of 10 000 rows).
  */
-import { loadScript, scriptNames } from '../pxl-scripts/scripts.js';
+import { loadScript, scriptNames } from '../../src/testkit/pxl-scripts/scripts.js';
 
 export type Rand = () => number;
 

@@ -57,7 +57,7 @@ export async function wispEngine(args: readonly string[] = []): Promise<Peer & {
 }
 
 /** A port free right now on loopback (for servers that cannot bind port 0 and report it). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -132,7 +132,7 @@ function childPids(pid: number): number[] {
 }
 
 /** Polls until something accepts TCP connections on host:port. */
-export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
+async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

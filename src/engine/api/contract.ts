@@ -1,8 +1,7 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import type { AdhocFilter, AdhocFilterReport } from '../pxl/plan/adhoc.js';
-import type { JsonTable } from '../pxl/exec/execute.js';
-import type { DataType, SemanticType } from '../store/types.js';
+import type { DataType, SemanticType } from '../schema.js';
 
 /**
  * JSON shapes of the engine API (docs/api.md). The broker serves the same shapes; the plugin
@@ -17,12 +16,22 @@ export interface QueryRequest {
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
   /** Grafana's ad hoc filters: applied to the script's DataFrame sources, never to its text. */
   readonly adhocFilters?: readonly AdhocFilter[];
+  /** True: answer with the physical plan the script would run (ExplainResponse); nothing runs. */
+  readonly explain?: boolean;
 }
 
-/** One output table, column-major, with the exact value encoding of docs/api.md. */
-export type ResultTable = JsonTable;
+/** A JSON cell: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
+export type Cell = string | number | boolean;
 
-export interface QueryStats {
+/** One output table, column-major (`data[i]` holds the values of `columns[i]`), cells as in docs/api.md. */
+export interface ResultTable {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType }[];
+  readonly rowCount: number;
+  readonly data: readonly (readonly Cell[])[];
+}
+
+interface QueryStats {
   readonly compileMs: number;
   readonly executeMs: number;
   readonly rowsScanned: number;
@@ -33,8 +42,8 @@ export interface QueryStats {
   readonly bytesReceived?: number;
 }
 
-/** The broker↔engine contract (`POST /api/v1/partial`, `GET /api/v1/node`): docs/api.md, docs/broker.md. */
-export type { NodeInfo, PartialLine, PartialRequest } from '../pxl/dist/wire.js';
+/** What an engine says about itself to a broker (`GET /api/v1/node`): docs/api.md, docs/broker.md. */
+export type { NodeInfo } from '../pxl/distributed/wire/messages.js';
 
 export interface QueryResponse {
   readonly tables: readonly ResultTable[];
@@ -44,11 +53,17 @@ export interface QueryResponse {
   readonly adhocFilters?: readonly AdhocFilterReport[];
 }
 
+/** `POST /api/v1/query` with `explain: true`: the physical plan as text, one node a line. */
+export interface ExplainResponse {
+  readonly plan: string;
+  readonly warnings: readonly Diagnostic[];
+}
+
 export interface ErrorResponse {
   readonly error: Diagnostic;
 }
 
-export interface ReadyCheck {
+interface ReadyCheck {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;

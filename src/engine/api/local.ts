@@ -1,16 +1,18 @@
-import { missingWarning, type Missing } from '../http/loss.js';
+import type { Missing } from '../http/loss.js';
 import type { MetadataView } from '../meta/types.js';
 import { ANSWER_BYTES, share } from './budget.js';
+import { resultToJson } from './encode.js';
 import { compile, languageSchema } from '../pxl/compile.js';
-import { runPartial } from '../pxl/dist/engine.js';
-import { checkPartialRequest } from '../pxl/dist/validate.js';
-import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
-import type { LogicalPlan } from '../pxl/plan/logical.js';
+import { runPartial } from '../pxl/distributed/engine/run.js';
+import { checkPartialRequest } from '../pxl/distributed/engine/check.js';
+import { DEFAULT_MAX_ROWS, execute, explain } from '../pxl/exec/execute.js';
+import { forEachPlanNode, type LogicalPlan } from '../pxl/plan/logical.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
-import type { NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
-import type { MetricsSnapshot } from './metrics.js';
+import type { ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { QueryFrame } from './options.js';
+import { missingWarning } from './warnings.js';
+import type { MetricsSnapshot } from '../agent.js';
 import type { QueryBackend } from './server.js';
 
 /** What the local backend reads: the node agent satisfies it. */
@@ -26,27 +28,13 @@ export interface LocalSource {
 /** The time range a program reads of `table`: the union of its scans (null: unbounded). */
 function scanRange(plans: readonly LogicalPlan[], table: string): { startNs: bigint | null; endNs: bigint | null } | undefined {
   let range: { startNs: bigint | null; endNs: bigint | null } | undefined;
-  const stack = [...plans];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    switch (p.kind) {
-      case 'source':
-        if (p.table !== table) break;
-        range = range === undefined ? { startNs: p.startNs, endNs: p.endNs } : {
-          startNs: range.startNs === null || p.startNs === null ? null : range.startNs < p.startNs ? range.startNs : p.startNs,
-          endNs: range.endNs === null || p.endNs === null ? null : range.endNs > p.endNs ? range.endNs : p.endNs,
-        };
-        break;
-      case 'join':
-        stack.push(p.left, p.right);
-        break;
-      case 'union':
-        stack.push(...p.inputs);
-        break;
-      default:
-        stack.push(p.input);
-    }
-  }
+  forEachPlanNode(plans, (p) => {
+    if (p.kind !== 'source' || p.table !== table) return;
+    range = range === undefined ? { startNs: p.startNs, endNs: p.endNs } : {
+      startNs: range.startNs === null || p.startNs === null ? null : range.startNs < p.startNs ? range.startNs : p.startNs,
+      endNs: range.endNs === null || p.endNs === null ? null : range.endNs > p.endNs ? range.endNs : p.endNs,
+    };
+  });
   return range;
 }
 
@@ -111,6 +99,11 @@ export class LocalBackend implements QueryBackend {
       warnings: [...warnings, ...json.warnings, ...(incomplete ? [incomplete] : [])],
       ...(adhocFilters ? { adhocFilters } : {}),
     };
+  }
+
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse {
+    const { program, warnings } = compile(req.script, frame, this.source.store);
+    return { plan: explain(program, this.source.store, { metadata: this.source.metadata, nowNs: frame.nowNs }), warnings };
   }
 
   schema(): SchemaResponse {

@@ -1,13 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-
-/** What the engine's parts report at scrape time; counters are totals since start. */
-export interface MetricsSnapshot {
-  readonly captureEvents: number;
-  readonly captureDrops: Readonly<Record<string, number>>;
-  readonly httpRows: number;
-  readonly httpDrops: Readonly<Record<string, number>>;
-  readonly tables: Readonly<Record<string, { readonly rows: number; readonly bytes: number; readonly droppedRows: number }>>;
-}
+import type { MetricsSnapshot } from '../agent.js';
 
 /**
  * The engine's Prometheus metrics. Query metrics are recorded as queries run; capture, parsing

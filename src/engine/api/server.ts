@@ -6,7 +6,7 @@ import { PxlError } from '../pxl/diagnostic.js';
 import { ADHOC_OPERATORS } from '../pxl/plan/adhoc.js';
 import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
-import type { ErrorResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import type { ErrorResponse, ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
 import { resolveFrame, type QueryFrame } from './options.js';
 
@@ -16,6 +16,8 @@ import { resolveFrame, type QueryFrame } from './options.js';
  */
 export interface QueryBackend {
   query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse>;
+  /** The physical plan `query` would run for the request (`explain: true`); nothing runs. */
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse;
   schema(): SchemaResponse;
   ready(): ReadyResponse;
   /**
@@ -51,7 +53,7 @@ export interface ApiLimits {
   readonly maxQueuedQueries: number;
 }
 
-export const DEFAULT_LIMITS: ApiLimits = {
+const DEFAULT_LIMITS: ApiLimits = {
   maxBodyBytes: 1 << 20,
   maxScriptBytes: 256 << 10,
   queryTimeoutMs: 30_000,
@@ -85,6 +87,7 @@ const queryBodySchema = {
     },
     intervalMs: { type: 'number', exclusiveMinimum: 0 },
     maxDataPoints: { type: 'integer', minimum: 1 },
+    explain: { type: 'boolean' },
     variables: {
       type: 'object',
       additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
@@ -262,7 +265,9 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
       const frame = resolveFrame(req.body, now());
       release = await turn(admission, controller.signal);
       // Raced against the signal so a backend that ignores cancellation still cannot hold the reply.
-      const result = await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
+      const result = req.body.explain
+        ? opts.backend.explain(req.body, frame)
+        : await Promise.race([opts.backend.query(req.body, frame, controller.signal), rejectOnAbort(controller.signal)]);
       opts.metrics.observeQuery('ok', (performance.now() - started) / 1000);
       return reply.send(result);
     } catch (e) {

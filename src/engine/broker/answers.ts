@@ -1,10 +1,10 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ReadyResponse, SchemaResponse } from '../api/contract.js';
-import { aggShape } from '../pxl/dist/merge.js';
-import type { Fragment } from '../pxl/dist/split.js';
-import type { NodeInfo, PartialLine } from '../pxl/dist/wire.js';
-import { bucketIndex, MIN_POSITIVE } from '../pxl/exec/sketch.js';
-import type { DataType } from '../store/types.js';
+import { aggShape } from '../pxl/distributed/broker/merge.js';
+import type { Fragment } from '../pxl/distributed/broker/split.js';
+import type { NodeInfo, PartialLine } from '../pxl/distributed/wire/messages.js';
+import { bucketIndex, MIN_POSITIVE } from '../pxl/functions/aggregates/sketch.js';
+import type { DataType } from '../schema.js';
 
 /**
  * The broker does not trust engines: every answer it reads — `/readyz`, `/api/v1/schema`,
@@ -146,7 +146,7 @@ const MAX_BUCKET = bucketIndex(Number.MAX_VALUE) + 1;
 const BUCKETS = { type: 'array', maxItems: MAX_BUCKET - MIN_BUCKET + 1, items: COUNT } as const;
 const OFFSET = { type: 'integer', minimum: MIN_BUCKET, maximum: MAX_BUCKET } as const;
 const EXTREME = { anyOf: [{ type: 'number' }, { type: 'null' }] } as const;
-/** Partial aggregate states on the wire (pxl/dist/partials.ts), by aggregate and argument type. */
+/** Partial aggregate states on the wire (pxl/functions/aggregates/*.ts, agg.encode), by aggregate and argument type. */
 function partialSchema(fn: string, argType: DataType): object {
   switch (fn) {
     case 'count':

@@ -1,17 +1,18 @@
-import type { QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
+import type { ExplainResponse, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from '../api/contract.js';
 import { ANSWER_BYTES, share } from '../api/budget.js';
+import { resultToJson } from '../api/encode.js';
 import type { QueryFrame } from '../api/options.js';
 import type { QueryBackend } from '../api/server.js';
 import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
 import type { Catalog } from '../pxl/catalog.js';
 import { compile, languageSchema } from '../pxl/compile.js';
 import { PxlError, type Diagnostic } from '../pxl/diagnostic.js';
-import { LINE_BYTES } from '../pxl/dist/engine.js';
-import { engineMayMatch, splitProgram } from '../pxl/dist/split.js';
-import { Merger } from '../pxl/dist/merge.js';
-import type { NodeInfo, PartialRequest } from '../pxl/dist/wire.js';
-import { DEFAULT_MAX_ROWS, execute, resultToJson } from '../pxl/exec/execute.js';
-import type { TableSchema } from '../store/types.js';
+import { explainDistributed } from '../pxl/distributed/broker/explain.js';
+import { engineMayMatch, splitProgram } from '../pxl/distributed/broker/split.js';
+import { Merger } from '../pxl/distributed/broker/merge.js';
+import { LINE_BYTES, type NodeInfo, type PartialRequest } from '../pxl/distributed/wire/messages.js';
+import { DEFAULT_MAX_ROWS, execute } from '../pxl/exec/execute.js';
+import type { TableSchema } from '../schema.js';
 import { VERSION } from '../version.js';
 import { LineChecker, MalformedAnswer, nodeAnswer, readyAnswer, schemaAnswer } from './answers.js';
 import { callEngine, getAnswer, readAnswer } from './client.js';
@@ -275,6 +276,12 @@ export class BrokerBackend implements QueryBackend {
       warnings: [...warnings, ...json.warnings],
       ...(adhocFilters ? { adhocFilters } : {}),
     };
+  }
+
+  explain(req: QueryRequest, frame: QueryFrame): ExplainResponse {
+    const { program, warnings } = compile(req.script, frame, this.catalog);
+    const dist = splitProgram(program, { partialAggregates: !this.opts.shipRawRows });
+    return { plan: explainDistributed(dist, this.catalog, frame.nowNs), warnings };
   }
 
   schema(): SchemaResponse {

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../pxl/diagnostic.js';
-import type { PartialLine, PartialRequest } from '../pxl/dist/wire.js';
+import type { PartialLine, PartialRequest } from '../pxl/distributed/wire/messages.js';
 import { MalformedAnswer, type LineChecker } from './answers.js';
 
 /**
@@ -34,7 +34,7 @@ export interface ReadOptions {
 }
 
 /** Largest JSON body read from `/readyz`, `/api/v1/schema` and `/api/v1/node`. */
-export const MAX_ANSWER_BYTES = 8 << 20;
+const MAX_ANSWER_BYTES = 8 << 20;
 /** Of an error answer, only the start is read: it is for a message. */
 const MAX_ERROR_BYTES = 64 << 10;
 

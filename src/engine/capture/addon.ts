@@ -1,6 +1,7 @@
 /**
  * Loads wisp_capture.node (built by `make addon` into out/capture/) and types its functions.
- * tracer.ts talks to its tracer half; src/engine/http/stitcher.ts to its standalone stitcher.
+ * tracer.ts talks to its tracer half; the test kit's src/testkit/http/stitcher.ts to its standalone
+ * stitcher.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -27,7 +28,7 @@ export interface NativeHttpOptions {
 }
 
 /** A column of strings: codes into the batch's table of distinct strings. */
-export interface NativeStrings {
+interface NativeStrings {
   readonly codes: Uint32Array;
   readonly dict: readonly string[];
 }
@@ -53,11 +54,11 @@ export interface NativeBatch {
   };
 }
 
-export type NativeNumberColumn =
+type NativeNumberColumn =
   | 'remote_port' | 'local_port' | 'trace_role' | 'major_version' | 'minor_version' | 'content_type'
   | 'req_body_size' | 'resp_status' | 'resp_body_size' | 'latency' | 'pid';
 
-export type NativeStringColumn =
+type NativeStringColumn =
   | 'remote_addr' | 'local_addr' | 'req_headers' | 'req_method' | 'req_path' | 'req_body' | 'resp_headers'
   | 'resp_message' | 'resp_body';
 
@@ -137,7 +138,7 @@ export interface AddonOpenOptions {
 }
 
 /** The kernel's loss counters, by reason; in stitched mode also the stitcher's and the thread's. */
-export interface AddonStats {
+interface AddonStats {
   drops: Record<string, number>;
   http?: HttpCounters;
   drain?: { loops: number; stalls: number; batches: number };

@@ -3,7 +3,7 @@ import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
 import { BrokerBackend, DEFAULT_ENGINE_TIMEOUT_MS } from '../broker/backend.js';
 import { KubernetesEngines, parseEngineUrls, parseServiceRef, StaticEngines, type EngineDiscovery } from '../broker/engines.js';
-import { parseDurationNs } from '../pxl/exec/expr.js';
+import { parseDurationNs } from '../pxl/functions/time.js';
 import { parseCommandLine } from './args.js';
 import { listenUrl, parseListen, readToken, warnIfExposed } from './engine.js';
 
@@ -69,14 +69,9 @@ export async function startBroker(opts: { listen: string; engines: EngineDiscove
 
 /** Parses `--engine-timeout` (PxL duration text: 500ms, 10s, 1m). */
 function parseTimeout(text: string): number {
-  let ns: number;
-  try {
-    ns = parseDurationNs(text);
-  } catch {
-    ns = NaN;
-  }
-  if (!(ns > 0)) throw new Error(`--engine-timeout wants a positive duration such as 500ms, 10s or 1m (got '${text}')`);
-  return Math.max(1, Math.round(ns / 1e6));
+  const ns = parseDurationNs(text);
+  if (ns === undefined || ns <= 0n) throw new Error(`--engine-timeout wants a positive duration such as 500ms, 10s or 1m (got '${text}')`);
+  return Math.max(1, Math.round(Number(ns) / 1e6));
 }
 
 /** `wisp broker`. */

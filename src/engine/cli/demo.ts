@@ -10,7 +10,7 @@ import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning } fro
 import { startEngine, type RunningEngine } from './engine.js';
 import { textTable } from './format.js';
 
-export const DEMO_USAGE = `usage: wisp demo [--listen HOST:PORT] [--rps N] [--duration S] [--body-bytes N]
+const DEMO_USAGE = `usage: wisp demo [--listen HOST:PORT] [--rps N] [--duration S] [--body-bytes N]
                  [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
   The local stack on this host, no Docker or Kubernetes: the engine (capture + API), a demo
   workload of three services on loopback calling each other plus a load generator, and the live
@@ -22,7 +22,7 @@ ${CAPTURE_USAGE}
   Ctrl-C (SIGINT) or SIGTERM stops the workload and the engine and exits 0; a second one exits at once.`;
 
 /** The dashboard the demo renders: request rate, errors and latency per process, 5 s bins. */
-export const DEMO_SCRIPT = `import px
+const DEMO_SCRIPT = `import px
 
 def server_traffic(start_time: str):
     df = px.DataFrame(table='http_events', start_time=start_time)
@@ -53,7 +53,7 @@ function spark(values: readonly number[]): string {
 }
 
 /** Turns the `http` output into one line per service: the last complete bin, and a sparkline of req/s. */
-export function renderDashboard(table: ResultTable, nowNs: bigint): string {
+function renderDashboard(table: ResultTable, nowNs: bigint): string {
   const binNs = 5_000_000_000n;
   const lastComplete = (nowNs / binNs) * binNs - binNs;
   const bins = Array.from({ length: 12 }, (_, i) => lastComplete - BigInt(11 - i) * binNs);

@@ -9,7 +9,7 @@ import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { CAPTURE_OPTIONS, CAPTURE_USAGE, agentCapture, captureSettings, redactionWarning, type CaptureSettings } from './capture-flags.js';
 
-export const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
+const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
                    [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
                    [--kubernetes auto|in-cluster|KUBECONFIG] [--node-name NAME]
   Captures HTTP on this node and serves the query API (docs/api.md).
@@ -44,7 +44,7 @@ export function listenUrl(app: FastifyInstance, host: string, port: number): str
 }
 
 /** True when only this machine can reach `host` (127.0.0.0/8, ::1, localhost). */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIPv4(host)) return host.startsWith('127.');
   if (isIPv6(host)) {

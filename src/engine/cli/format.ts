@@ -1,5 +1,5 @@
 import type { ResultTable } from '../api/contract.js';
-import type { Row, RowValue } from '../store/types.js';
+import type { Row, RowValue } from '../schema.js';
 
 /** Renders wall-clock ns as RFC 3339 with nanoseconds, exact (no float on the way). */
 export function nsToIso(ns: bigint): string {

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import type { ErrorResponse, QueryRequest, QueryResponse } from '../api/contract.js';
+import type { ErrorResponse, ExplainResponse, QueryRequest, QueryResponse } from '../api/contract.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { renderDiagnostic } from './diagnostic.js';
 import { resultAsCsv, resultAsText } from './format.js';
 import { parseDurationMs, parseTimeMs } from './time.js';
 
-export const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
-                  [--var NAME=VALUE]... [--format table|csv|json] FILE|-
+const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
+                  [--var NAME=VALUE]... [--format table|csv|json] [--explain] FILE|-
   Runs a PxL script on an engine (or broker) and prints its outputs.
+  --explain prints the physical plan the script would run instead, and runs nothing.
   T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.
   Values may start with '-' (--from -5m --to -1m) or be attached with '=' (--from=-5m).
   --url defaults to $WISP_URL, else http://127.0.0.1:7070.
@@ -41,6 +42,7 @@ export async function runQuery(argv: string[]): Promise<number> {
       interval: { type: 'string' },
       var: { type: 'string', multiple: true, default: [] },
       format: { type: 'string', default: 'table' },
+      explain: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,6 +70,7 @@ export async function runQuery(argv: string[]): Promise<number> {
     range,
     ...(intervalMs !== undefined ? { intervalMs } : {}),
     variables: Object.fromEntries(Object.entries(variables).map(([k, vs]) => [k, vs.length === 1 ? vs[0]! : vs])),
+    ...(values.explain ? { explain: true } : {}),
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (values['token-file']) headers['authorization'] = `Bearer ${(await readFile(values['token-file'], 'utf8')).trim()}`;
@@ -89,6 +92,12 @@ export async function runQuery(argv: string[]): Promise<number> {
     if (!err) throw new Error(`engine answered ${res.status}: ${text.slice(0, 200)}`);
     console.error(renderDiagnostic(err, script, file === '-' ? '<stdin>' : file));
     return 1;
+  }
+  if (values.explain) {
+    const plan = body as ExplainResponse;
+    console.log(format === 'json' ? JSON.stringify(plan, null, 2) : plan.plan);
+    for (const w of plan.warnings) console.error(renderDiagnostic(w, script, file === '-' ? '<stdin>' : file));
+    return 0;
   }
   const result = body as QueryResponse;
   if (format === 'json') {

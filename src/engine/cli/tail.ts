@@ -3,7 +3,7 @@ import { parseCommandLine, UsageError } from './args.js';
 import { CAPTURE_OPTIONS, CAPTURE_USAGE, agentCapture, captureSettings, redactionWarning } from './capture-flags.js';
 import { rowAsJson, tailHeader, tailRow } from './format.js';
 
-export const TAIL_USAGE = `usage: wisp tail [--format table|jsonl] [--body-bytes N]
+const TAIL_USAGE = `usage: wisp tail [--format table|jsonl] [--body-bytes N]
                  [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
   Captures HTTP/1.x on this host and prints each request/response pair as it completes.
   table: one aligned line per pair, for people; jsonl: one JSON object per row, every column.

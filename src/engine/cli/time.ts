@@ -1,4 +1,4 @@
-import { parseDurationNs, parseTimeNs } from '../pxl/plan/time.js';
+import { parseDurationNs, parseTimeNs } from '../pxl/functions/time.js';
 
 /**
  * Parses a duration like `500ms`, `10s`, `5m`, `1h30m` into milliseconds, with the spelling PxL

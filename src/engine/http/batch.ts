@@ -6,7 +6,7 @@
 import type { NativeBatch } from '../capture/addon.js';
 import type { ProcessInfo } from '../meta/process.js';
 import { formatUpid } from '../meta/upid.js';
-import type { ColumnInput } from '../store/column.js';
+import type { ColumnInput } from '../schema.js';
 import type { HttpEventRow } from './schema.js';
 
 /** Where process metadata comes from (a ProcessMetadata over /proc in the engine). */

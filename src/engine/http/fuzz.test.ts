@@ -4,11 +4,11 @@ import type { CaptureRecord, DataEvent, Direction } from '../capture/types.js';
 
 type Event = CaptureRecord;
 import { ProcessMetadata } from '../meta/process.js';
-import { HttpStitcher } from './stitcher.js';
+import { HttpStitcher } from '../../testkit/http/stitcher.js';
 import type { HttpEventRow } from './schema.js';
-import { ConnScript, bytes } from './testing.js';
-import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_CLOSE_DELIMITED, PYTHON_GET, type RecordedExchange } from './fixtures.js';
-import { rng as prng } from '../../../test/support/rng.js';
+import { ConnScript, bytes } from '../../testkit/http/connections.js';
+import { NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_CLOSE_DELIMITED, PYTHON_GET, type RecordedExchange } from '../../testkit/http/exchanges.js';
+import { rng as prng } from '../../testkit/rng.js';
 
 
 const ALL: readonly RecordedExchange[] = [...NODE_KEEPALIVE, ...NGINX_KEEPALIVE, PYTHON_GET, PYTHON_404, PYTHON_CLOSE_DELIMITED];

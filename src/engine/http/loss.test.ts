@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LossLog, missingWarning } from './loss.js';
+import { LossLog } from './loss.js';
 
 const S = 1_000_000_000n;
 
@@ -25,13 +25,4 @@ test('the log holds a fixed window: older seconds are forgotten, and their slots
   log.record(t0, 1, 1);
   log.record(t0 + 10n * S, 0, 7);
   assert.deepEqual(log.between(null, null, t0 + 10n * S), { shed: 0, lost: 7 });
-});
-
-test('the warning names both causes; no warning when nothing went missing', () => {
-  assert.equal(missingWarning({ shed: 0, lost: 0 }), undefined);
-  const w = missingWarning({ shed: 40, lost: 2 })!;
-  assert.equal(w.code, 'CAPTURE_INCOMPLETE');
-  assert.equal(w.severity, 'warning');
-  assert.match(w.message, /^42 HTTP exchanges in this time range were not captured \(40 shed under overload, 2 lost to dropped data\)/);
-  assert.equal(missingWarning({ shed: 0, lost: 1 })!.hints.length, 0);
 });

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ProcessMetadata } from '../meta/process.js';
 import { checkRedaction, type RedactionOptions } from './redaction.js';
-import { HttpStitcher, type StitcherOptions } from './stitcher.js';
+import { HttpStitcher, type StitcherOptions } from '../../testkit/http/stitcher.js';
 import type { HttpEventRow } from './schema.js';
-import { ConnScript } from './testing.js';
+import { ConnScript } from '../../testkit/http/connections.js';
 
 /** The rules' vectors (redaction-vectors.json): what the native parser must store, byte for byte. */
 interface Vectors {

@@ -9,7 +9,7 @@
  */
 
 /** Which rules apply. */
-export type RedactionMode = 'defaults' | 'listed' | 'off';
+type RedactionMode = 'defaults' | 'listed' | 'off';
 
 /** How values are redacted; every field has a default. */
 export interface RedactionOptions {

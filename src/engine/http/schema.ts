@@ -1,11 +1,4 @@
-import type { TableSchema } from '../store/types.js';
-
-/**
- * Pixie's `HTTPContentType` enum (stirling's http_table.h): the `content_type` column holds one
- * of these integers. Wisp only tells JSON from the rest; gRPC needs HTTP/2, which it does not
- * capture.
- */
-export const HttpContentType = { UNKNOWN: 0, JSON: 1, GRPC: 2 } as const;
+import type { TableSchema } from '../schema.js';
 
 /**
  * The `http_events` table: Pixie's columns with the same names, types and semantic types, then
@@ -25,6 +18,8 @@ export const HTTP_EVENTS_SCHEMA: TableSchema = {
     { name: 'encrypted', type: 'BOOLEAN', semantic: 'ST_NONE', doc: 'Whether the traffic was TLS-encrypted on the wire' },
     { name: 'major_version', type: 'INT64', semantic: 'ST_NONE', doc: 'HTTP major version (from the response status line)' },
     { name: 'minor_version', type: 'INT64', semantic: 'ST_NONE', doc: 'HTTP minor version (from the response status line)' },
+    // Pixie's HTTPContentType enum (stirling's http_table.h). Wisp only tells JSON from the rest;
+    // gRPC needs HTTP/2, which it does not capture.
     { name: 'content_type', type: 'INT64', semantic: 'ST_NONE', doc: 'Type of the response payload: 0 unknown, 1 JSON, 2 gRPC' },
     { name: 'req_headers', type: 'STRING', semantic: 'ST_NONE', doc: 'Request headers as a JSON object (repeated headers joined with ", ")' },
     { name: 'req_method', type: 'STRING', semantic: 'ST_HTTP_REQ_METHOD', doc: 'HTTP request method (GET, POST, PATCH, ...)' },

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Direction, TraceRole } from '../capture/types.js';
 import { ProcessMetadata } from '../meta/process.js';
-import { HttpStitcher, type StitcherOptions } from './stitcher.js';
+import { HttpStitcher, type StitcherOptions } from '../../testkit/http/stitcher.js';
 import type { HttpEventRow } from './schema.js';
-import { ConnScript } from './testing.js';
+import { ConnScript } from '../../testkit/http/connections.js';
 import {
   NGINX_KEEPALIVE, NODE_KEEPALIVE, PYTHON_404, PYTHON_404_BODY, PYTHON_CLOSE_DELIMITED, PYTHON_GET, UPLOAD_BODY,
   type RecordedExchange,
-} from './fixtures.js';
+} from '../../testkit/http/exchanges.js';
 
 const PID = process.pid;
 const processes = new ProcessMetadata();

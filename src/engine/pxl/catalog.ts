@@ -1,4 +1,4 @@
-import type { TableSchema } from '../store/types.js';
+import type { TableSchema } from '../schema.js';
 
 /**
  * What the planner knows about tables: their schemas, never the store's internals.

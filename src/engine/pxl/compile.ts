@@ -8,8 +8,8 @@ import { LIMITS } from './plan/limits.js';
 import { prune } from './plan/prune.js';
 import type { Program } from './plan/logical.js';
 import { GRAFANA_MACROS, PIXIE_MACROS } from './plan/macros.js';
-import { registryEntries } from './registry.js';
-import type { DataType } from '../store/types.js';
+import { registryEntries } from './functions/registry.js';
+import type { DataType } from '../schema.js';
 
 /** The query context a script is compiled against. All times are epoch ns. */
 export interface CompileOptions {

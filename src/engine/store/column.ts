@@ -1,4 +1,4 @@
-import type { DataType, RowValue } from './types.js';
+import type { ColumnInput, DataType, RowValue } from '../schema.js';
 
 /** Dictionary codes: the narrowest unsigned width that holds the batch's dictionary. */
 export type Codes = Uint8Array | Uint16Array | Int32Array;
@@ -19,19 +19,8 @@ export type StoredColumn =
   | { readonly kind: 'dict'; readonly codes: Codes; readonly dict: readonly string[] }
   | { readonly kind: 'bool'; readonly data: Uint8Array };
 
-/**
- * Rows of one column handed to the store at once (a producer's batch): numbers as a typed
- * array, TIME64NS as a bigint base plus exact offsets, strings as codes into the batch's own
- * table of distinct strings. INT64 values must be safe integers.
- */
-export type ColumnInput =
-  | { readonly kind: 'time'; readonly base: bigint; readonly data: Float64Array }
-  | { readonly kind: 'f64'; readonly data: Float64Array }
-  | { readonly kind: 'bool'; readonly data: Uint8Array }
-  | { readonly kind: 'dict'; readonly codes: Uint32Array; readonly dict: readonly string[] };
-
 /** Bytes a dictionary entry is charged: its characters plus V8's string header. */
-export function stringBytes(s: string): number {
+function stringBytes(s: string): number {
   return s.length + 16;
 }
 

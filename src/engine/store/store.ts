@@ -1,9 +1,7 @@
 import { Table, type TableOptions, type TableStats } from './table.js';
-import type { Row, TableSchema } from './types.js';
+import type { Row, TableSchema } from '../schema.js';
 
-/** Default byte budget of `http_events` (256 MiB). */
-export const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;
-/** Default byte budget of any other table (64 MiB). */
+/** Default byte budget of a table (64 MiB); whoever creates a table may give it its own. */
 export const DEFAULT_TABLE_BUDGET = 64 * 1024 * 1024;
 
 /**
@@ -16,9 +14,7 @@ export class Store {
   /** Creates a table; a second table of the same name is an error. */
   create(schema: TableSchema, options?: Partial<TableOptions>): Table {
     if (this.byName.has(schema.name)) throw new Error(`table ${schema.name} already exists`);
-    const budgetBytes =
-      options?.budgetBytes ?? (schema.name === 'http_events' ? DEFAULT_HTTP_EVENTS_BUDGET : DEFAULT_TABLE_BUDGET);
-    const t = new Table(schema, { ...options, budgetBytes });
+    const t = new Table(schema, { ...options, budgetBytes: options?.budgetBytes ?? DEFAULT_TABLE_BUDGET });
     this.byName.set(schema.name, t);
     return t;
   }

@@ -1,5 +1,5 @@
-import { ColumnBuilder, columnBytes, type ColumnInput, type StoredColumn } from './column.js';
-import type { DataType, Row, RowValue, TableSchema } from './types.js';
+import { ColumnBuilder, columnBytes, type StoredColumn } from './column.js';
+import type { ColumnInput, DataType, Row, RowValue, TableSchema } from '../schema.js';
 
 /** An immutable run of rows in columnar form; `minTime`/`maxTime` let range scans skip it. */
 export interface ColumnBatch {

@@ -1,14 +1,14 @@
 import React from 'react';
-import type { QueryEditorProps } from '@grafana/data';
+import type { DataSourceApi, QueryEditorProps } from '@grafana/data';
 
-import type { WispDataSource } from '../datasource.js';
 import { migrateVariableQuery } from '../migrate.js';
 import type { PixieVariableQuery } from '../migrate.js';
 import { VARIABLE_PRESETS } from '../presets.js';
 import type { WispOptions, WispQuery, WispVariableQuery } from '../types.js';
 import { PresetScriptEditor } from './PresetScriptEditor.js';
 
-type Props = QueryEditorProps<WispDataSource, WispQuery, WispOptions, WispVariableQuery>;
+/** Any datasource of Wisp's queries: the editor reads only the query, so it needs no datasource class. */
+type Props = QueryEditorProps<DataSourceApi<WispQuery, WispOptions>, WispQuery, WispOptions, WispVariableQuery>;
 
 /** Editor of a query variable: a preset or a script whose first column lists the values. */
 export function VariableQueryEditor({ query, onChange }: Props) {

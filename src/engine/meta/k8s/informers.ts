@@ -24,7 +24,7 @@ export interface InformerOptions {
 }
 
 /** Where one informer is: not synced yet, listed and watching, or waiting to retry after a failure. */
-export type InformerState = 'starting' | 'live' | 'retrying';
+type InformerState = 'starting' | 'live' | 'retrying';
 
 /** One informer's state, for /readyz. */
 export interface InformerStatus {

@@ -1,9 +1,11 @@
 import type { MetadataView } from '../../meta/types.js';
-import type { DataType, Field, SemanticType } from '../../store/types.js';
+import type { Field } from '../../schema.js';
 import { PxlError, type Diagnostic } from '../diagnostic.js';
-import type { LogicalPlan, Program } from '../plan/logical.js';
-import { physical, type ExecStats, type Runtime, type TableSource } from './operators.js';
-import { SharedScans } from './shared.js';
+import { inputsOf, type LogicalPlan, type Program } from '../plan/logical.js';
+import { run } from './operators.js';
+import { explainText } from './physical.js';
+import { planPhysical } from './planner.js';
+import type { ExecStats, Runtime, TableSource } from './runtime.js';
 import { concatChunks, sliceChunk, type Chunk, type Vec } from './vec.js';
 
 /** Default cap on rows per output table. */
@@ -32,8 +34,8 @@ export interface ExecContext {
   readonly maxGroups?: number;
 }
 
-/** One output table. Columns are executor columns; use `resultToJson` for the API form. */
-export interface ResultTable {
+/** One output table, in executor columns (the API encodes them: api/encode.ts). */
+interface ResultTable {
   readonly name: string;
   readonly fields: readonly Field[];
   readonly rowCount: number;
@@ -49,30 +51,21 @@ export interface QueryResult {
   readonly timeBase: bigint;
 }
 
+/** The time base of the first source (depth first, left first) that has one. */
 function firstTimeBase(plan: LogicalPlan, source: TableSource): bigint | null {
-  switch (plan.kind) {
-    case 'source':
-      return source.get(plan.table)?.timeBaseNs() ?? plan.startNs ?? null;
-    case 'join':
-      return firstTimeBase(plan.left, source) ?? firstTimeBase(plan.right, source);
-    case 'union':
-      for (const p of plan.inputs) {
-        const b = firstTimeBase(p, source);
-        if (b !== null) return b;
-      }
-      return null;
-    default:
-      return firstTimeBase(plan.input, source);
+  if (plan.kind === 'source') return source.get(plan.table)?.timeBaseNs() ?? plan.startNs ?? null;
+  for (const input of inputsOf(plan)) {
+    const b = firstTimeBase(input, source);
+    if (b !== null) return b;
   }
+  return null;
 }
 
-/** Runs every output of a program; yields to the event loop every ~20 ms of work. */
-export async function execute(program: Program, source: TableSource, ctx: ExecContext): Promise<QueryResult> {
-  const started = performance.now();
-  let lastYield = started;
+/** The runtime of one query: its time base, its stats, and the tick that yields and cancels. */
+function runtimeFor(program: Program, source: TableSource, ctx: ExecContext, stats: ExecStats): Runtime {
+  let lastYield = performance.now();
   let timeBase: bigint | null = null;
   for (const o of program.outputs) timeBase ??= firstTimeBase(o.plan, source);
-  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
   const check = (): void => {
     if (ctx.signal?.aborted) {
       const reason: unknown = ctx.signal.reason;
@@ -88,7 +81,8 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
       ]);
     }
   };
-  const rt: Runtime = {
+  check();
+  return {
     source,
     stats,
     metadata: ctx.metadata,
@@ -106,17 +100,31 @@ export async function execute(program: Program, source: TableSource, ctx: ExecCo
       }
     },
   };
-  rt.shared = new SharedScans(program, rt);
-  check();
+}
+
+/**
+ * The physical plan `execute` would run, as text (`wisp query --explain`), each output headed by
+ * `title` of its name; nothing is run.
+ */
+export function explain(program: Program, source: TableSource, ctx: ExecContext, title?: (name: string) => string): string {
+  return explainText(planPhysical(program, runtimeFor(program, source, ctx, { rowsScanned: 0, bytesScanned: 0 })), title);
+}
+
+/** Plans a program (planner.ts), then runs every output; yields to the event loop every ~20 ms of work. */
+export async function execute(program: Program, source: TableSource, ctx: ExecContext): Promise<QueryResult> {
+  const started = performance.now();
+  const stats: ExecStats = { rowsScanned: 0, bytesScanned: 0 };
+  const rt = runtimeFor(program, source, ctx, stats);
+  const physical = planPhysical(program, rt);
   const maxRows = ctx.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_BYTES;
   const warnings: Diagnostic[] = [];
   const tables: ResultTable[] = [];
-  for (const out of program.outputs) {
+  for (const out of physical.outputs) {
     const chunks: Chunk[] = [];
     let rows = 0;
     let truncated = false;
-    for await (const ch of physical(out.plan, rt)) {
+    for await (const ch of run(out.plan, rt)) {
       const m = ch.sel ? ch.sel.length : ch.n;
       if (rows + m > maxRows) {
         chunks.push(sliceChunk(ch, maxRows - rows));
@@ -166,73 +174,4 @@ function rowsWithin(c: Chunk, maxBytes: number): number {
     if (bytes > maxBytes) return i;
   }
   return c.n;
-}
-
-/** JSON value of one cell, following docs/api.md's exact encoding. */
-/** A JSON value: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */
-export type JsonCell = string | number | boolean;
-
-function encodeColumn(v: Vec, f: Field, n: number, timeBase: bigint): JsonCell[] {
-  const out: JsonCell[] = new Array(n);
-  switch (v.t) {
-    case 'str':
-      for (let i = 0; i < n; i++) out[i] = v.dict[v.c[i]!]!;
-      return out;
-    case 'bool':
-      for (let i = 0; i < n; i++) out[i] = v.d[i] === 1;
-      return out;
-    case 'big':
-      for (let i = 0; i < n; i++) out[i] = v.d[i]!.toString();
-      return out;
-    case 'num': {
-      const d = v.d;
-      if (f.type === 'FLOAT64') {
-        for (let i = 0; i < n; i++) {
-          const x = d[i]!;
-          out[i] = Number.isFinite(x) ? x : x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
-        }
-        return out;
-      }
-      if (f.type === 'BOOLEAN') {
-        for (let i = 0; i < n; i++) out[i] = d[i] !== 0;
-        return out;
-      }
-      const base = f.type === 'TIME64NS' ? timeBase : 0n;
-      for (let i = 0; i < n; i++) {
-        // A non-finite INT64 cannot be produced by the integer kernels; 0 keeps the column typed.
-        const x = Number.isFinite(d[i]!) ? Math.trunc(d[i]!) : 0;
-        out[i] = base === 0n ? BigInt(x).toString() : (base + BigInt(x)).toString();
-      }
-      return out;
-    }
-  }
-}
-
-/** One output table as JSON, column-major; `data[i]` holds the values of `columns[i]`. */
-export interface JsonTable {
-  readonly name: string;
-  readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType }[];
-  readonly rowCount: number;
-  readonly data: readonly (readonly JsonCell[])[];
-}
-
-/** The `tables` / `stats` / `warnings` part of the `POST /api/v1/query` response body. */
-export interface QueryResultJson {
-  readonly tables: readonly JsonTable[];
-  readonly stats: { readonly executeMs: number; readonly rowsScanned: number; readonly bytesScanned: number };
-  readonly warnings: readonly Diagnostic[];
-}
-
-/** Turns a result into the JSON body of docs/api.md (INT64/TIME64NS as exact decimal strings). */
-export function resultToJson(r: QueryResult): QueryResultJson {
-  return {
-    tables: r.tables.map((t) => ({
-      name: t.name,
-      columns: t.fields.map((f) => ({ name: f.name, type: f.type, semantic: f.semantic ?? 'ST_NONE' })),
-      rowCount: t.rowCount,
-      data: t.fields.map((f, j) => encodeColumn(t.columns[j]!, f, t.rowCount, r.timeBase)),
-    })),
-    stats: { executeMs: r.stats.executeMs, rowsScanned: r.stats.rowsScanned, bytesScanned: r.stats.bytesScanned },
-    warnings: r.warnings,
-  };
 }

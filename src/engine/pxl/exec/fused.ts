@@ -1,6 +1,6 @@
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 import { finalizeGroups, type Groups } from './groups.js';
-import type { Runtime } from './operators.js';
+import type { Runtime } from './runtime.js';
 import { Compiler, Decline, fold, type AggPlan } from './fused/compiler.js';
 import { buildLoop, type LoopFn } from './fused/loop.js';
 import { compilePart, finishTallies, type Part, type Tally } from './fused/parts.js';
@@ -24,31 +24,51 @@ import type { Chunk } from './vec.js';
  * (joins below the agg, string values in row arithmetic, 64-bit columns beyond 2^53, ...) are
  * declined and run by the operators; the results are the same either way, group order included.
  * The loop hands back each agg's groups and complete states (groups.ts): the executor finalizes
- * them, an engine answering a broker sends their partial states.
+ * them, an engine answering a broker sends their partial states. Which aggs are fused, and which
+ * share a loop, the physical planner decides once per query (planner.ts).
  *
  * fused/compiler.ts generates the expressions, fused/parts.ts each agg's part of the loop,
  * fused/loop.ts the loop function and its cache, fused/scan.ts runs it over the batches.
  */
 
 /**
- * The groups of an agg over source → filter/map*, computed by the fused loop when it is run, or
- * null when the shape is not covered (the caller then runs the operators). Declining never has
- * side effects.
+ * Aggs over one scan (same table and time range) compiled into one fused loop: the loop runs
+ * once, on the first demand of any of them, and hands each agg its result — the two sides of an
+ * error-rate join, the outputs of one dashboard script, or one agg the plan holds in several
+ * places. The physical planner makes them (planner.ts); FusedAggExec nodes read them.
  */
-export function fusedGroups(plan: AggPlan, rt: Runtime): (() => Promise<Groups>) | null {
-  const run = compileOrDecline([plan], rt, [1]);
-  return run && (async () => (await run())[0]!);
+export class FusedScan {
+  private groupsOnce: Promise<Groups[]> | null = null;
+  private chunksOnce: Promise<(Chunk | null)[]> | null = null;
+
+  constructor(
+    /** The aggs, in the order of their parts in the loop. */
+    readonly plans: readonly AggPlan[],
+    private readonly run: () => Promise<Groups[]>,
+  ) {}
+
+  /** The output chunk of agg `j` (null: no groups), finalized once for every place that reads it. */
+  async take(j: number): Promise<Chunk | null> {
+    this.chunksOnce ??= this.groups().then((gs) => gs.map((g, k) => finalizeGroups(this.plans[k]!, g)));
+    return (await this.chunksOnce)[j]!;
+  }
+
+  /** Every agg's groups and complete states, before their output (a broker fragment sends their partials). */
+  groups(): Promise<Groups[]> {
+    this.groupsOnce ??= this.run();
+    return this.groupsOnce;
+  }
 }
 
 /**
- * Several aggs over the same scan (same table and time range; e.g. the two sides of an error-rate
- * join) computed in one pass: a function producing each agg's output chunk (null: no groups),
- * or null when any of them is not covered. `uses[j]`: how many times the plan holds agg j, each
- * of which the stats count as a scan of its own, as the operators would run them (default 1).
+ * The fused loop over `plans` (each a source → filter/map* → agg over the same scan), or null
+ * when any of them is not covered (the planner then leaves it to the operators). Declining never
+ * has side effects. `uses[j]`: how many places the plan holds agg j, each of which the stats
+ * count as a scan of its own, as the operators would run them (default 1).
  */
-export function fusedAggs(plans: readonly AggPlan[], rt: Runtime, uses?: readonly number[]): (() => Promise<(Chunk | null)[]>) | null {
+export function fuseAggs(plans: readonly AggPlan[], rt: Runtime, uses?: readonly number[]): FusedScan | null {
   const run = compileOrDecline(plans, rt, uses ?? plans.map(() => 1));
-  return run && (async () => (await run()).map((g, j) => finalizeGroups(plans[j]!, g)));
+  return run && new FusedScan(plans, run);
 }
 
 function compileOrDecline(plans: readonly AggPlan[], rt: Runtime, uses: readonly number[]): (() => Promise<Groups[]>) | null {

@@ -1,7 +1,7 @@
 import { PxlCode, PxlError } from '../diagnostic.js';
 import type { LogicalPlan } from '../plan/logical.js';
-import type { AggState } from './aggregates.js';
-import type { Runtime } from './operators.js';
+import type { AggState } from '../functions/aggregates/state.js';
+import type { Runtime } from './runtime.js';
 import { emptyVec, type Chunk, type Vec } from './vec.js';
 
 /**
@@ -18,8 +18,11 @@ export interface Groups {
   readonly states: readonly AggState<unknown>[];
 }
 
+/** What an aggregation node says about its output, logical or physical alike. */
+export type AggShape = Pick<Extract<LogicalPlan, { kind: 'agg' }>, 'groups' | 'aggs' | 'schema'>;
+
 /** The agg's output chunk, in the plan's column order (null: no groups); the states are released. */
-export function finalizeGroups(plan: Extract<LogicalPlan, { kind: 'agg' }>, groups: Groups): Chunk | null {
+export function finalizeGroups(plan: AggShape, groups: Groups): Chunk | null {
   const { n, keys, states } = groups;
   const byName = new Map<string, Vec>();
   plan.groups.forEach((g, j) => byName.set(g, keys[j]!));
@@ -36,10 +39,10 @@ export function finalizeGroups(plan: Extract<LogicalPlan, { kind: 'agg' }>, grou
  * until the input ends, however few of them the output then keeps: beyond it, PXL_LIMIT,
  * checked as groups are made (by the operators per chunk, by the fused loop per slice).
  */
-export const DEFAULT_MAX_GROUPS = 1_000_000;
+const DEFAULT_MAX_GROUPS = 1_000_000;
 
 /** Throws PXL_LIMIT when an aggregate holds more groups than the runtime allows. */
-export function checkGroups(n: number, plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Pick<Runtime, 'maxGroups'>): void {
+export function checkGroups(n: number, plan: Pick<AggShape, 'groups'>, rt: Pick<Runtime, 'maxGroups'>): void {
   const max = rt.maxGroups ?? DEFAULT_MAX_GROUPS;
   if (n <= max) return;
   const by = plan.groups.length === 0 ? '' : ` by ${plan.groups.join(', ')}`;

@@ -1,50 +1,21 @@
+import type { DataType, Field } from '../../schema.js';
 import type { ColumnBatch } from '../../store/table.js';
-import type { DataType, Field, TableSchema } from '../../store/types.js';
 import { PxlCode, PxlError } from '../diagnostic.js';
-import type { LogicalPlan } from '../plan/logical.js';
-import { createAgg, type AggState } from './aggregates.js';
-import { evalExpr, type ColumnIndex, type EvalEnv, type Val } from './expr.js';
-import { maskToSelection } from './kernels.js';
-import { fusedGroups } from './fused.js';
+import type { AggState } from '../functions/aggregates/state.js';
+import { createAgg } from '../functions/registry.js';
+import { evalExpr, type ColumnIndex } from './expr.js';
 import { checkGroups, finalizeGroups, type Groups } from './groups.js';
-import { GroupKeyer } from './keys.js';
-import type { SharedScans } from './shared.js';
+import { maskToSelection } from './kernels.js';
+import { GroupKeyer } from './keys/chunk.js';
+import type { AggExec, FilterExec, HashAggExec, HashJoinExec, LimitExec, MapExec, PhysicalPlan, ScanExec, UnionExec } from './physical.js';
+import type { Runtime } from './runtime.js';
 import { fromStored, storedBytes } from './stored.js';
-import { concatChunks, liveRows, sliceChunk, type Chunk, type Vec } from './vec.js';
+import { concatChunks, liveRows, sliceChunk, type Chunk, type Val, type Vec } from './vec.js';
 
-/** A table the executor can scan: the store's `Table` satisfies it. */
-export interface ScannableTable {
-  readonly schema: TableSchema;
-  scan(startNs: bigint | null, endNs: bigint | null): Iterable<ColumnBatch>;
-  timeBaseNs(): bigint | null;
-}
-
-/** Where tables come from: the store's `Store` satisfies it. */
-export interface TableSource {
-  get(name: string): ScannableTable | undefined;
-}
-
-/** Counters a query accumulates. */
-export interface ExecStats {
-  rowsScanned: number;
-  bytesScanned: number;
-}
-
-/** Per-query state shared by the operators. */
-export interface Runtime extends EvalEnv {
-  readonly source: TableSource;
-  readonly stats: ExecStats;
-  /** Yields to the event loop when the time slice is used up; throws when cancelled. */
-  tick(): Promise<void>;
-  /** Aggs of the program that share one scan (see SharedScans); absent: each agg scans alone. */
-  shared?: SharedScans;
-  /** Every agg grouped by the operators, never the fused loop: the reference the loop is tested against. */
-  readonly unfused?: boolean;
-  /** Rows a merge may produce, or hold on either side (default DEFAULT_MAX_JOIN_ROWS). */
-  readonly maxJoinRows?: number;
-  /** Groups an aggregate may hold (default groups.ts's DEFAULT_MAX_GROUPS). */
-  readonly maxGroups?: number;
-}
+/*
+ * The operators: each physical node (physical.ts) as a stream of chunks, pulled by its parent.
+ * They carry out what the planner decided; they decide nothing.
+ */
 
 /**
  * Rows one merge may produce or hold on either side. A merge shown directly stops far earlier,
@@ -52,27 +23,28 @@ export interface Runtime extends EvalEnv {
  * a merge whose rows all feed an aggregate or another merge, where cutting them would make the
  * result silently wrong: beyond it the query fails with PXL_LIMIT.
  */
-export const DEFAULT_MAX_JOIN_ROWS = 10_000_000;
+const DEFAULT_MAX_JOIN_ROWS = 10_000_000;
 
 /** A physical operator: a stream of chunks whose columns follow the plan's schema. */
 export type Operator = AsyncGenerator<Chunk, void, undefined>;
 
-/** Builds the physical operator tree of a logical plan. */
-export function physical(plan: LogicalPlan, rt: Runtime): Operator {
+/** Runs a physical plan: the stream of its output chunks. */
+export function run(plan: PhysicalPlan, rt: Runtime): Operator {
   switch (plan.kind) {
-    case 'source':
-      return source(plan, rt);
-    case 'filter':
+    case 'ScanExec':
+      return scan(plan, rt);
+    case 'FilterExec':
       return filter(plan, rt);
-    case 'map':
+    case 'MapExec':
       return map(plan, rt);
-    case 'agg':
+    case 'HashAggExec':
+    case 'FusedAggExec':
       return agg(plan, rt);
-    case 'join':
+    case 'HashJoinExec':
       return join(plan, rt);
-    case 'union':
+    case 'UnionExec':
       return union(plan, rt);
-    case 'limit':
+    case 'LimitExec':
       return limit(plan, rt);
   }
 }
@@ -110,7 +82,7 @@ function timeSelection(b: ColumnBatch, start: bigint | null, end: bigint | null)
   return out.slice(0, o);
 }
 
-async function* source(plan: Extract<LogicalPlan, { kind: 'source' }>, rt: Runtime): Operator {
+async function* scan(plan: ScanExec, rt: Runtime): Operator {
   const table = rt.source.get(plan.table);
   if (!table) throw new PxlError('PXL_UNKNOWN_TABLE', `no table '${plan.table}'`);
   const hasTime = table.schema.fields.some((f) => f.name === 'time_' && f.type === 'TIME64NS');
@@ -151,9 +123,9 @@ function sliceVec(v: Vec, from: number, to: number): Vec {
   return v.t === 'str' ? { t: 'str', c: v.c.subarray(from, to), dict: v.dict } : ({ t: v.t, d: v.d.subarray(from, to) } as Vec);
 }
 
-async function* filter(plan: Extract<LogicalPlan, { kind: 'filter' }>, rt: Runtime): Operator {
+async function* filter(plan: FilterExec, rt: Runtime): Operator {
   const cols = indexOf(plan.input.schema);
-  for await (const ch of physical(plan.input, rt)) {
+  for await (const ch of run(plan.input, rt)) {
     const p = evalExpr(plan.predicate, ch, cols, rt);
     await rt.tick();
     if (p.t === 'scalar') {
@@ -176,9 +148,9 @@ function broadcast(v: Val, type: DataType, n: number): Vec {
   return { t: 'num', d: new Float64Array(n).fill(Number(v.v)) };
 }
 
-async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): Operator {
+async function* map(plan: MapExec, rt: Runtime): Operator {
   const cols = indexOf(plan.input.schema);
-  for await (const ch of physical(plan.input, rt)) {
+  for await (const ch of run(plan.input, rt)) {
     const out: Vec[] = [];
     for (const e of plan.exprs) {
       out.push(broadcast(evalExpr(e.expr, ch, cols, rt), e.expr.type, ch.n));
@@ -191,17 +163,16 @@ async function* map(plan: Extract<LogicalPlan, { kind: 'map' }>, rt: Runtime): O
 }
 
 /**
- * An agg's groups and states: computed by the fused loop when it covers the plan, else by the
- * operators (the same groups in the same order either way). The local executor finalizes them;
- * a broker fragment sends their partials instead.
+ * An aggregation's groups and states, before its output: from its fused loop, or grouped here
+ * (the same groups in the same order either way). The local executor finalizes them; a broker
+ * fragment sends their partials instead.
  */
-export async function groupStates(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Promise<Groups> {
-  const fused = rt.unfused ? null : fusedGroups(plan, rt);
-  return fused ? fused() : groupAndUpdate(plan, rt);
+export async function aggGroups(plan: AggExec, rt: Runtime): Promise<Groups> {
+  return plan.kind === 'FusedAggExec' ? (await plan.scan.groups())[plan.index]! : groupAndUpdate(plan, rt);
 }
 
-/** The unfused groupby: assigns every input row a group and updates one state per aggregate. */
-async function groupAndUpdate(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Promise<Groups> {
+/** The operators' groupby: assigns every input row a group and updates one state per aggregate. */
+async function groupAndUpdate(plan: HashAggExec, rt: Runtime): Promise<Groups> {
   const inSchema = plan.input.schema;
   const cols = indexOf(inSchema);
   const keyIdx = plan.groups.map((g) => {
@@ -211,7 +182,7 @@ async function groupAndUpdate(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: R
   });
   const keyer = new GroupKeyer(keyIdx.map((j) => inSchema[j]!.type));
   const states: AggState<unknown>[] = plan.aggs.map((a) => createAgg(a.fn, a.args[0]?.type ?? 'INT64', a.type));
-  for await (const ch of physical(plan.input, rt)) {
+  for await (const ch of run(plan.input, rt)) {
     if (liveRows(ch) === 0) continue;
     const gids = keyer.assign(
       ch,
@@ -229,13 +200,8 @@ async function groupAndUpdate(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: R
   return { n: keyer.size, keys: keyer.keyColumns(), states };
 }
 
-async function* agg(plan: Extract<LogicalPlan, { kind: 'agg' }>, rt: Runtime): Operator {
-  const shared = await rt.shared?.take(plan);
-  if (shared !== undefined) {
-    if (shared) yield shared;
-    return;
-  }
-  const out = finalizeGroups(plan, await groupStates(plan, rt));
+async function* agg(plan: AggExec, rt: Runtime): Operator {
+  const out = plan.kind === 'FusedAggExec' ? await plan.scan.take(plan.index) : finalizeGroups(plan, await groupAndUpdate(plan, rt));
   if (out) yield out;
 }
 
@@ -281,7 +247,7 @@ function rowKey(cols: readonly Vec[], idx: readonly number[], i: number): string
  * key shown directly stops at the output's row limit, and one feeding an aggregate fails at
  * `maxJoinRows` instead of exhausting the heap.
  */
-async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime): Operator {
+async function* join(plan: HashJoinExec, rt: Runtime): Operator {
   const max = rt.maxJoinRows ?? DEFAULT_MAX_JOIN_ROWS;
   const what = `merge(left_on=[${plan.leftOn.join(', ')}], right_on=[${plan.rightOn.join(', ')}])`;
   const tooMany = (part: string) => (): PxlError =>
@@ -289,8 +255,8 @@ async function* join(plan: Extract<LogicalPlan, { kind: 'join' }>, rt: Runtime):
       'filter or aggregate both sides before merging, or merge on more keys',
       'a merge shown directly is cut at the output row limit instead; one that feeds a groupby or another merge must stay within this bound',
     ]);
-  const left = await collect(physical(plan.left, rt), plan.left.schema, rt, max, tooMany('has a left input of'));
-  const right = await collect(physical(plan.right, rt), plan.right.schema, rt, max, tooMany('has a right input of'));
+  const left = await collect(run(plan.left, rt), plan.left.schema, rt, max, tooMany('has a left input of'));
+  const right = await collect(run(plan.right, rt), plan.right.schema, rt, max, tooMany('has a right input of'));
   const li = indexOf(plan.left.schema);
   const ri = indexOf(plan.right.schema);
   const lk = plan.leftOn.map((c) => li.get(c)!);
@@ -399,7 +365,7 @@ function gather(v: Vec, rows: readonly number[]): Vec {
   }
 }
 
-async function* union(plan: Extract<LogicalPlan, { kind: 'union' }>, rt: Runtime): Operator {
+async function* union(plan: UnionExec, rt: Runtime): Operator {
   for (const input of plan.inputs) {
     const idx = indexOf(input.schema);
     const order = plan.schema.map((f) => {
@@ -407,15 +373,15 @@ async function* union(plan: Extract<LogicalPlan, { kind: 'union' }>, rt: Runtime
       if (j === undefined) throw new PxlError('PXL_INTERNAL', `executor: union input lacks column '${f.name}'`);
       return j;
     });
-    for await (const ch of physical(input, rt)) yield { n: ch.n, sel: ch.sel, cols: order.map((j) => ch.cols[j]!) };
+    for await (const ch of run(input, rt)) yield { n: ch.n, sel: ch.sel, cols: order.map((j) => ch.cols[j]!) };
   }
 }
 
-async function* limit(plan: Extract<LogicalPlan, { kind: 'limit' }>, rt: Runtime): Operator {
+async function* limit(plan: LimitExec, rt: Runtime): Operator {
   let left = plan.n;
   if (left <= 0) return;
   // Returning closes the input generators, so the scan below stops early.
-  for await (const ch of physical(plan.input, rt)) {
+  for await (const ch of run(plan.input, rt)) {
     const m = liveRows(ch);
     if (m >= left) {
       yield sliceChunk(ch, left);

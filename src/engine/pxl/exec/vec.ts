@@ -1,5 +1,5 @@
 import type { Codes } from '../../store/column.js';
-import type { DataType } from '../../store/types.js';
+import type { DataType } from '../../schema.js';
 
 /** Numbers as the executor holds them: FLOAT64, exact INT64, and TIME64NS offsets. */
 export type NumData = Float64Array | Int32Array;
@@ -25,6 +25,15 @@ export interface Chunk {
   readonly cols: readonly Vec[];
 }
 
+/** A constant operand; TIME64NS constants are offsets from the query's time base, like columns. */
+export interface Scalar {
+  readonly t: 'scalar';
+  readonly v: number | string | boolean;
+}
+
+/** The value of an expression over a chunk: a column of `chunk.n` rows or one constant. */
+export type Val = Vec | Scalar;
+
 /** Live rows of a chunk. */
 export function liveRows(c: Chunk): number {
   return c.sel ? c.sel.length : c.n;
@@ -44,7 +53,7 @@ export function emptyVec(type: DataType): Vec {
 }
 
 /** Reads one value of a numeric-like column as a JS number (lossy only for huge `big`). */
-export function numAt(v: Vec, i: number): number {
+function numAt(v: Vec, i: number): number {
   switch (v.t) {
     case 'num':
       return v.d[i]!;

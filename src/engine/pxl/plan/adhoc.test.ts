@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixedOptions, httpCatalog } from '../../../../test/pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog } from '../../../testkit/pxl-scripts/scripts.js';
 import { compile } from '../compile.js';
 import { PxlError } from '../diagnostic.js';
 import type { AdhocFilter } from './adhoc.js';

@@ -1,7 +1,8 @@
 import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
-import type { DataType, TableSchema } from '../../store/types.js';
-import { applyNamed, toExpr, type FoldContext } from './exprs.js';
-import * as frames from './frames.js';
+import type { DataType, TableSchema } from '../../schema.js';
+import type { FoldContext } from '../functions/entry.js';
+import * as build from './builders.js';
+import { applyNamed, toExpr } from './exprs.js';
 import type { LogicalPlan } from './logical.js';
 import type { Value } from './values.js';
 
@@ -13,7 +14,7 @@ import type { Value } from './values.js';
 
 /** Operators of Grafana's ad hoc filters; `=|` and `!=|` take `values` (one of, none of). */
 export const ADHOC_OPERATORS = ['=', '!=', '<', '>', '<=', '>=', '=~', '!~', '=|', '!=|'] as const;
-export type AdhocOperator = (typeof ADHOC_OPERATORS)[number];
+type AdhocOperator = (typeof ADHOC_OPERATORS)[number];
 
 /** One filter as the request carries it. */
 export interface AdhocFilter {
@@ -56,7 +57,7 @@ const COMPARISON: Record<Exclude<AdhocOperator, '=~' | '!~' | '=|' | '!=|'>, str
 };
 
 /** How a filter is written back in messages: `resp_status = '500'`. */
-export function describeFilter(f: AdhocFilter): string {
+function describeFilter(f: AdhocFilter): string {
   const v = f.operator === '=|' || f.operator === '!=|' ? `[${valuesOf(f).map((x) => `'${x}'`).join(', ')}]` : `'${f.value ?? ''}'`;
   return `${f.key} ${f.operator} ${v}`;
 }
@@ -135,7 +136,7 @@ export function applyAdhocFilters(
   const needed = [...new Set(keys.flatMap((k) => (k ? [k.column] : [])))].filter((c) => !source.columns.includes(c));
   let plan: LogicalPlan = source;
   if (needed.length > 0) {
-    plan = frames.source(table, [...source.columns, ...needed].map((name) => ({ name, at })), source.startNs, source.endNs);
+    plan = build.source(table, [...source.columns, ...needed].map((name) => ({ name, at })), source.startNs, source.endNs);
   }
   ctx.filters.forEach((f, i) => {
     const k = keys[i];
@@ -153,10 +154,10 @@ export function applyAdhocFilters(
       }
       return;
     }
-    const ref: Value = { kind: 'column', expr: frames.columnRef(plan, k.column, at), at };
+    const ref: Value = { kind: 'column', expr: build.columnRef(plan, k.column, at), at };
     const column = k.ctx ? applyNamed(k.ctx, [ref], at, fold) : ref;
     try {
-      plan = frames.filter(plan, toExpr(predicate(f, column, toExpr(column, f.key).type, at, fold), 'the ad hoc filter'), at);
+      plan = build.filter(plan, toExpr(predicate(f, column, toExpr(column, f.key).type, at, fold), 'the ad hoc filter'), at);
     } catch (e) {
       if (!(e instanceof PxlError)) throw e;
       const d = e.diagnostic;
@@ -164,5 +165,5 @@ export function applyAdhocFilters(
     }
     ctx.applied[i]!.add(table.name);
   });
-  return needed.length > 0 ? frames.project(plan, source.columns.map((name) => ({ name, at })), at) : plan;
+  return needed.length > 0 ? build.project(plan, source.columns.map((name) => ({ name, at })), at) : plan;
 }

@@ -1,15 +1,15 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Keyword } from '../parse/ast.js';
-import { registryEntry } from '../registry.js';
+import { registryEntry } from '../functions/registry.js';
+import { parseTimeNs, timeError } from '../functions/time.js';
 import { applyAdhocFilters } from './adhoc.js';
 import { bindArgs } from './args.js';
-import { apply, timeError, toExpr } from './exprs.js';
-import * as frames from './frames.js';
-import type { NameAt } from './frames.js';
-import type { Environment } from './interp.js';
+import { apply, toExpr } from './exprs.js';
+import * as build from './builders.js';
+import type { NameAt } from './builders.js';
+import type { Environment } from './environment.js';
 import type { AggExpr, JoinHow } from './logical.js';
 import { didYouMean } from './suggest.js';
-import { parseTimeNs } from './time.js';
 import { describeValue, type Value } from './values.js';
 
 /** The DataFrame surface of PxL: px.DataFrame, attribute/subscript access, and the methods. */
@@ -81,7 +81,7 @@ function timeArg(v: Value | undefined, env: Environment, what: string): bigint |
   if (v.kind === 'const') {
     if (v.type === 'STRING') {
       const t = parseTimeNs(String(v.value), env.fold.nowNs);
-      if (t === undefined) throw timeError(v);
+      if (t === undefined) throw timeError(String(v.value), v.at);
       return t;
     }
     if (v.type === 'INT64') return v.unit === 'ms' ? (v.value as bigint) * 1_000_000n : (v.value as bigint);
@@ -114,7 +114,7 @@ export function makeDataFrame(a: Map<string, Value>, env: Environment, at: Span)
   if (startNs !== null && endNs !== null && endNs < startNs) {
     throw new PxlError(PxlCode.value, 'end_time is before start_time', a.get('end_time')!.at);
   }
-  const source = frames.source(table, select, startNs, endNs);
+  const source = build.source(table, select, startNs, endNs);
   return newFrame(env.adhoc ? applyAdhocFilters(source, table, env.adhoc, at, env.fold, env.warn) : source, at);
 }
 
@@ -125,19 +125,19 @@ export function frameAttribute(obj: FrameV, attr: string, attrAt: Span, at: Span
   if (!plan.schema.some((f) => f.name === attr) && PANDAS[attr]) {
     throw new PxlError(PxlCode.unsupported, `DataFrame.${attr} is not supported in PxL`, attrAt, [PANDAS[attr]!]);
   }
-  return { kind: 'column', expr: frames.columnRef(plan, attr, attrAt), at };
+  return { kind: 'column', expr: build.columnRef(plan, attr, attrAt), at };
 }
 
 export function frameSubscript(obj: FrameV, index: Value, at: Span): Value {
   const plan = obj.frame.plan;
-  if (str(index)) return { kind: 'column', expr: frames.columnRef(plan, String(index.value), index.at), at };
+  if (str(index)) return { kind: 'column', expr: build.columnRef(plan, String(index.value), index.at), at };
   if (index.kind === 'list') {
     if (index.items.length === 0) throw new PxlError(PxlCode.value, 'a projection needs at least one column', index.at);
-    return newFrame(frames.project(plan, columnNames(index, 'a projection'), index.at), at);
+    return newFrame(build.project(plan, columnNames(index, 'a projection'), index.at), at);
   }
-  if (index.kind === 'column') return newFrame(frames.filter(plan, index.expr, index.at), at);
+  if (index.kind === 'column') return newFrame(build.filter(plan, index.expr, index.at), at);
   if (index.kind === 'const' && index.type === 'BOOLEAN') {
-    return newFrame(index.value ? plan : frames.filter(plan, toExpr(index, 'the filter'), index.at), at);
+    return newFrame(index.value ? plan : build.filter(plan, toExpr(index, 'the filter'), index.at), at);
   }
   throw new PxlError(PxlCode.type, `a DataFrame is indexed by a column name, a list of names or a condition, not ${describeValue(index)}`, index.at);
 }
@@ -157,7 +157,7 @@ export function ctxColumn(obj: Value & { kind: 'ctx' }, key: Value, at: Span, en
       'read df.ctx[...] before upid is dropped or aggregated away',
     ]);
   }
-  const upid: Value = { kind: 'column', expr: frames.columnRef(plan, 'upid', at), at };
+  const upid: Value = { kind: 'column', expr: build.columnRef(plan, 'upid', at), at };
   return { ...apply(registryEntry(fn)!, [upid], at, env.fold), at };
 }
 
@@ -172,14 +172,14 @@ export function callFrameMethod(m: Value & { kind: 'method' }, args: readonly Va
     case 'groupby': {
       const a = bindArgs('groupby', ['by'], 1, args, kwargs, at);
       const groups = columnNames(a.get('by')!, 'groupby');
-      for (const g of groups) frames.fieldOf(plan, g.name, g.at);
+      for (const g of groups) build.fieldOf(plan, g.name, g.at);
       return { kind: 'groupby', plan, groups: groups.map((g) => g.name), at };
     }
     case 'agg':
       return aggregate(plan, [], args, kwargs, at);
     case 'drop': {
       const a = bindArgs('drop', ['columns'], 1, args, kwargs, at);
-      return newFrame(frames.drop(plan, columnNames(a.get('columns')!, 'drop')), at);
+      return newFrame(build.drop(plan, columnNames(a.get('columns')!, 'drop')), at);
     }
     case 'head': {
       const a = bindArgs('head', ['n'], 0, args, kwargs, at);
@@ -191,13 +191,13 @@ export function callFrameMethod(m: Value & { kind: 'method' }, args: readonly Va
         }
         count = Number(n.value);
       }
-      return newFrame(frames.limit(plan, count, at), at);
+      return newFrame(build.limit(plan, count, at), at);
     }
     case 'append': {
       const a = bindArgs('append', ['objs'], 1, args, kwargs, at);
       const o = a.get('objs')!;
       const others = o.kind === 'list' ? o.items.map((i) => frameOf(i, 'append')) : [frameOf(o, 'append')];
-      return newFrame(frames.union(plan, others.map((x) => ({ plan: x.frame.plan, at: x.at })), at), at);
+      return newFrame(build.union(plan, others.map((x) => ({ plan: x.frame.plan, at: x.at })), at), at);
     }
     case 'merge':
       return merge(df, bindArgs('merge', ['right', 'how', 'left_on', 'right_on', 'suffixes'], 1, args, kwargs, at), at);
@@ -232,7 +232,7 @@ function merge(df: FrameV, a: Map<string, Value>, at: Span): Value {
     }
     suffixes = [String((s.items[0] as Value & { kind: 'const' }).value), String((s.items[1] as Value & { kind: 'const' }).value)];
   }
-  return newFrame(frames.join(df.frame.plan, right.frame.plan, how, leftOn, rightOn, suffixes, at), at);
+  return newFrame(build.join(df.frame.plan, right.frame.plan, how, leftOn, rightOn, suffixes, at), at);
 }
 
 function aggregate(plan: FrameV['frame']['plan'], groups: readonly string[], args: readonly Value[], kwargs: Kwargs, at: Span): Value {
@@ -252,7 +252,7 @@ function aggregate(plan: FrameV['frame']['plan'], groups: readonly string[], arg
       const hint = fn.kind === 'builtin' ? `${fn.entry.spelling} is not an aggregate` : 'aggregates: px.count, px.sum, px.mean, px.min, px.max, px.any, px.quantiles';
       throw new PxlError(PxlCode.type, `the function of aggregate '${k.name}' must be an aggregate such as px.mean, got ${describeValue(fn)}`, fn.at, [hint]);
     }
-    const arg = frames.columnRef(plan, String(col.value), col.at);
+    const arg = build.columnRef(plan, String(col.value), col.at);
     const sig = fn.entry.signatures.find((s) => s.args[0] === arg.type);
     if (!sig) {
       throw new PxlError(PxlCode.type, `${fn.entry.spelling} does not accept the ${arg.type} column '${String(col.value)}'`, spec.at, [
@@ -263,5 +263,5 @@ function aggregate(plan: FrameV['frame']['plan'], groups: readonly string[], arg
     return { name: k.name, fn: fn.entry.name, args: [arg], type: sig.ret, ...(semantic && semantic !== 'ST_NONE' ? { semantic } : {}), at: k.nameSpan };
   });
   const groupsAt = groups.map((g) => ({ name: g, at }));
-  return newFrame(frames.aggregate(plan, groupsAt, aggs, at), at);
+  return newFrame(build.aggregate(plan, groupsAt, aggs, at), at);
 }

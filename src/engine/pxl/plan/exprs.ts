@@ -1,22 +1,13 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import { compilePattern } from '../regex.js';
-import { registryEntry, type FunctionEntry, type Signature } from '../registry.js';
-import type { DataType, SemanticType } from '../../store/types.js';
-import type { Expr, LiteralValue } from './logical.js';
-import { parseDurationNs, parseTimeNs } from './time.js';
-import { limitError, LIMITS } from './limits.js';
+import type { FoldContext, FunctionEntry, Signature } from '../functions/entry.js';
+import { registryEntry } from '../functions/registry.js';
+import type { DataType, SemanticType } from '../../schema.js';
+import type { Expr } from './logical.js';
 import { describeValue, type ConstType, type Value } from './values.js';
-
-/** What folding needs to know about the query. */
-export interface FoldContext {
-  readonly nowNs: bigint;
-}
 
 type Const = Value & { kind: 'const' };
 type Scalar = Const | (Value & { kind: 'column' });
-
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
 
 /** A constant or column value as a plan expression; anything else is a type error. */
 export function toExpr(v: Value, what: string): Expr {
@@ -115,7 +106,7 @@ export function apply(entry: FunctionEntry, args: readonly Value[], at: Span, fo
     return v.kind === 'const' ? { ...v, semantic, at } : { kind: 'column', expr: { ...v.expr, semantic: semantic ?? 'ST_NONE' }, at };
   }
   if (widened.every((v) => v.kind === 'const')) {
-    const value = foldCall(entry.name, widened as Const[], sig.ret, at, fold);
+    const value = entry.fold?.(widened as Const[], sig.ret, at, fold);
     if (value !== undefined) {
       const c: Value = { kind: 'const', type: sig.ret as ConstType, value, at };
       return semantic ? { ...c, semantic } : c;
@@ -196,115 +187,4 @@ function resultSemantic(entry: FunctionEntry, sig: Signature, args: readonly Sca
     default:
       return undefined;
   }
-}
-
-function checkInt(v: bigint, at: Span): bigint {
-  if (v < INT64_MIN || v > INT64_MAX) throw new PxlError(PxlCode.value, 'integer overflow: the result does not fit in INT64', at);
-  return v;
-}
-
-function num(c: Const): number {
-  return typeof c.value === 'bigint' ? Number(c.value) : (c.value as number);
-}
-
-function compare(a: Const, b: Const): number {
-  if (typeof a.value === 'bigint' && typeof b.value === 'bigint') return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-  if (typeof a.value === 'string' && typeof b.value === 'string') return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-  if (typeof a.value === 'boolean') return Number(a.value) - Number(b.value);
-  const x = num(a);
-  const y = num(b);
-  return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
-}
-
-/** Evaluates a call on constants; undefined where only the executor can (metadata, JSON). */
-function foldCall(name: string, a: readonly Const[], ret: DataType, at: Span, ctx: FoldContext): LiteralValue | undefined {
-  const x = a[0];
-  const y = a[1];
-  const bothInt = x !== undefined && y !== undefined && typeof x.value === 'bigint' && typeof y.value === 'bigint';
-  switch (name) {
-    case 'add':
-      if (ret === 'STRING') {
-        const text = String(x!.value) + String(y!.value);
-        if (text.length > LIMITS.stringChars) throw limitError(`'+' would build a string longer than ${LIMITS.stringChars} characters`, at, ['a string built from itself (s = s + s) doubles with every line']);
-        return text;
-      }
-      return bothInt ? checkInt((x!.value as bigint) + (y!.value as bigint), at) : num(x!) + num(y!);
-    case 'subtract':
-      return bothInt ? checkInt((x!.value as bigint) - (y!.value as bigint), at) : num(x!) - num(y!);
-    case 'multiply':
-      return bothInt ? checkInt((x!.value as bigint) * (y!.value as bigint), at) : num(x!) * num(y!);
-    case 'divide':
-      if (num(y!) === 0) throw new PxlError(PxlCode.value, 'division by zero', at);
-      return num(x!) / num(y!);
-    case 'modulo':
-    case 'floorDivide': {
-      if (num(y!) === 0) throw new PxlError(PxlCode.value, name === 'modulo' ? 'modulo by zero' : 'division by zero', at);
-      if (!bothInt) return Math.floor(num(x!) / num(y!));
-      const p = x!.value as bigint;
-      const q = y!.value as bigint;
-      if (name === 'modulo') return p % q;
-      const d = p / q;
-      return (p % q !== 0n && (p < 0n) !== (q < 0n)) ? d - 1n : d;
-    }
-    case 'negate':
-      return typeof x!.value === 'bigint' ? checkInt(-x!.value, at) : -num(x!);
-    case 'equal':
-      return compare(x!, y!) === 0;
-    case 'notEqual':
-      return compare(x!, y!) !== 0;
-    case 'lessThan':
-      return compare(x!, y!) < 0;
-    case 'lessThanEqual':
-      return compare(x!, y!) <= 0;
-    case 'greaterThan':
-      return compare(x!, y!) > 0;
-    case 'greaterThanEqual':
-      return compare(x!, y!) >= 0;
-    case 'logicalAnd':
-      return x!.value === true && y!.value === true;
-    case 'logicalOr':
-      return x!.value === true || y!.value === true;
-    case 'logicalNot':
-      return x!.value !== true;
-    case 'bin': {
-      const p = x!.value as bigint;
-      const q = y!.value as bigint;
-      if (q <= 0n) throw new PxlError(PxlCode.value, 'px.bin needs a positive bin size', y!.at);
-      return p - (((p % q) + q) % q);
-    }
-    case 'floor':
-      return typeof x!.value === 'bigint' ? x!.value : Math.floor(num(x!));
-    case 'select':
-      return x!.value === true ? y!.value : a[2]!.value;
-    case 'contains':
-      return String(x!.value).includes(String(y!.value));
-    case 'now':
-      return ctx.nowNs;
-    case 'parse_duration': {
-      const d = parseDurationNs(String(x!.value));
-      if (d === undefined) throw durationError(x!);
-      return d;
-    }
-    case 'parse_time': {
-      const t = parseTimeNs(String(x!.value), ctx.nowNs);
-      if (t === undefined) throw timeError(x!);
-      return t;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** The error for a string that should have been a duration. */
-function durationError(c: Value): PxlError {
-  return new PxlError(PxlCode.value, `'${c.kind === 'const' ? String(c.value) : '?'}' is not a duration`, c.at, [
-    "write a number and a unit: '5m', '-30s', '1h30m', '250ms' (units ns, us, ms, s, m, h, d)",
-  ]);
-}
-
-/** The error for a string that should have been a time. */
-export function timeError(c: Value): PxlError {
-  return new PxlError(PxlCode.value, `'${c.kind === 'const' ? String(c.value) : '?'}' is not a time`, c.at, [
-    "write a time relative to now ('-5m'), 'now', an RFC 3339 time, or pass __time_from / $__timeFrom()",
-  ]);
 }

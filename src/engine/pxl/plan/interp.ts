@@ -1,14 +1,13 @@
-import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
-import type { Catalog } from '../catalog.js';
-import type { AdhocContext } from './adhoc.js';
+import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Expr as Ast, Keyword, Module, Stmt } from '../parse/ast.js';
-import { pxFunction, pxFunctionNames } from '../registry.js';
-import { apply, applyNamed, toExpr, truthy, type FoldContext } from './exprs.js';
+import { pxFunction, pxFunctionNames } from '../functions/registry.js';
+import { apply, applyNamed, toExpr, truthy } from './exprs.js';
 import type { LogicalPlan } from './logical.js';
-import { macroText, macroValue, PIXIE_MACROS, type MacroContext } from './macros.js';
+import type { Environment } from './environment.js';
+import { macroText, macroValue, PIXIE_MACROS } from './macros.js';
 import { callFrameMethod, ctxColumn, frameAttribute, frameSubscript, makeDataFrame } from './dataframe.js';
 import { bindArgs } from './args.js';
-import { withColumn } from './frames.js';
+import { withColumn } from './builders.js';
 import { checkExpr, limitError, LIMITS, planSize, planSizeError } from './limits.js';
 import { didYouMean } from './suggest.js';
 import { describeValue, type FunctionDef, type Value } from './values.js';
@@ -18,20 +17,6 @@ const PYTHON_BUILTINS = new Set([
   'round', 'sorted', 'map', 'filter', 'zip', 'enumerate', 'open', 'eval', 'exec', 'type', 'isinstance', 'getattr',
   'setattr', 'format', 'input', 'compile', '__import__', 'globals', 'locals', 'vars', 'any', 'all',
 ]);
-
-/** Everything the walk needs from outside: tables, macros, the query time. */
-export interface Environment {
-  readonly catalog: Catalog;
-  readonly macros: MacroContext;
-  readonly fold: FoldContext;
-  /** Collects warnings; the script still compiles. */
-  readonly warn: (d: Diagnostic) => void;
-  /** The request's ad hoc filters, applied to every DataFrame read from a table. */
-  readonly adhoc?: AdhocContext;
-  /** How long the compile may take (LIMITS.compileMs), from `startedMs` (performance.now(), before parsing). */
-  readonly compileMs: number;
-  readonly startedMs: number;
-}
 
 /** One `px.display` call. */
 export interface Displayed {

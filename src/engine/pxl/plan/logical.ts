@@ -1,4 +1,4 @@
-import type { DataType, Field, SemanticType } from '../../store/types.js';
+import type { DataType, Field, SemanticType } from '../../schema.js';
 
 /**
  * The logical plan: what the planner (pxl/plan) hands to the executor (pxl/exec). The executor
@@ -84,6 +84,13 @@ export interface Program {
   readonly outputs: readonly { readonly name: string; readonly plan: LogicalPlan }[];
 }
 
+/*
+ * One walker for every pass over plans (DataFusion's TreeNode): `inputsOf` reads a node's
+ * inputs, `mapInputs` rebuilds it over new ones, `exprsOf` lists what it evaluates, and
+ * `forEachPlanNode` visits each distinct node of a DAG once. Passes say what they do per node
+ * and leave the walking to these.
+ */
+
 /** The inputs of a plan node, in order (none for a source). */
 export function inputsOf(plan: LogicalPlan): readonly LogicalPlan[] {
   switch (plan.kind) {
@@ -96,4 +103,63 @@ export function inputsOf(plan: LogicalPlan): readonly LogicalPlan[] {
     default:
       return [plan.input];
   }
+}
+
+/**
+ * The node over `f` of each of its inputs (in `inputsOf` order); the node itself when every
+ * input comes back unchanged, so a DAG's shared nodes stay shared.
+ */
+export function mapInputs(plan: LogicalPlan, f: (input: LogicalPlan, index: number) => LogicalPlan): LogicalPlan {
+  switch (plan.kind) {
+    case 'source':
+      return plan;
+    case 'join': {
+      const left = f(plan.left, 0);
+      const right = f(plan.right, 1);
+      return left === plan.left && right === plan.right ? plan : { ...plan, left, right };
+    }
+    case 'union': {
+      const inputs = plan.inputs.map(f);
+      return inputs.every((x, i) => x === plan.inputs[i]) ? plan : { ...plan, inputs };
+    }
+    default: {
+      const input = f(plan.input, 0);
+      return input === plan.input ? plan : { ...plan, input };
+    }
+  }
+}
+
+/** The expressions a node evaluates over its input's rows: a filter's predicate, a map's columns, an agg's arguments. */
+export function exprsOf(plan: LogicalPlan): readonly Expr[] {
+  switch (plan.kind) {
+    case 'filter':
+      return [plan.predicate];
+    case 'map':
+      return plan.exprs.map((x) => x.expr);
+    case 'agg':
+      return plan.aggs.flatMap((a) => a.args);
+    default:
+      return [];
+  }
+}
+
+/** Calls `visit` once for each distinct node under `roots` (a node several plans share is visited once), parents first. */
+export function forEachPlanNode(roots: readonly LogicalPlan[], visit: (node: LogicalPlan) => void): void {
+  const seen = new Set<LogicalPlan>();
+  const stack = [...roots].reverse();
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    visit(p);
+    const inputs = inputsOf(p);
+    for (let i = inputs.length - 1; i >= 0; i--) stack.push(inputs[i]!);
+  }
+}
+
+/** The source at the bottom of a leaf pipeline (each node's first input, down to the source). */
+export function leafSource(plan: LogicalPlan): Extract<LogicalPlan, { kind: 'source' }> {
+  let p = plan;
+  while (p.kind !== 'source') p = inputsOf(p)[0]!;
+  return p;
 }

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PxlError } from '../diagnostic.js';
 import type { MacroRef } from '../parse/token.js';
-import { macroText, macroValue, type MacroContext } from './macros.js';
-import { grafanaDurationText, parseDurationNs, parseTimeNs } from './time.js';
+import { grafanaDurationText, macroText, macroValue, type MacroContext } from './macros.js';
 
 const at = { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } };
 const ref = (name: string, call = false): MacroRef => ({ name, call, span: at });
@@ -19,25 +18,6 @@ test("Grafana's duration text: the largest whole unit", () => {
   assert.deepEqual([30_000, 60_000, 90_000, 300_000, 3_600_000, 86_400_000, 200, 1500, 0.5].map(grafanaDurationText), [
     '30s', '1m', '1m', '5m', '1h', '1d', '200ms', '1s', '0ms',
   ]);
-});
-
-test('durations: units, signs, fractions, compound; garbage is undefined', () => {
-  assert.equal(parseDurationNs('5m'), 300_000_000_000n);
-  assert.equal(parseDurationNs('-1h30m'), -5_400_000_000_000n);
-  assert.equal(parseDurationNs('1.5s'), 1_500_000_000n);
-  assert.equal(parseDurationNs('250ms'), 250_000_000n);
-  assert.equal(parseDurationNs('2d'), 172_800_000_000_000n);
-  assert.equal(parseDurationNs('10us'), 10_000n);
-  for (const bad of ['', '5', 'm', '5 m', '5mins', '--5m', '5m-']) assert.equal(parseDurationNs(bad), undefined, bad);
-});
-
-test('times: relative to now, now, RFC 3339 with sub-ms digits', () => {
-  const now = 1_700_000_000_000_000_000n;
-  assert.equal(parseTimeNs('-5m', now), now - 300_000_000_000n);
-  assert.equal(parseTimeNs('now', now), now);
-  assert.equal(parseTimeNs('2023-11-14T22:13:20Z', now), 1_700_000_000_000_000_000n);
-  assert.equal(parseTimeNs('2023-11-14T22:13:20.123456Z', now), 1_700_000_000_123_456_000n);
-  assert.equal(parseTimeNs('yesterday', now), undefined);
 });
 
 test('macros in code are typed constants', () => {

@@ -1,7 +1,6 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { MacroRef } from '../parse/token.js';
 import { closest } from './suggest.js';
-import { grafanaDurationText } from './time.js';
 import type { Value } from './values.js';
 
 /** The query's time range and dashboard variables, as the macros see them. */
@@ -125,4 +124,19 @@ export function macroText(ref: MacroRef, ctx: MacroContext): string {
   const v = variable(ref, ctx);
   if (v === undefined) unknown(ref, ctx);
   return typeof v === 'string' ? v : v.join(',');
+}
+
+/**
+ * Grafana's text for a duration (`secondsToHms`): the largest whole unit, e.g. 30s, 5m, 1h,
+ * 200ms. `$__interval` and `$__range` expand to this inside string literals.
+ */
+export function grafanaDurationText(ms: number): string {
+  const seconds = ms / 1000;
+  const units: [number, string][] = [[31536000, 'y'], [86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  for (const [size, suffix] of units) {
+    const n = Math.floor(seconds / size);
+    if (n >= 1) return `${n}${suffix}`;
+  }
+  const whole = Math.floor(ms);
+  return whole >= 1 ? `${whole}ms` : '0ms';
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../../../test/pxl-scripts/scripts.js';
+import { fixedOptions, httpCatalog, loadScript, scriptNames } from '../../../testkit/pxl-scripts/scripts.js';
 import { compile, effectiveIntervalNs, languageSchema, type CompileOptions } from '../compile.js';
-import type { Expr, LogicalPlan, Program } from './logical.js';
+import { inputsOf, type Expr, type LogicalPlan, type Program } from './logical.js';
 
 const FROM = fixedOptions.fromNs;
 const TO = fixedOptions.toNs;
@@ -21,11 +21,7 @@ function output(p: Program, name: string): LogicalPlan {
 
 /** All plan nodes, outermost first. */
 function nodes(plan: LogicalPlan): LogicalPlan[] {
-  const out: LogicalPlan[] = [plan];
-  if (plan.kind === 'join') out.push(...nodes(plan.left), ...nodes(plan.right));
-  else if (plan.kind === 'union') for (const i of plan.inputs) out.push(...nodes(i));
-  else if (plan.kind !== 'source') out.push(...nodes(plan.input));
-  return out;
+  return [plan, ...inputsOf(plan).flatMap(nodes)];
 }
 
 function only<K extends LogicalPlan['kind']>(plan: LogicalPlan, kind: K): (LogicalPlan & { kind: K })[] {
@@ -50,7 +46,7 @@ function shape(e: Expr): unknown {
   return [e.fn, ...e.args.map(shape)];
 }
 
-test('every script under test/pxl-scripts compiles with outputs and no warnings', () => {
+test('every script under src/testkit/pxl-scripts compiles with outputs and no warnings', () => {
   const all = scriptNames();
   assert.ok(all.length >= 7, all.join(', '));
   for (const n of all) {
@@ -73,7 +69,7 @@ function assertWellFormed(plan: LogicalPlan, where: string): void {
   switch (plan.kind) {
     case 'source':
       assert.deepEqual(plan.columns, fieldNames(plan), where);
-      return;
+      break;
     case 'filter':
       has(plan.input, plan.predicate);
       assert.deepEqual(plan.schema, plan.input.schema, where);
@@ -92,18 +88,15 @@ function assertWellFormed(plan: LogicalPlan, where: string): void {
       plan.leftOn.forEach((k) => assert.ok(plan.left.schema.some((f) => f.name === k), `${where}: left key ${k}`));
       plan.rightOn.forEach((k) => assert.ok(plan.right.schema.some((f) => f.name === k), `${where}: right key ${k}`));
       plan.outputs.forEach((o) => assert.ok((o.side === 'left' ? plan.left : plan.right).schema.some((f) => f.name === o.column), `${where}: ${o.column}`));
-      assertWellFormed(plan.left, where);
-      assertWellFormed(plan.right, where);
-      return;
+      break;
     case 'union':
       plan.inputs.forEach((i) => assert.deepEqual(i.schema.map((f) => [f.name, f.type]), plan.schema.map((f) => [f.name, f.type]), where));
-      plan.inputs.forEach((i) => assertWellFormed(i, where));
-      return;
+      break;
     case 'limit':
       assert.deepEqual(plan.schema, plan.input.schema, where);
       break;
   }
-  assertWellFormed(plan.input, where);
+  for (const input of inputsOf(plan)) assertWellFormed(input, where);
 }
 
 test('every plan is well-formed after pruning: names, types and references line up', () => {

@@ -1,7 +1,7 @@
 import type { Span } from '../diagnostic.js';
 import type { Stmt } from '../parse/ast.js';
-import type { FunctionEntry } from '../registry.js';
-import type { DataType, SemanticType } from '../../store/types.js';
+import type { FunctionEntry } from '../functions/entry.js';
+import type { DataType, SemanticType } from '../../schema.js';
 import type { Expr, LiteralValue, LogicalPlan } from './logical.js';
 
 /**
@@ -13,7 +13,7 @@ import type { Expr, LiteralValue, LogicalPlan } from './logical.js';
 export type ConstType = Exclude<DataType, 'UINT128'>;
 
 /** A DataFrame object; `df.x = ...` replaces its plan in place, as Python mutates the object. */
-export interface Frame {
+interface Frame {
   plan: LogicalPlan;
 }
 

@@ -1,11 +1,12 @@
-import type { DataType } from '../../../store/types.js';
+import type { DataType } from '../../../schema.js';
+import { registryEntry } from '../../functions/registry.js';
 import { LIMITS } from '../../plan/limits.js';
 import type { Expr, LogicalPlan } from '../../plan/logical.js';
 import { treeDepth } from '../../plan/walk.js';
-import { evalExpr, type Val } from '../expr.js';
+import { evalExpr } from '../expr.js';
 import { BOOL_TEMPLATES, NUM_TEMPLATES } from '../kernels.js';
-import type { Runtime } from '../operators.js';
-import type { Chunk } from '../vec.js';
+import type { Runtime } from '../runtime.js';
+import type { Chunk, Val } from '../vec.js';
 
 /*
  * The fused loop's code generator: folds the chain under an agg into expressions over the
@@ -32,8 +33,6 @@ export const isStr = (t: DataType): boolean => t === 'STRING' || t === 'UINT128'
 
 const ARITH = new Set(['add', 'subtract', 'multiply', 'divide', 'modulo', 'floorDivide']);
 const COMPARE = new Set(['equal', 'notEqual', 'lessThan', 'lessThanEqual', 'greaterThan', 'greaterThanEqual']);
-/** Functions that may throw on a dictionary entry a filter would have removed: not hoisted. */
-const THROWS_ON_DATA = new Set(['parse_duration', 'parse_time']);
 
 /** How an expression is evaluated: a constant, per dictionary entry of one string column, or per row. */
 type Cls = { readonly k: 'const' } | { readonly k: 'dict'; readonly col: string } | { readonly k: 'row' };
@@ -190,7 +189,8 @@ export class Compiler {
       case 'call': {
         const args = e.args.map((a) => this.classify(a));
         if (args.every((a) => a.k === 'const')) return { k: 'const' };
-        if (THROWS_ON_DATA.has(e.fn)) return null;
+        // A function that may fail on a dictionary entry a filter would have removed is not hoisted.
+        if (registryEntry(e.fn)?.throwsOnData) return null;
         const cols = new Set<string>();
         let row = false;
         for (const a of args) {

@@ -1,6 +1,7 @@
 import type { Expr } from '../../plan/logical.js';
-import { AGGREGATE_NAMES, createAgg, type AggState } from '../aggregates.js';
-import { NumKey, PairKey, StrKey } from '../rowkeys.js';
+import type { AggState } from '../../functions/aggregates/state.js';
+import { createAgg, registryEntry } from '../../functions/registry.js';
+import { NumKey, PairKey, StrKey } from '../keys/row.js';
 import { isStr, subst, type AggPlan, type Compiler, type Folded, type SourcePlan } from './compiler.js';
 
 /*
@@ -148,7 +149,7 @@ export function compilePart(cc: Compiler, p: number, plan: AggPlan, folded: Fold
   let nacc = 1;
   const accBody: string[] = [];
   for (const a of plan.aggs) {
-    if (!(AGGREGATE_NAMES as readonly string[]).includes(a.fn)) return null;
+    if (registryEntry(a.fn)?.agg === undefined) return null;
     const argType = a.args[0]?.type ?? 'INT64';
     const state = createAgg(a.fn, argType, a.type);
     if (a.fn === 'count') {

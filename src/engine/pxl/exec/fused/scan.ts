@@ -1,10 +1,10 @@
 import type { ColumnBatch } from '../../../store/table.js';
 import { PxlError } from '../../diagnostic.js';
-import { evalExpr, type ColumnIndex, type Val } from '../expr.js';
-import type { Runtime } from '../operators.js';
+import { evalExpr, type ColumnIndex } from '../expr.js';
+import type { Runtime } from '../runtime.js';
 import { fromStored, storedBytes } from '../stored.js';
 import { checkGroups, type Groups } from '../groups.js';
-import { emptyVec, type Chunk, type Vec } from '../vec.js';
+import { emptyVec, type Chunk, type Val, type Vec } from '../vec.js';
 import type { Compiler, SourcePlan } from './compiler.js';
 import { prime, type LoopFn } from './loop.js';
 import { SLICE, type Part, type Tally } from './parts.js';
