@@ -1,8 +1,8 @@
 /**
- * `wisp demo`, `wisp tail` and `wisp engine` as processes: one SIGINT or SIGTERM, once they
- * serve (and while a client is stuck mid-request; for the demo also while it is still starting
- * or with --duration pending), ends them within 5 s with status 0 and no process of theirs
- * left behind.
+ * `wisp demo`, `wisp tail`, `wisp engine` and `wisp broker` as processes: one SIGINT or SIGTERM,
+ * once they serve (and while a client is stuck mid-request; for the demo also while it is still
+ * starting or with --duration pending), ends them within 5 s with status 0 and no process of
+ * theirs left behind.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -113,6 +113,10 @@ async function stuckClient(base: string): Promise<void> {
 
 const servesEngine = async (child: ChildProcess): Promise<string> => (await waitForLine(child, /^wisp engine listening on (http:\/\/\S+)$/, 30_000))[1]!;
 
+// No engine answers on that port: the broker serves its API (and reports the engine down) anyway.
+const BROKER_ARGS = ['broker', '--listen', '127.0.0.1:0', '--engines', 'http://127.0.0.1:9'];
+const servesBroker = async (child: ChildProcess): Promise<string> => (await waitForLine(child, /^wisp broker: API on (http:\/\/\S+) /, 30_000))[1]!;
+
 const servesDemo = async (child: ChildProcess): Promise<string> => {
   const url = (await waitForLine(child, /engine API on (http:\/\/\S+) /, 60_000))[1]!;
   const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) });
@@ -130,10 +134,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }));
 
   test(`wisp engine: one ${signal} stops it`, () => stopsCleanly(['engine', '--listen', '127.0.0.1:0'], signal, servesEngine));
+
+  test(`wisp broker: one ${signal} stops it`, () => stopsCleanly(BROKER_ARGS, signal, servesBroker));
 }
 
 test('wisp engine with a client stuck mid-request: one SIGTERM stops it (the connection does not hold it)', () =>
   stopsCleanly(['engine', '--listen', '127.0.0.1:0'], 'SIGTERM', async (child) => stuckClient(await servesEngine(child))));
+
+test('wisp broker with a client stuck mid-request: one SIGTERM stops it (the connection does not hold it)', () =>
+  stopsCleanly(BROKER_ARGS, 'SIGTERM', async (child) => stuckClient(await servesBroker(child))));
 
 test('wisp demo with a client stuck mid-request: one SIGINT stops it', () =>
   stopsCleanly(['demo', '--listen', '127.0.0.1:0', '--rps', '20'], 'SIGINT', async (child) => stuckClient(await servesDemo(child))));

@@ -5,7 +5,7 @@ import { BrokerBackend, DEFAULT_ENGINE_TIMEOUT_MS } from '../broker/backend.js';
 import { KubernetesEngines, parseEngineUrls, parseServiceRef, StaticEngines, type EngineDiscovery } from '../broker/engines.js';
 import { parseDurationNs } from '../pxl/functions/time.js';
 import { parseCommandLine } from './args.js';
-import { listenUrl, parseListen, readToken, warnIfExposed } from './engine.js';
+import { closeServer, listenUrl, parseListen, readToken, warnIfExposed } from './engine.js';
 
 const BROKER_USAGE = `usage: wisp broker [--listen HOST:PORT] [--token-file F] [--engine-token-file F]
                    (--engines URL[,URL...] | --kubernetes-service NAMESPACE/NAME) [--engine-timeout DURATION]
@@ -59,7 +59,7 @@ export async function startBroker(opts: { listen: string; engines: EngineDiscove
     url: listenUrl(app, host, port),
     async stop() {
       try {
-        await app.close();
+        await closeServer(app);
       } finally {
         await backend.close();
       }

@@ -129,9 +129,9 @@ const STOP_GRACE_MS = 2000;
 /**
  * Closes the API: no new connections, idle ones closed, requests in flight get STOP_GRACE_MS
  * and then their connections are cut. Without the cut, one client that never finishes its
- * request (a body that never comes) keeps the engine from exiting after SIGTERM.
+ * request (a body that never comes) keeps the engine or the broker from exiting after SIGTERM.
  */
-async function closeServer(app: FastifyInstance): Promise<void> {
+export async function closeServer(app: FastifyInstance): Promise<void> {
   const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
   try {
     await app.close();
