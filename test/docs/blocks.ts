@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** One directive of a doctest comment: its word and the rest of its text. */
-export interface Directive {
+interface Directive {
   readonly name: string;
   readonly arg: string;
 }
@@ -26,7 +26,7 @@ export interface Block {
 }
 
 /** The words a doctest comment may use; anything else is an error, so a typo is never ignored. */
-export const DIRECTIVES = ['text', 'paths', 'excerpt', 'output', 'exit', 'file', 'offline', 'background', 'request', 'response', 'varies', 'sample'] as const;
+const DIRECTIVES = ['text', 'paths', 'excerpt', 'output', 'exit', 'file', 'offline', 'background', 'request', 'response', 'varies', 'sample'] as const;
 
 /**
  * Every docs/*.md (new pages are picked up as they appear), the plugin's README, and README.md
