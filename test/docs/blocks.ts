@@ -26,7 +26,7 @@ export interface Block {
 }
 
 /** The words a doctest comment may use; anything else is an error, so a typo is never ignored. */
-const DIRECTIVES = ['text', 'paths', 'excerpt', 'output', 'exit', 'file', 'offline', 'background', 'request', 'response', 'varies', 'sample'] as const;
+const DIRECTIVES = ['text', 'paths', 'excerpt', 'output', 'exit', 'file', 'offline', 'background', 'interrupt', 'request', 'response', 'varies', 'sample'] as const;
 
 /**
  * Every docs/*.md (new pages are picked up as they appear), the plugin's README, and README.md

@@ -71,8 +71,11 @@ interface Ran {
   readonly stderr: string;
 }
 
-/** `bash -euo pipefail -c script` in the sandbox, killed (its whole group) after `ms`. */
-function bash(script: string, ms = 60_000): Promise<Ran> {
+/**
+ * `bash -euo pipefail -c script` in the sandbox, killed (its whole group) after `ms`; with
+ * `interruptMs`, its group gets SIGINT then, as Ctrl-C in a terminal would send.
+ */
+function bash(script: string, ms = 60_000, interruptMs?: number): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: sandbox, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WISP_URL: engine.url } });
     let stdout = '';
@@ -81,11 +84,13 @@ function bash(script: string, ms = 60_000): Promise<Ran> {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       process.kill(-child.pid!, 'SIGKILL');
-      reject(new Error(`still running after ${ms / 1000} s (a command that runs until stopped wants <!-- doctest: background -->); output so far:\n${stdout}${stderr}`));
+      reject(new Error(`still running after ${ms / 1000} s (a command that runs until stopped wants <!-- doctest: background --> or interrupt N); output so far:\n${stdout}${stderr}`));
     }, ms);
+    const interrupt = interruptMs !== undefined ? setTimeout(() => process.kill(-child.pid!, 'SIGINT'), interruptMs) : undefined;
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(interrupt);
       resolve({ code, stdout, stderr });
     });
   });
@@ -93,7 +98,7 @@ function bash(script: string, ms = 60_000): Promise<Ran> {
 
 /** Commands as written, with the local stack's default address pointed at the test's engine. */
 function localised(text: string): string {
-  return text.replaceAll('127.0.0.1:7070', new URL(engine.url).host);
+  return text.replaceAll('127.0.0.1:7070', new URL(engine.url).host).replaceAll('localhost:7070', new URL(engine.url).host);
 }
 
 /**
@@ -124,7 +129,8 @@ function fail(block: Block, what: string): never {
 
 async function runCommands(block: Block): Promise<void> {
   const text = directive(block, 'offline') ? offline(block.text) : localised(block.text);
-  const r = await bash(text).catch((e: Error) => fail(block, e.message));
+  const interrupt = directive(block, 'interrupt');
+  const r = await bash(text, 60_000, interrupt ? Number(interrupt.arg) * 1000 : undefined).catch((e: Error) => fail(block, e.message));
   lastRun.set(block.file, { block, ...r });
   const want = Number(directive(block, 'exit')?.arg ?? 0);
   if (r.code !== want) fail(block, `exited ${r.code}, the doc expects ${want}\n--- ran:\n${text}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`);
@@ -313,7 +319,14 @@ async function checkBlock(block: Block): Promise<void> {
 }
 
 for (const file of docFiles(root)) {
-  for (const block of extractBlocks(root, file)) {
+  let blocks: Block[];
+  try {
+    blocks = extractBlocks(root, file);
+  } catch (e) {
+    test(`${file}: its code fences and doctest comments`, () => assert.fail(`${(e as Error).message}\n${HINT}`));
+    continue;
+  }
+  for (const block of blocks) {
     if (directive(block, 'text')) continue;
     test(`${block.file}:${block.line} (${block.lang || 'bare'}${block.directives.length > 0 ? `; ${block.directives.map((d) => d.name).join(', ')}` : ''})`, () => checkBlock(block));
   }
