@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,7 @@ function makeSandbox(): string {
 }
 
 interface Ran {
-  readonly code: number | null;
+  readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -88,10 +88,11 @@ function bash(script: string, ms = 60_000, interruptMs?: number): Promise<Ran> {
     }, ms);
     const interrupt = interruptMs !== undefined ? setTimeout(() => process.kill(-child.pid!, 'SIGINT'), interruptMs) : undefined;
     child.once('error', reject);
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(interrupt);
-      resolve({ code, stdout, stderr });
+      // As a shell reports it: 128 + the signal's number for a process a signal ended.
+      resolve({ code: code ?? 128 + (signal !== null ? constants.signals[signal] : 0), stdout, stderr });
     });
   });
 }
