@@ -155,7 +155,8 @@ async function runMake(block: Block): Promise<void> {
 
 /**
  * A command that runs until stopped: started with its API on a port of its own (`--listen
- * HOST:0`), checked it comes up (it prints its URL and `/readyz` answers 200), then stopped with
+ * HOST:0`), checked it comes up (it prints `listening on URL` or `API on URL`, and `/readyz` there
+ * answers 200), then stopped with
  * SIGTERM, which must end it with status 0 within 10 s.
  */
 async function runBackground(block: Block, command: string): Promise<void> {
@@ -169,7 +170,7 @@ async function runBackground(block: Block, command: string): Promise<void> {
     const deadline = Date.now() + 30_000;
     let url: string | undefined;
     while (url === undefined && Date.now() < deadline && child.exitCode === null) {
-      url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      url = /(?:listening on|API on) (http:\/\/[^\s;)]+)/.exec(out)?.[1];
       await new Promise((r) => setTimeout(r, 100));
     }
     if (url === undefined) fail(block, `\`${cmd}\` did not print the URL it serves within 30 s; output:\n${out}`);
