@@ -128,12 +128,19 @@ function fail(block: Block, what: string): never {
   assert.fail(`${block.file}:${block.line}: ${what}\n${HINT}`);
 }
 
+/** A directive's number argument, or a failure naming the block. */
+function number(block: Block, arg: string): number {
+  const n = Number(arg);
+  if (arg.trim() === '' || !Number.isFinite(n) || n < 0) fail(block, `a doctest directive wants a number here, got '${arg}'`);
+  return n;
+}
+
 async function runCommands(block: Block): Promise<void> {
   const text = directive(block, 'offline') ? offline(block.text) : localised(block.text);
   const interrupt = directive(block, 'interrupt');
-  const r = await bash(text, 60_000, interrupt ? Number(interrupt.arg) * 1000 : undefined).catch((e: Error) => fail(block, e.message));
+  const r = await bash(text, 60_000, interrupt ? number(block, interrupt.arg) * 1000 : undefined).catch((e: Error) => fail(block, e.message));
   lastRun.set(block.file, { block, ...r });
-  const want = Number(directive(block, 'exit')?.arg ?? 0);
+  const want = number(block, directive(block, 'exit')?.arg ?? '0');
   if (r.code !== want) fail(block, `exited ${r.code}, the doc expects ${want}\n--- ran:\n${text}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`);
 }
 
@@ -156,8 +163,7 @@ async function runMake(block: Block): Promise<void> {
 /**
  * A command that runs until stopped: started with its API on a port of its own (`--listen
  * HOST:0`), checked it comes up (it prints `listening on URL` or `API on URL`, and `/readyz` there
- * answers 200), then stopped with
- * SIGTERM, which must end it with status 0 within 10 s.
+ * answers 200), then stopped with SIGTERM, which must end it with status 0 within 10 s.
  */
 async function runBackground(block: Block, command: string): Promise<void> {
   const cmd = /--listen \S+/.test(command) ? command.replace(/--listen (\S+):\d+/, '--listen $1:0') : `${command} --listen 127.0.0.1:0`;
@@ -279,7 +285,7 @@ function checkExcerpt(block: Block, file: string): void {
   }
 }
 
-/** What the block is and how it is checked, or undefined for a figure (`text`). */
+/** Checks one block by its directives, else by its language (`text` blocks never get here). */
 async function checkBlock(block: Block): Promise<void> {
   const has = (n: string): boolean => directive(block, n) !== undefined;
   const fileName = directive(block, 'file')?.arg;
@@ -337,6 +343,7 @@ for (const file of docFiles(root)) {
 test('docs/pxl.md "Registry names" lists every entry of the function registry, and nothing else', () => {
   const text = readFileSync(join(root, 'docs/pxl.md'), 'utf8');
   const start = text.indexOf('## Registry names');
+  assert.ok(start >= 0, `docs/pxl.md has no "## Registry names" section: ${HINT}`);
   const end = text.indexOf('\n## ', start + 1);
   const section = text.slice(start, end < 0 ? undefined : end);
   const shown = new Set([...section.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]!));
