@@ -340,6 +340,22 @@ for (const file of docFiles(root)) {
   }
 }
 
+test('inline commands in the prose: each `bin/wisp …` parses (run with --help appended), each `make T` names a target (make -n)', async () => {
+  const problems: string[] = [];
+  for (const file of docFiles(root)) {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    for (const [i, line] of lines.entries()) {
+      for (const m of line.matchAll(/`((?:bin\/wisp|make) [^`]*)`/g)) {
+        const cmd = m[1]!;
+        const check = cmd.startsWith('make ') ? `make -n ${cmd.slice(5)} > /dev/null` : `${cmd} --help > /dev/null`;
+        const r = await bash(check);
+        if (r.code !== 0) problems.push(`${file}:${i + 1}: \`${cmd}\` (${check}) exited ${r.code}: ${r.stderr.trim()}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, [], `${problems.join('\n')}\n${HINT}`);
+});
+
 test('docs/pxl.md "Registry names" lists every entry of the function registry, and nothing else', () => {
   const text = readFileSync(join(root, 'docs/pxl.md'), 'utf8');
   const start = text.indexOf('## Registry names');
