@@ -87,6 +87,11 @@ run: build
 test: build fuzz native-tests
 	bash scripts/test.sh
 
+# The docs' examples alone (test/docs, part of make test; test/README.md says what each block gets).
+.PHONY: test-docs
+test-docs: build
+	node --test --test-concurrency=1 out/test/docs/docs.test.js
+
 # The allowed arrows between folders (.dependency-cruiser.cjs) and no unused exports (knip.json);
 # make test runs it first.
 check-house: deps

@@ -14,6 +14,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# kubectl renders deploy/ with its built-in kustomize (test/deploy, test/docs). The machine image
+# has kubectl 1.32; where there is none, Debian's (kubectl 1.20, whose kustomize predates the
+# `labels` field: those checks then fail naming it) rather than no kubectl at all.
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "wisp: missing Debian packages: ${missing[*]}; run as root (or apt-get install them)" >&2

@@ -5,11 +5,16 @@ import { Agent } from '../agent.js';
 import { LocalBackend } from '../api/local.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { buildApi } from '../api/server.js';
+import { cgroup2Mount } from '../capture/cgroup.js';
 import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { CAPTURE_OPTIONS, CAPTURE_USAGE, agentCapture, captureSettings, redactionWarning, type CaptureSettings } from './capture-flags.js';
 
-const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
+/** `wisp engine --help`; the --cgroup example is under this host's cgroup2 mount, wherever that is. */
+function engineUsage(): string {
+  const mount = cgroup2Mount();
+  const cgroupExample = mount !== undefined ? `e.g. ${mount}/wisp-node-a: cgroup2 is mounted at ${mount} here` : 'no cgroup2 filesystem is mounted here';
+  return `usage: wisp engine [--listen HOST:PORT] [--token-file F] [--budget-mib N] [--body-bytes N] [--cgroup PATH]
                    [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
                    [--kubernetes auto|in-cluster|KUBECONFIG] [--node-name NAME]
   Captures HTTP on this node and serves the query API (docs/api.md).
@@ -18,7 +23,7 @@ const ENGINE_USAGE = `usage: wisp engine [--listen HOST:PORT] [--token-file F] [
   --budget-mib  memory budget of http_events (default 256); the oldest rows go first
 ${CAPTURE_USAGE}
   --cgroup      capture only processes in this cgroup v2 directory or below it
-                (e.g. /sys/fs/cgroup/wisp-node-a; default: every process on the host)
+                (${cgroupExample}); default: every process on the host
   --kubernetes  fill pod/service/namespace/node metadata from the API server (docs/metadata.md):
                 in-cluster = the pod's service account; auto = in-cluster in a pod, else
                 $KUBECONFIG or ~/.kube/config; anything else is a kubeconfig path.
@@ -26,6 +31,7 @@ ${CAPTURE_USAGE}
   --node-name   this node's name, to watch only its pods (default $NODE_NAME, else the host name)
   SIGINT/SIGTERM stop capture, give requests in flight 2 s, and exit 0.
   Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE).`;
+}
 
 /** Splits HOST:PORT (IPv6 as [::1]:PORT). */
 export function parseListen(text: string): { host: string; port: number } {
@@ -156,7 +162,7 @@ export async function runEngine(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(ENGINE_USAGE);
+    console.log(engineUsage());
     return 0;
   }
   const capture = captureSettings(values);
