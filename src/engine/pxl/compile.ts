@@ -76,7 +76,7 @@ export function compile(script: string, options: CompileOptions, catalog: Catalo
 function compileChecked(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
   const startedMs = performance.now();
   const module = parse(script);
-  const warnings: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [...module.warnings];
   const adhoc = options.adhocFilters && options.adhocFilters.length > 0 ? adhocContext(options.adhocFilters, CTX_KEYS) : undefined;
   const interp = new Interpreter({
     catalog,

@@ -1,5 +1,6 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Expr as Ast, Keyword, Module, Stmt } from '../parse/ast.js';
+import type { FunctionEntry } from '../functions/entry.js';
 import { pxFunction, pxFunctionNames } from '../functions/registry.js';
 import { apply, applyNamed, toExpr, truthy } from './exprs.js';
 import type { LogicalPlan } from './logical.js';
@@ -277,6 +278,7 @@ export class Interpreter {
 
   private call(e: Ast & { kind: 'call' }, scope: Scope): Value {
     const fn = this.expr(e.func, scope);
+    if (fn.kind === 'builtin' && fn.entry.params) return this.callWithParams(fn.entry, e, scope);
     const args = e.args.map((a) => this.expr(a, scope));
     const kwargs = e.keywords.map((k) => ({ ...k, v: this.expr(k.value, scope) }));
     const at = e.span;
@@ -300,6 +302,54 @@ export class Interpreter {
       default:
         throw new PxlError(PxlCode.type, `${describeValue(fn)} cannot be called`, e.func.span);
     }
+  }
+
+  /**
+   * A function Pixie lets scripts call with keyword arguments, one of which may be a dict
+   * literal (px.script_reference(label, script, args={'pod': df.pod})): the dict's keys and
+   * values go on as alternating arguments.
+   */
+  private callWithParams(entry: FunctionEntry, e: Ast & { kind: 'call' }, scope: Scope): Value {
+    const params = entry.params!;
+    const lazy = (a: Ast): { at: Span; ast: Ast } => ({ at: a.span, ast: a });
+    const bound = bindArgs(
+      entry.spelling,
+      params,
+      params.filter((p) => p !== entry.dictParam).length,
+      e.args.map(lazy),
+      e.keywords.map((k) => ({ ...k, v: lazy(k.value) })),
+      e.span,
+    );
+    const values: Value[] = [];
+    for (const p of params) {
+      const a = bound.get(p);
+      if (!a) continue;
+      if (p === entry.dictParam) values.push(...this.dictPairs(entry, p, a.ast, scope));
+      else values.push(this.expr(a.ast, scope));
+    }
+    return { ...apply(entry, values, e.span, this.env.fold), at: e.span };
+  }
+
+  /** A dict literal's keys (constant strings) and values (strings: constants or columns), alternating. */
+  private dictPairs(entry: FunctionEntry, param: string, ast: Ast, scope: Scope): Value[] {
+    const example = `e.g. ${entry.example}`;
+    if (ast.kind !== 'dict') {
+      throw new PxlError(PxlCode.type, `${param} of ${entry.spelling} must be a dict literal {'name': value, ...}`, ast.span, [example]);
+    }
+    const out: Value[] = [];
+    ast.keys.forEach((k, i) => {
+      const key = this.expr(k, scope);
+      if (key.kind !== 'const' || key.type !== 'STRING') {
+        throw new PxlError(PxlCode.type, `the keys of ${param} must be strings, got ${describeValue(key)}`, k.span, [example]);
+      }
+      const value = this.expr(ast.values[i]!, scope);
+      const type = value.kind === 'const' ? value.type : value.kind === 'column' ? value.expr.type : undefined;
+      if (type !== 'STRING') {
+        throw new PxlError(PxlCode.type, `the values of ${param} must be strings (a constant or a column), got ${describeValue(value)}`, value.at, [example]);
+      }
+      out.push(key, value);
+    });
+    return out;
   }
 
   private display(a: Map<string, Value>, at: Span): Value {
