@@ -12,7 +12,7 @@ export function bindArgs<T extends { readonly at: Span }>(
   names: readonly string[],
   required: number,
   args: readonly T[],
-  kwargs: readonly (Keyword & { v: T })[],
+  kwargs: readonly (Pick<Keyword, 'name' | 'nameSpan'> & { readonly v: T })[],
   at: Span,
 ): Map<string, T> {
   const out = new Map<string, T>();

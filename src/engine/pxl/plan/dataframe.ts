@@ -10,7 +10,7 @@ import type { NameAt } from './builders.js';
 import type { Environment } from './environment.js';
 import type { AggExpr, JoinHow } from './logical.js';
 import { didYouMean } from './suggest.js';
-import { describeValue, type Value } from './values.js';
+import { describeValue, isText, textOf, type Value } from './values.js';
 
 /** The DataFrame surface of PxL: px.DataFrame, attribute/subscript access, and the methods. */
 
@@ -79,12 +79,12 @@ const PANDAS: Record<string, string> = {
   stream: 'streaming queries are not supported; Grafana re-runs the query',
 };
 
-const str = (v: Value): v is Value & { kind: 'const'; type: 'STRING' } => v.kind === 'const' && v.type === 'STRING';
+const str = isText;
 
 /** Column names given as one string or a list of strings. */
 function columnNames(v: Value, what: string): NameAt[] {
-  if (str(v)) return [{ name: String(v.value), at: v.at }];
-  if (v.kind === 'list' && v.items.every(str)) return v.items.map((i) => ({ name: String((i as Value & { kind: 'const' }).value), at: i.at }));
+  if (str(v)) return [{ name: textOf(v), at: v.at }];
+  if (v.kind === 'list' && v.items.every(str)) return v.items.map((i) => ({ name: textOf(i as Value & { kind: 'const' }), at: i.at }));
   throw new PxlError(PxlCode.type, `${what} must be a column name or a list of column names, got ${describeValue(v)}`, v.at);
 }
 
@@ -150,7 +150,8 @@ export function frameAttribute(obj: FrameV, attr: string, attrAt: Span, at: Span
 
 export function frameSubscript(obj: FrameV, index: Value, at: Span): Value {
   const plan = obj.frame.plan;
-  if (str(index)) return { kind: 'column', expr: build.columnRef(plan, String(index.value), index.at), at };
+  if (str(index)) return { kind: 'column', expr: build.columnRef(plan, textOf(index), index.at), at };
+  if (index.kind === 'list' && index.allColumns && index.items.length === 0) return newFrame(plan, at);
   if (index.kind === 'list') {
     if (index.items.length === 0) throw new PxlError(PxlCode.value, 'a projection needs at least one column', index.at);
     return newFrame(build.project(plan, columnNames(index, 'a projection'), index.at), at);

@@ -102,6 +102,10 @@ export function apply(entry: FunctionEntry, args: readonly Value[], at: Span, fo
       );
     }
   }
+  if (!sig && scalars.some((v) => v.kind === 'const' && v.type !== 'STRING' && v.text !== undefined)) {
+    // A variable that read as a number where only its text fits: `df.service == $svc`, svc='123'.
+    return apply(entry, args.map((v) => (v.kind === 'const' && v.text !== undefined ? { kind: 'const', type: 'STRING', value: v.text, at: v.at } : v)), at, fold);
+  }
   if (!sig) {
     const accepted = entry.signatures.map(sigText);
     const shown = accepted.length > 6 ? [...accepted.slice(0, 6), '...'] : accepted;
