@@ -106,7 +106,8 @@ export function macroValue(ref: MacroRef, ctx: MacroContext): Value {
 }
 
 const INT_TEXT = /^[+-]?(0|[1-9][0-9]*)$/;
-const FLOAT_TEXT = /^[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?$/;
+// A point or an exponent: digits alone are an integer, or text ('007' is no Python number).
+const FLOAT_TEXT = /^[+-]?(([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)$/;
 const INT64_MAX = (1n << 63n) - 1n;
 
 /**
