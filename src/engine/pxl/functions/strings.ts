@@ -34,7 +34,7 @@ function replace(call: ScalarCall): Val {
 }
 
 /** A service name, or a JSON array of them (a pod in several services), holds `value` (Pixie's EqualsOrArrayContains). */
-export function hasServiceName(service: string, value: string): boolean {
+function hasServiceName(service: string, value: string): boolean {
   if (service.startsWith('[')) {
     let parsed: unknown;
     try {
