@@ -5,8 +5,8 @@
  * The numbers are checked against the load generator's own requests, captured on its side.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,10 @@ async function query(url: string, script: string): Promise<QueryResponse> {
   return body;
 }
 
-test('wisp demo: each service in its own cgroup; the dashboard and ctx[\'service\'] scripts show them', { timeout: 120_000 }, async () => {
+test('wisp demo: each service in its own cgroup (a killed demo\'s cleaned up); the dashboard and ctx[\'service\'] scripts show them', { timeout: 120_000 }, async () => {
+  // What a demo killed with SIGKILL leaves: its slice, under a pid that is gone.
+  const stale = join(cgroup2Mount()!, `wisp-demo-${spawnSync('true').pid}.slice`);
+  mkdirSync(join(stale, 'cart.service'), { recursive: true });
   const child = spawn(wisp, ['demo', '--listen', '127.0.0.1:0', '--rps', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,6 +35,7 @@ test('wisp demo: each service in its own cgroup; the dashboard and ctx[\'service
   const slice = join(cgroup2Mount()!, `wisp-demo-${child.pid}.slice`);
   try {
     const url = (await waitForLine(child, /engine API on (http:\/\/\S+) /, 60_000))[1]!;
+    assert.equal(existsSync(stale), false, 'a gone demo\'s slice is removed');
     // The terminal dashboard: a line per service with requests in its last complete 5 s bin.
     const deadline = Date.now() + 60_000;
     const serving = (): string[] => {

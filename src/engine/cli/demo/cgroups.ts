@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount } from '../../capture/cgroup.js';
 
@@ -14,10 +14,31 @@ export interface DemoCgroups {
   remove(): Promise<void>;
 }
 
+const SLICE = /^wisp-demo-(\d+)\.slice$/;
+
+/**
+ * Removes the empty slices of demos that are gone: one killed (SIGKILL, or a second signal that
+ * exits at once) cannot remove its own.
+ */
+function removeStale(mount: string): void {
+  for (const name of readdirSync(mount)) {
+    const m = SLICE.exec(name);
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    const slice = join(mount, name);
+    try {
+      for (const e of readdirSync(slice, { withFileTypes: true })) if (e.isDirectory()) rmdirSync(join(slice, e.name));
+      rmdirSync(slice);
+    } catch {
+      // Still has processes (a workload outlived its demo): left for the administrator.
+    }
+  }
+}
+
 /** The slice under the cgroup2 mount, or why there cannot be one (no cgroup2, not allowed). */
 export function demoCgroups(): DemoCgroups | { readonly unavailable: string } {
   const mount = cgroup2Mount();
   if (mount === undefined) return { unavailable: 'no cgroup2 filesystem is mounted' };
+  removeStale(mount);
   const slice = join(mount, `wisp-demo-${process.pid}.slice`);
   try {
     mkdirSync(slice);
