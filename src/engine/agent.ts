@@ -13,7 +13,7 @@ import type { Table } from './store/table.js';
 /** Default byte budget of `http_events` (256 MiB): the node's main table gets most of the memory. */
 const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;
 
-/** Default byte budget of `process_stats` (32 MiB: about 2 days of 100 processes every 5 s). */
+/** Default byte budget of `process_stats` (32 MiB: ~130 bytes a row, about 3.5 hours of 100 processes every 5 s). */
 const DEFAULT_PROCESS_STATS_BUDGET = 32 * 1024 * 1024;
 /** Default period of `process_stats` samples. */
 const DEFAULT_PROCESS_STATS_PERIOD_MS = 5000;
