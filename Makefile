@@ -116,6 +116,11 @@ bench-capture: build
 bench-soak: build
 	node out/bench/soak/run.js $(BENCH_SOAK_ARGS)
 
+# --- bench-procstats: CPU of a process_stats sample per 1 000 processes (owned by meta) ---
+.PHONY: bench-procstats
+bench-procstats: deps ts
+	node out/bench/procstats/run.js $(BENCH_PROCSTATS_ARGS)
+
 # --- bench-scale: the broker over 1, 2 and 4 engines, partial aggregation vs shipping raw rows (owned by the broker) ---
 .PHONY: bench-scale
 bench-scale: deps ts

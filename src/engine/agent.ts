@@ -5,12 +5,18 @@ import { LossLog, type Missing } from './http/loss.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
 import { HostMetadata } from './meta/host.js';
 import { ProcessMetadata } from './meta/process.js';
+import { PROCESS_STATS_SCHEMA, ProcessStatsSampler } from './meta/procstats.js';
 import type { MetadataView } from './meta/types.js';
 import { Store } from './store/store.js';
 import type { Table } from './store/table.js';
 
 /** Default byte budget of `http_events` (256 MiB): the node's main table gets most of the memory. */
 const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;
+
+/** Default byte budget of `process_stats` (32 MiB: ~130 bytes a row, about 3.5 hours of 100 processes every 5 s). */
+const DEFAULT_PROCESS_STATS_BUDGET = 32 * 1024 * 1024;
+/** Default period of `process_stats` samples. */
+const DEFAULT_PROCESS_STATS_PERIOD_MS = 5000;
 
 /** Everything a node agent is configured with; every field has a default. */
 export interface AgentOptions {
@@ -29,6 +35,8 @@ export interface AgentOptions {
    * `close()` runs when the agent closes. Default: {@link HostMetadata} (no Kubernetes).
    */
   readonly metadata?: (processes: ProcessMetadata) => MetadataView & { close?(): Promise<void> };
+  /** `process_stats`: how often every traced process is sampled from /proc, and the table's byte budget. */
+  readonly processStats?: { readonly periodMs?: number; readonly budgetBytes?: number };
 }
 
 /** What the node's pipeline reports at scrape time (/metrics, /readyz); counters are totals since start. */
@@ -57,6 +65,9 @@ export class Agent {
   private readonly listeners: RowsListener[] = [];
   private readonly loss = new LossLog();
   private readonly lossTimer: NodeJS.Timeout;
+  private readonly statsTimer: NodeJS.Timeout;
+  private readonly sampler: ProcessStatsSampler;
+  private readonly processStats: Table;
   private counted: Missing = { shed: 0, lost: 0 };
   private rowErrors = 0;
   private closed = false;
@@ -67,6 +78,17 @@ export class Agent {
     this.tracer = tracer;
     tracer.onBatches((batches, procs) => this.ingest(batches, procs));
     this.lossTimer = setInterval(() => this.countMissing(), 1000).unref();
+    this.processStats = this.store.create(PROCESS_STATS_SCHEMA, { budgetBytes: opts.processStats?.budgetBytes ?? DEFAULT_PROCESS_STATS_BUDGET });
+    // The engine itself is not traced (capture skips its own pid), so it has no stats either.
+    this.sampler = new ProcessStatsSampler({ ...(opts.cgroup !== undefined ? { cgroup: opts.cgroup } : {}), skipPids: [process.pid] });
+    this.sampleProcesses();
+    this.statsTimer = setInterval(() => this.sampleProcesses(), opts.processStats?.periodMs ?? DEFAULT_PROCESS_STATS_PERIOD_MS).unref();
+  }
+
+  /** One `process_stats` row per traced process, now. */
+  private sampleProcesses(): void {
+    const s = this.sampler.sample(BigInt(Date.now()) * 1_000_000n);
+    if (s.rows > 0) this.processStats.appendColumns(s.rows, s.columns);
   }
 
   /**
@@ -171,6 +193,7 @@ export class Agent {
     this.countMissing();
     this.closed = true;
     clearInterval(this.lossTimer);
+    clearInterval(this.statsTimer);
     this.tracer.close();
     this.metadata.close?.().catch((e: unknown) => console.error(`wisp: stopping metadata failed: ${(e as Error).message}`));
   }

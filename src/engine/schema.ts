@@ -31,7 +31,11 @@ export type SemanticType =
   | 'ST_PORT'
   | 'ST_HTTP_REQ_METHOD'
   | 'ST_HTTP_RESP_STATUS'
-  | 'ST_HTTP_RESP_MESSAGE';
+  | 'ST_HTTP_RESP_MESSAGE'
+  | 'ST_CONTAINER_NAME'
+  | 'ST_POD_STATUS'
+  | 'ST_CONTAINER_STATUS'
+  | 'ST_SCRIPT_REFERENCE';
 
 /** One column of a table schema. */
 export interface Field {

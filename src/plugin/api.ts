@@ -1,4 +1,4 @@
-import type { ApiDiagnostic, QueryRequest, QueryResponse, SchemaResponse } from './types.js';
+import type { ApiDiagnostic, QueryRequest, QueryResponse, SchemaResponse, ScriptFunction } from './types.js';
 
 /** The `path` of the data-proxy route in plugin.json; Grafana forwards `<url>/engine/*`. */
 const ROUTE_PATH = 'engine';
@@ -96,6 +96,19 @@ export class EngineApi {
       throw toEngineError(res);
     }
     return res.data as SchemaResponse;
+  }
+
+  /** The functions a script defines, for the editor's function picker; EngineError when it does not parse. */
+  async functions(script: string): Promise<ScriptFunction[]> {
+    const res = await this.request('POST', '/api/v1/functions', { script });
+    if (res.status !== 200) {
+      throw toEngineError(res);
+    }
+    const fns = (res.data as { functions?: unknown }).functions;
+    if (!Array.isArray(fns)) {
+      throw new EngineError(res.status, 'the engine answered /api/v1/functions with a body that has no "functions" list');
+    }
+    return fns as ScriptFunction[];
   }
 }
 

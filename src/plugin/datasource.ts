@@ -36,7 +36,7 @@ import { migrateQuery, migrateVariableQuery } from './migrate.js';
 import type { PixieQuery, PixieVariableQuery } from './migrate.js';
 import { buildQueryRequest } from './request.js';
 import { DEFAULT_QUERY } from './types.js';
-import type { AdhocFilter, SchemaResponse, WispOptions, WispQuery, WispVariableQuery } from './types.js';
+import type { AdhocFilter, FunctionCall, SchemaResponse, ScriptFunction, WispOptions, WispQuery, WispVariableQuery } from './types.js';
 import { collectVariables } from './variables.js';
 
 /** `queryType` of the log-volume query Explore runs beside a logs query. */
@@ -155,7 +155,8 @@ export class WispDataSource
     try {
       const variables = { ...target.variables, ...collectVariables(getTemplateSrv(), request.scopedVars) };
       const filters: AdhocFilter[] = [...adhoc.toAdhocFilters(dashboardFilters(request, this.name)), ...(target.adhocFilters ?? [])];
-      const body = buildQueryRequest(target.script, request, variables, filters);
+      const call = target.function ? interpolateCall(target.function, getTemplateSrv(), request.scopedVars) : undefined;
+      const body = buildQueryRequest(target.script, request, variables, filters, { function: call, columns: target.columns });
       const res = await this.api.query(body, { requestId: this.requestIdOf(request, target), signal });
       const frames = toFrames(res, {
         refId: target.refId,
@@ -195,6 +196,11 @@ export class WispDataSource
       });
     }
     return this.schemaPromise;
+  }
+
+  /** The functions a script defines (the editor's function picker). */
+  getFunctions(script: string): Promise<ScriptFunction[]> {
+    return this.api.functions(script);
   }
 
   /** Ad hoc filter keys: table columns and df.ctx keys from the schema. */
@@ -262,7 +268,7 @@ export class WispDataSource
   /**
    * Grafana calls this when a panel's queries leave their dashboard (to Explore, say). The
    * script stays as written; the variables' current values and the dashboard's ad hoc filters
-   * travel with the query instead.
+   * travel with the query instead, and a picked function's arguments take their values.
    */
   interpolateVariablesInQueries(queries: WispQuery[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): WispQuery[] {
     const variables = collectVariables(getTemplateSrv(), scopedVars);
@@ -270,7 +276,12 @@ export class WispDataSource
     return queries.map((query) => {
       const q = migrateQuery(query as WispQuery | PixieQuery);
       const own = q.adhocFilters ?? [];
-      return { ...q, variables: { ...q.variables, ...variables }, ...(carried.length > 0 || own.length > 0 ? { adhocFilters: [...own, ...carried] } : {}) };
+      return {
+        ...q,
+        variables: { ...q.variables, ...variables },
+        ...(carried.length > 0 || own.length > 0 ? { adhocFilters: [...own, ...carried] } : {}),
+        ...(q.function ? { function: interpolateCall(q.function, getTemplateSrv(), scopedVars) } : {}),
+      };
     });
   }
 
@@ -312,4 +323,9 @@ function toQueryError(e: unknown, refId: string): DataQueryError {
     };
   }
   return { refId, message: e instanceof Error ? e.message : String(e) };
+}
+
+/** A picked function's arguments with dashboard variables replaced: `$service` → its value as text. */
+function interpolateCall(call: FunctionCall, templateSrv: Pick<TemplateSrv, 'replace'>, scopedVars: ScopedVars): FunctionCall {
+  return { name: call.name, args: Object.fromEntries(Object.entries(call.args).map(([k, v]) => [k, templateSrv.replace(v, scopedVars)])) };
 }

@@ -1,4 +1,4 @@
-import type { AdhocFilter, QueryRequest } from './types.js';
+import type { AdhocFilter, FunctionCall, QueryRequest } from './types.js';
 
 /** The parts of Grafana's DataQueryRequest a query body is built from. */
 export interface RequestContext {
@@ -11,13 +11,15 @@ export interface RequestContext {
  * The body of POST /api/v1/query. The script goes unchanged: the engine expands the macros
  * (`__time_from`, `$__interval`, …) from `range` and `intervalMs`, substitutes dashboard
  * variables from `variables`, and applies ad hoc filters from `adhocFilters` to the script's
- * DataFrame sources.
+ * DataFrame sources. A picked function goes as `function` (its argument values with dashboard
+ * variables already replaced: they are values, not code) and picked columns as `columns`.
  */
 export function buildQueryRequest(
   script: string,
   ctx: RequestContext,
   variables: Record<string, string | string[]>,
-  adhocFilters: AdhocFilter[] = []
+  adhocFilters: AdhocFilter[] = [],
+  pick: { function?: FunctionCall; columns?: string[] } = {}
 ): QueryRequest {
   const body: QueryRequest = {
     script,
@@ -34,6 +36,12 @@ export function buildQueryRequest(
   }
   if (adhocFilters.length > 0) {
     body.adhocFilters = adhocFilters;
+  }
+  if (pick.function && pick.function.name !== '') {
+    body.function = pick.function;
+  }
+  if (pick.columns && pick.columns.length > 0) {
+    body.columns = pick.columns;
   }
   return body;
 }

@@ -22,6 +22,19 @@ export interface WispQuery extends DataQuery {
    * sent with the dashboard's ad hoc filters in the request's `adhocFilters`.
    */
   adhocFilters?: AdhocFilter[];
+  /**
+   * Run this function of the script with these arguments (Pixie's script libraries) instead of
+   * its `px.display` calls. Argument values may hold dashboard variables.
+   */
+  function?: FunctionCall;
+  /** The column picker: what `$__columns` in the script stands for (empty: every column). */
+  columns?: string[];
+}
+
+/** A function of the script and its arguments as text (the engine reads each as its parameter's type). */
+export interface FunctionCall {
+  name: string;
+  args: Record<string, string>;
 }
 
 /** How a query's outputs become frames (src/plugin/README.md, "Frames"). */
@@ -113,6 +126,17 @@ export interface QueryRequest {
   maxDataPoints?: number;
   variables?: Record<string, string | string[]>;
   adhocFilters?: AdhocFilter[];
+  function?: FunctionCall;
+  columns?: string[];
+}
+
+/** One function a script defines, as `POST /api/v1/functions` lists it. */
+export interface ScriptFunction {
+  name: string;
+  /** First line of its docstring. */
+  doc: string;
+  /** `type` as annotated (`str`, `px.Service`) or read from the default; no `default`: required. */
+  params: Array<{ name: string; type: string; default?: string }>;
 }
 
 /** The engine's accounting of one query; the broker adds `engines` and `bytesReceived`. */

@@ -57,3 +57,12 @@ test('no variables and no interval: the body carries only script and range', () 
   const body = buildQueryRequest('px.display(df)', { range: { from: 1, to: 2 }, intervalMs: 0 }, {});
   assert.deepEqual(body, { script: 'px.display(df)', range: { from: 1, to: 2 } });
 });
+
+test('a picked function and picked columns go in the body; none picked, neither does', () => {
+  const call = { name: 'requests_of', args: { start_time: '-5m', prefix: '/feat/' } };
+  const body = buildQueryRequest('def requests_of(start_time, prefix): ...', { range: { from: 1, to: 2 } }, {}, [], { function: call, columns: ['req_path'] });
+  assert.deepEqual(body.function, call);
+  assert.deepEqual(body.columns, ['req_path']);
+  const none = buildQueryRequest('px.display(df)', { range: { from: 1, to: 2 } }, {}, [], { function: { name: '', args: {} }, columns: [] });
+  assert.deepEqual(none, { script: 'px.display(df)', range: { from: 1, to: 2 } });
+});

@@ -102,10 +102,11 @@ const ONE_ROW = { kind: 'limit', n: 1, input: { kind: 'source', table: 'http_eve
 const ENGINE_ROUTES: Route[] = [
   { method: 'POST', leaf: 'query', body: QUERY_BODY },
   { method: 'GET', leaf: 'schema' },
+  { method: 'POST', leaf: 'functions', body: JSON.stringify({ script: 'def f(a: str):\n    return a\n' }) },
   { method: 'POST', leaf: 'partial', body: JSON.stringify({ nowNs: '0', fragments: [{ id: '0', plan: ONE_ROW, lookups: [] }] }) },
   { method: 'GET', leaf: 'node' },
 ];
-const BROKER_ROUTES: Route[] = ENGINE_ROUTES.slice(0, 2);
+const BROKER_ROUTES: Route[] = ENGINE_ROUTES.slice(0, 3);
 
 function send(url: string, method: string, target: string, body: string | undefined, auth: string | undefined): Promise<RawResponse> {
   const headers: [string, string][] = [];
@@ -162,7 +163,7 @@ test('engine: every /api route, in every spelling the router accepts, needs the 
   const { routed, failures } = await checkAll(engine.url, ENGINE_ROUTES, ENGINE_TOKEN);
   assert.deepEqual(failures, []);
   // The matrix only proves something if odd spellings do reach handlers.
-  for (const must of ['POST /%61pi/v1/query', 'GET /%61pi/v1/schema', 'POST /api/v1/%70artial', 'GET /%61%70%69/%76%31/%6e%6f%64%65', 'HEAD /api/v1/schema']) {
+  for (const must of ['POST /%61pi/v1/query', 'GET /%61pi/v1/schema', 'POST /%61pi/v1/functions', 'POST /api/v1/%70artial', 'GET /%61%70%69/%76%31/%6e%6f%64%65', 'HEAD /api/v1/schema']) {
     assert.ok(routed.includes(must), `${must} reaches its handler (routed: ${routed.join(', ')})`);
   }
 });
@@ -170,7 +171,7 @@ test('engine: every /api route, in every spelling the router accepts, needs the 
 test('broker: every /api route, in every spelling the router accepts, needs the token', async () => {
   const { routed, failures } = await checkAll(broker.url, BROKER_ROUTES, BROKER_TOKEN);
   assert.deepEqual(failures, []);
-  for (const must of ['POST /%61pi/v1/query', 'GET /%61pi/v1/schema', 'POST /api/v1/%71uery']) {
+  for (const must of ['POST /%61pi/v1/query', 'GET /%61pi/v1/schema', 'POST /api/v1/%66unctions', 'POST /api/v1/%71uery']) {
     assert.ok(routed.includes(must), `${must} reaches its handler (routed: ${routed.join(', ')})`);
   }
   // The broker serves no engine-only routes, in any spelling.

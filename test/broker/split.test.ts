@@ -6,6 +6,7 @@
  * hang, and the engine's checks of untrusted fragments.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { ErrorResponse, QueryResponse } from '../../src/engine/api/contract.js';
@@ -88,6 +89,27 @@ test('every compatibility script and dashboard preset: broker over 3 engines = o
   }
   // The comparison means something only if the scripts return rows.
   assert.ok(nonEmpty >= scripts.length - 1, `only ${nonEmpty} of ${scripts.length} scripts returned rows`);
+});
+
+test('a script library run with arguments: broker over 3 engines = one engine', async () => {
+  const library = readFileSync(new URL('../../../test/pxl-scripts/service_library.pxl', import.meta.url), 'utf8');
+  const calls = [
+    { name: 'inbound_let', args: { start_time: '-5m', service: 'default/cart' } },
+    { name: 'slow_paths', args: { start_time: '-5m', service: 'default/frontend', max_rows: '1000', min_latency_ms: '2.5' } },
+    { name: 'status_split', args: { start_time: '-5m', service: 'default/checkout', include_health: 'true' } },
+  ];
+  for (const call of calls) {
+    const b = await query(broker.url, library, { function: call });
+    assert.equal(b.status, 200, `${call.name}: broker answered ${JSON.stringify(b.body.error)}`);
+    const r = await query(reference.url, library, { function: call });
+    assert.ok(r.body.tables.every((t) => t.rowCount > 0), `${call.name}: rows to compare`);
+    assertSameAnswer(call.name, b.body, r.body);
+  }
+  const wrong = await query(broker.url, library, { function: { name: 'slow_paths', args: { start_time: '-5m', service: 'x', max_rows: 'ten' } } });
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.body.error.code, 'PXL_TYPE');
+  const listed = await fetch(`${broker.url}/api/v1/functions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script: library }) });
+  assert.deepEqual(((await listed.json()) as { functions: { name: string }[] }).functions.map((f) => f.name), ['inbound_let', 'slow_paths', 'status_split', 'http_table']);
 });
 
 test('explain on the broker: the fragments as engines plan them, then the broker part', async () => {

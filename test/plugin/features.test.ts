@@ -57,6 +57,25 @@ px.display(pairs(4), 'e')
 px.display(pairs(5), 'f')
 `;
 
+/** A script library in Pixie's style: nothing displayed, a function run with arguments. */
+const LIBRARY = `import px
+
+def requests_of(start_time: str, prefix: str, max_rows: int = 100):
+    """ Requests whose path holds a prefix, by status. """
+    df = px.DataFrame(table='http_events', start_time=start_time)
+    df = df[px.contains(df.req_path, prefix)]
+    df = df.groupby('resp_status').agg(requests=('latency', px.count))
+    return df.head(max_rows)
+`;
+
+/** Numeric dashboard variables in code and the column picker's $__columns. */
+const PICKED = `import px
+df = px.DataFrame(table='http_events', start_time=__time_from, end_time=__time_to)
+df = df[px.contains(df.req_path, '$prefix')]
+df = df.groupby(['resp_status', 'req_method']).agg(requests=('latency', px.count))
+px.display(df[[$__columns]].head($max), 'picked')
+`;
+
 function total(answer: { tables: Array<{ data: unknown[][] }> }, column: number): number {
   return (answer.tables[0]?.data[column] ?? []).reduce((s: number, v) => s + Number(v), 0);
 }
@@ -294,6 +313,73 @@ px.display(df.groupby('c').agg(n=('latency', px.count)))`,
     const data = panels.find((p) => p.title === 'HTTP data')!.result.frames[0]!;
     assert.ok(data.fields.find((f) => f.name === 'req_path')!.values.every((v) => String(v).includes('/feat/')));
     await shot('pixie-dashboard');
+  });
+
+  await scene('a script library: the editor picks a function and fills its arguments; variables as values, numbers and $__columns', async () => {
+    /** Does `act` in the page and waits for the query it runs to end. */
+    const runs = async (act: () => Promise<void>) => {
+      const n = await page.evaluate(() => window.__wisp.queries);
+      await act();
+      await page.waitForFunction((k) => window.__wisp.queries > k, n);
+    };
+    /** Picks `label` in one of the editor's selects. */
+    const pick = (select: string, label: string) =>
+      runs(async () => {
+        await page.click(select);
+        await page.keyboard.type(label);
+        await page.keyboard.press('Enter');
+      });
+    const runScript = (text: string) =>
+      runs(async () => {
+        await page.evaluate((t) => window.__wisp.setQueryText(t), text);
+        await page.keyboard.press('Control+Enter');
+      });
+    // The editor: the script defines a function, so the picker offers it; its parameters become fields.
+    await runScript(LIBRARY);
+    await page.waitForSelector('#wisp-function-A');
+    await pick('#wisp-function-A', 'requests_of');
+    assert.match((await page.evaluate(() => window.__wisp.errors))[0]?.message ?? '', /'requests_of' is missing the argument 'start_time'/);
+    assert.equal(await page.getAttribute('#wisp-arg-A-max_rows', 'placeholder'), '100');
+    await page.evaluate(() => window.__wisp.setVariables({ prefix: '/feat/', max: '2' }));
+    for (const [arg, value] of [['start_time', '-5m'], ['prefix', '$prefix']] as const) {
+      await runs(async () => {
+        await page.fill(`#wisp-arg-A-${arg}`, value);
+        await page.press(`#wisp-arg-A-${arg}`, 'Enter');
+      });
+    }
+    assert.deepEqual(await page.evaluate(() => window.__wisp.errors), []);
+    assert.deepEqual(await page.evaluate(() => window.__wisp.frames.map((f) => [f.name, f.fields])), [['requests_of', ['resp_status', 'requests']]]);
+    await page.locator('#query').screenshot({ path: path.join(artifacts, 'feature-function-picker.png') });
+
+    // The same query as a panel: the variable in an argument is its value; numbers check.
+    const byStatus = [...statuses].map(([status, count]) => [status, 2 * count]).sort();
+    const call = { refId: 'A', script: LIBRARY, function: { name: 'requests_of', args: { start_time: '-5m', prefix: '$prefix' } } };
+    const all = await panel({ id: 'library', title: 'requests_of(prefix=$prefix)', targets: [call] });
+    assert.deepEqual(all.errors, []);
+    const rows = (r: PanelResult) => {
+      const f = r.frames[0]!;
+      const col = (name: string) => f.fields.find((x) => x.name === name)!.values.map(Number);
+      return col('resp_status').map((s, i) => [s, col('requests')[i]!]).sort();
+    };
+    assert.deepEqual(rows(all), byStatus);
+    const two = await panel({ id: 'library', title: 'requests_of(max_rows=$max)', targets: [{ ...call, function: { ...call.function, args: { ...call.function.args, max_rows: '$max' } } }] });
+    assert.equal(rows(two).length, 2);
+
+    // A numeric variable in code is a number (head($max)); $__columns is what the picker holds.
+    const picked = await panel({ id: 'picked', title: 'picked columns', targets: [{ refId: 'A', script: PICKED, columns: ['resp_status', 'requests'] }] });
+    assert.deepEqual(picked.errors, []);
+    assert.deepEqual(picked.frames[0]!.fields.map((f) => f.name), ['resp_status', 'requests']);
+    assert.equal(picked.frames[0]!.fields[0]!.values.length, 2);
+    const every = await panel({ id: 'picked', title: 'no column picked', targets: [{ refId: 'A', script: PICKED }] });
+    assert.deepEqual(every.frames[0]!.fields.map((f) => f.name), ['resp_status', 'req_method', 'requests']);
+    // Back to the script's own outputs, then the column picker a script using $__columns gets.
+    await pick('#wisp-function-A', 'Script outputs');
+    const own = await page.evaluate(() => window.__wisp.frames.map((f) => [f.fields, (f.meta as { notices?: Array<{ text: string }> }).notices?.map((x) => x.text)]));
+    assert.deepEqual(own, [[[], ["PXL_NO_OUTPUT: the script displays nothing (add px.display(df, 'name') for each table to return)"]]], 'a library displays nothing of its own');
+    await runScript(PICKED);
+    await page.waitForSelector('#wisp-columns-A');
+    await pick('#wisp-columns-A', 'req_method');
+    assert.deepEqual(await page.evaluate(() => window.__wisp.frames.map((f) => [f.name, f.fields])), [['picked', ['req_method']]]);
   });
 
   await scene('a superseded query is cancelled in the browser, through the proxy, and in the engine', async () => {

@@ -1,6 +1,7 @@
 import type { LanguageSchema } from '../pxl/compile.js';
 import type { Diagnostic } from '../pxl/diagnostic.js';
 import type { AdhocFilter, AdhocFilterReport } from '../pxl/plan/adhoc.js';
+import type { ScriptFunction } from '../pxl/plan/invoke.js';
 import type { DataType, SemanticType } from '../schema.js';
 
 /**
@@ -18,6 +19,18 @@ export interface QueryRequest {
   readonly adhocFilters?: readonly AdhocFilter[];
   /** True: answer with the physical plan the script would run (ExplainResponse); nothing runs. */
   readonly explain?: boolean;
+  /**
+   * Run this function of the script with these arguments (text, read as each parameter's type)
+   * instead of reading its `px.display` calls; the function's result is the output, named after it.
+   */
+  readonly function?: { readonly name: string; readonly args?: Readonly<Record<string, string>> };
+  /** The editor's column picker: what `$__columns` stands for (absent: every column). */
+  readonly columns?: readonly string[];
+}
+
+/** `POST /api/v1/functions`: the functions a script defines, for the editor to offer. */
+export interface FunctionsResponse {
+  readonly functions: readonly ScriptFunction[];
 }
 
 /** A JSON cell: INT64/TIME64NS as decimal strings, FLOAT64 numbers or "NaN"/"±Infinity". */

@@ -1,5 +1,6 @@
 import { PxlError } from '../pxl/diagnostic.js';
 import type { AdhocFilter } from '../pxl/plan/adhoc.js';
+import type { FunctionCall } from '../pxl/plan/invoke.js';
 import type { QueryRequest } from './contract.js';
 
 /** The time frame a script runs in, resolved from a request: what the PxL macros expand to. */
@@ -11,6 +12,10 @@ export interface QueryFrame {
   readonly maxDataPoints: number;
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
   readonly adhocFilters: readonly AdhocFilter[];
+  /** The script's function to run with arguments, when the request names one. */
+  readonly call?: FunctionCall;
+  /** What `$__columns` stands for, when the request picks columns. */
+  readonly columns?: readonly string[];
 }
 
 /** The one-of operators take `values` (or a lone `value`); every other operator one `value`. */
@@ -55,5 +60,7 @@ export function resolveFrame(req: QueryRequest, nowMs: number): QueryFrame {
     maxDataPoints,
     variables: req.variables ?? {},
     adhocFilters: req.adhocFilters ?? [],
+    ...(req.function ? { call: { name: req.function.name, args: req.function.args ?? {} } } : {}),
+    ...(req.columns && req.columns.length > 0 ? { columns: req.columns } : {}),
   };
 }

@@ -6,7 +6,8 @@ import { PxlError } from '../pxl/diagnostic.js';
 import { ADHOC_OPERATORS } from '../pxl/plan/adhoc.js';
 import { Admission } from './admission.js';
 import { bearerMatches } from './auth.js';
-import type { ErrorResponse, ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
+import { functionsOf } from '../pxl/compile.js';
+import type { ErrorResponse, ExplainResponse, FunctionsResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
 import { resolveFrame, type QueryFrame } from './options.js';
 
@@ -92,6 +93,16 @@ const queryBodySchema = {
       type: 'object',
       additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     },
+    function: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 256 },
+        args: { type: 'object', maxProperties: 256, additionalProperties: { type: 'string' } },
+      },
+    },
+    columns: { type: 'array', maxItems: 1024, items: { type: 'string', minLength: 1, maxLength: 256 } },
     adhocFilters: {
       type: 'array',
       maxItems: 64,
@@ -332,4 +343,19 @@ function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLi
   if (node) app.get('/api/v1/node', async () => node());
 
   app.get('/api/v1/schema', async () => opts.backend.schema());
+
+  // The editor asks what a script defines as it is typed: parsing only, no turn needed.
+  const functionsBodySchema = { type: 'object', required: ['script'], additionalProperties: false, properties: { script: { type: 'string' } } } as const;
+  app.post<{ Body: { script: string } }>('/api/v1/functions', { schema: { body: functionsBodySchema } }, async (req, reply) => {
+    const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
+    if (scriptBytes > limits.maxScriptBytes) {
+      return reply.code(413).send(errorBody('SCRIPT_TOO_LARGE', `script is ${scriptBytes} bytes; the limit is ${limits.maxScriptBytes}`));
+    }
+    try {
+      return reply.send({ functions: functionsOf(req.body.script) } satisfies FunctionsResponse);
+    } catch (e) {
+      if (e instanceof PxlError) return reply.code(400).send({ error: e.diagnostic } satisfies ErrorResponse);
+      throw e;
+    }
+  });
 }

@@ -8,26 +8,32 @@ import { resolveFrame } from '../api/options.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { CAPTURE_OPTIONS, CAPTURE_USAGE, captureSettings, redactionWarning } from './capture-flags.js';
 import { startEngine, type RunningEngine } from './engine.js';
+import { demoCgroups, type DemoCgroups } from './demo/cgroups.js';
 import { textTable } from './format.js';
 
 const DEMO_USAGE = `usage: wisp demo [--listen HOST:PORT] [--rps N] [--duration S] [--body-bytes N]
                  [--redact defaults|listed|off] [--redact-header NAME]... [--redact-query-param NAME]...
   The local stack on this host, no Docker or Kubernetes: the engine (capture + API), a demo
-  workload of three services on loopback calling each other plus a load generator, and the live
-  numbers of a PxL dashboard script in the terminal, refreshed every 2 s.
+  workload of three services on loopback calling each other plus a load generator, each in its
+  own cgroup (<cgroup2>/wisp-demo-PID.slice/NAME.service, so df.ctx['service'] names it), and
+  the live numbers of a PxL dashboard script in the terminal, refreshed every 2 s.
   --listen    the engine API, for 'wisp query' and Grafana (default 127.0.0.1:7070)
   --rps       load generator rate (default 40)
   --duration  stop after S seconds (default: run until Ctrl-C)
 ${CAPTURE_USAGE}
   Ctrl-C (SIGINT) or SIGTERM stops the workload and the engine and exits 0; a second one exits at once.`;
 
-/** The dashboard the demo renders: request rate, errors and latency per process, 5 s bins. */
+/**
+ * The dashboard the demo renders: request rate, errors and latency per service, 5 s bins, from
+ * ordinary PxL on df.ctx['service'] (the demo's cgroups name the services).
+ */
 const DEMO_SCRIPT = `import px
 
 def server_traffic(start_time: str):
     df = px.DataFrame(table='http_events', start_time=start_time)
     df = df[df.trace_role == 2]
-    df.service = df.comm
+    df.service = df.ctx['service']
+    df = df[df.service != '']
     return df
 
 df = server_traffic('-60s')
@@ -80,13 +86,21 @@ function renderDashboard(table: ResultTable, nowNs: bigint): string {
         spark(bins.map((b) => num(rps!, at.get(b)))),
       ];
     });
-  return textTable(['process', 'req/s', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s, last 60 s'], rows);
+  return textTable(['service', 'req/s', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s, last 60 s'], rows);
 }
 
-/** A workload process; `listening` resolves with its URL (at once, '' for the load generator). */
-function startWorkload(role: string, args: string[]): { child: ChildProcess; listening: Promise<string> } {
+/**
+ * A workload process, in `cgroup` when given: a shell moves itself there and execs the workload,
+ * so none of its traffic happens outside. `listening` resolves with its URL (at once, '' for the
+ * load generator).
+ */
+function startWorkload(role: string, args: string[], cgroup: string | undefined): { child: ChildProcess; listening: Promise<string> } {
   const script = fileURLToPath(new URL('./demo/workload.js', import.meta.url));
-  const child = spawn(process.execPath, [script, role, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [process.execPath, script, role, ...args];
+  const child =
+    cgroup === undefined
+      ? spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   if (role === 'loadgen') return { child, listening: Promise.resolve('') };
   const listening = new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -172,10 +186,11 @@ export async function runDemo(argv: string[]): Promise<number> {
   let engine: RunningEngine | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  let cgroups: DemoCgroups | undefined;
   /** A workload's URL, or undefined when a stop came first. */
   const started = async (role: string, args: string[]): Promise<string | undefined> => {
     if (stopRequested) return undefined;
-    const w = startWorkload(role, args);
+    const w = startWorkload(role, args, cgroups?.service(role));
     children.push(w.child);
     const first = await Promise.race([w.listening.then((url) => ({ url }), (error: Error) => ({ error })), stop.then(() => undefined)]);
     if (first !== undefined && 'error' in first) throw first.error;
@@ -185,6 +200,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     engine = await startEngine({ listen: values.listen, capture });
     const warning = redactionWarning(capture);
     if (warning !== undefined) console.error(warning);
+    const made = demoCgroups();
+    if ('unavailable' in made) console.error(`wisp demo: the services run without their own cgroups (${made.unavailable}), so df.ctx['service'] names the unit they inherit`);
+    else cgroups = made;
     const catalog = await started('catalog', []);
     if (catalog === undefined) return 0;
     const cart = await started('cart', []);
@@ -219,6 +237,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       await engine?.stop();
     } finally {
       await childrenGone;
+      await cgroups?.remove();
       signals.dispose();
     }
   }

@@ -6,11 +6,16 @@ import { resultAsCsv, resultAsText } from './format.js';
 import { parseDurationMs, parseTimeMs } from './time.js';
 
 const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
-                  [--var NAME=VALUE]... [--format table|csv|json] [--explain] FILE|-
+                  [--var NAME=VALUE]... [--fn NAME [--arg KEY=VALUE]...]
+                  [--format table|csv|json] [--explain] FILE|-
   Runs a PxL script on an engine (or broker) and prints its outputs.
+  --fn runs that function of the script with the --arg values instead (Pixie's
+  'px run px/service -- --start_time -5m'): each value is read as its parameter's type
+  (annotation, else default), and what the function returns is the output.
   --explain prints the physical plan the script would run instead, and runs nothing.
   T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.
-  Values may start with '-' (--from -5m --to -1m) or be attached with '=' (--from=-5m).
+  Values may start with '-' (--from -5m --to -1m, --arg start_time=-5m) or be attached
+  with '=' (--from=-5m).
   --url defaults to $WISP_URL, else http://127.0.0.1:7070.
   --var may repeat; several values for one name make a multi-value variable.`;
 
@@ -41,6 +46,8 @@ export async function runQuery(argv: string[]): Promise<number> {
       to: { type: 'string', default: 'now' },
       interval: { type: 'string' },
       var: { type: 'string', multiple: true, default: [] },
+      fn: { type: 'string' },
+      arg: { type: 'string', multiple: true, default: [] },
       format: { type: 'string', default: 'table' },
       explain: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -60,6 +67,15 @@ export async function runQuery(argv: string[]): Promise<number> {
     if (eq <= 0) throw new UsageError(`--var wants NAME=VALUE (got '${v}')`);
     (variables[v.slice(0, eq)] ??= []).push(v.slice(eq + 1));
   }
+  if (values.arg.length > 0 && values.fn === undefined) throw new UsageError('--arg gives an argument to the function --fn names; add --fn NAME');
+  const args: Record<string, string> = {};
+  for (const a of values.arg) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--arg wants KEY=VALUE (got '${a}')`);
+    const key = a.slice(0, eq);
+    if (Object.hasOwn(args, key)) throw new UsageError(`--arg ${key} is given twice`);
+    args[key] = a.slice(eq + 1);
+  }
   const range = { from: optionValue('from', () => parseTimeMs(values.from, now)), to: optionValue('to', () => parseTimeMs(values.to, now)) };
   const intervalMs = values.interval !== undefined ? optionValue('interval', () => parseDurationMs(values.interval!)) : undefined;
   const url = optionValue('url', () => new URL('/api/v1/query', values.url).toString());
@@ -71,6 +87,7 @@ export async function runQuery(argv: string[]): Promise<number> {
     ...(intervalMs !== undefined ? { intervalMs } : {}),
     variables: Object.fromEntries(Object.entries(variables).map(([k, vs]) => [k, vs.length === 1 ? vs[0]! : vs])),
     ...(values.explain ? { explain: true } : {}),
+    ...(values.fn !== undefined ? { function: { name: values.fn, args } } : {}),
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (values['token-file']) headers['authorization'] = `Bearer ${(await readFile(values['token-file'], 'utf8')).trim()}`;

@@ -4,9 +4,9 @@ import { parseUpid } from './upid.js';
 import { ProcessMetadata, type ProcessInfo } from './process.js';
 
 /**
- * The metadata view of a host without Kubernetes: process keys come from procfs, every
- * Kubernetes key (pod, namespace, service, node) is the empty string, the hostname is the
- * machine's.
+ * The metadata view of a host without Kubernetes: process keys come from procfs, the service is
+ * the systemd unit or container a process runs in (its cgroup path), every other Kubernetes key
+ * (pod, namespace, node) is the empty string, the hostname is the machine's.
  */
 export class HostMetadata implements MetadataView {
   private readonly processes: ProcessMetadata;
@@ -45,8 +45,8 @@ export class HostMetadata implements MetadataView {
     return '';
   }
 
-  upidToServiceName(): string {
-    return '';
+  upidToServiceName(upid: string): string {
+    return this.info(upid)?.service ?? '';
   }
 
   upidToNodeName(): string {

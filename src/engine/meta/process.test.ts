@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessMetadata, parseContainerId, parseStatStartTicks } from './process.js';
+import { ProcessMetadata, parseContainerId, parseServiceUnit, parseStatStartTicks } from './process.js';
 import { HostMetadata } from './host.js';
 import { formatUpid } from './upid.js';
 
@@ -26,6 +26,24 @@ test('container id from cgroup text: docker, containerd, cri-o, podman, none', (
     ['', ''],
   ];
   for (const [text, want] of cases) assert.equal(parseContainerId(text), want, text);
+});
+
+test('service unit from cgroup text: systemd units, scopes, containers, v1 systemd hierarchy, none', () => {
+  const cases: Array<[string, string]> = [
+    ['0::/system.slice/nginx.service\n', 'nginx'],
+    ['0::/system.slice/system-getty.slice/getty@tty1.service\n', 'getty@tty1'],
+    ['0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-gnome-terminal.scope\n', 'app-gnome-terminal'],
+    ['0::/wisp-demo-77.slice/demo-cart.service\n', 'demo-cart'],
+    ['0::/system.slice/run-r3a1.scope\n', 'run-r3a1'],
+    [`0::/system.slice/docker-${ID}.scope\n`, ID.slice(0, 12)],
+    [`12:memory:/docker/${ID}\n1:name=systemd:/docker/${ID}\n`, ID.slice(0, 12)],
+    ['12:memory:/mine\n1:name=systemd:/system.slice/sshd.service\n0::/\n', 'sshd'],
+    ['4:memory:/process_api/44bff4dba75d06c2de9c7b8a2332be5d\n0::/\n', ''],
+    ['0::/system.slice\n', ''],
+    ['0::/\n', ''],
+    ['', ''],
+  ];
+  for (const [text, want] of cases) assert.equal(parseServiceUnit(text), want, text);
 });
 
 test('start ticks: field 22 even when comm holds spaces and parentheses', () => {
@@ -74,7 +92,7 @@ test('cache: bounded, and a changed start time (pid reuse) reloads everything', 
     };
     fake(10, 'first', 100);
     const m = new ProcessMetadata({ procRoot: root, maxEntries: 2, revalidateMs: 0 });
-    assert.deepEqual(m.lookup(10), { pid: 10, comm: 'first', cmdline: 'first --flag', containerId: ID, startTicks: 100n });
+    assert.deepEqual(m.lookup(10), { pid: 10, comm: 'first', cmdline: 'first --flag', containerId: ID, service: ID.slice(0, 12), startTicks: 100n });
     fake(10, 'second', 200);
     assert.equal(m.lookup(10).comm, 'second');
     fake(11, 'b', 1);
@@ -91,7 +109,7 @@ test('cache: bounded, and a changed start time (pid reuse) reloads everything', 
   }
 });
 
-test('host metadata view: process keys filled, Kubernetes keys empty', () => {
+test('host metadata view: process keys and the service unit filled, other Kubernetes keys empty', () => {
   const processes = new ProcessMetadata();
   const self = processes.lookup(process.pid);
   const view = new HostMetadata({ processes, hostname: 'node-a' });
@@ -100,7 +118,8 @@ test('host metadata view: process keys filled, Kubernetes keys empty', () => {
   assert.match(view.upidToCmdline(upid), /node/);
   assert.equal(view.upidToContainerId(upid), self.containerId);
   assert.equal(view.upidToHostname(upid), 'node-a');
-  for (const v of [view.upidToPodName(), view.upidToPodId(), view.upidToNamespace(), view.upidToServiceName(),
+  assert.equal(view.upidToServiceName(upid), self.service);
+  for (const v of [view.upidToPodName(), view.upidToPodId(), view.upidToNamespace(),
     view.upidToServiceId(), view.upidToNodeName(), view.ipToPodId(), view.ipToServiceId(), view.podIdToPodName(),
     view.podIdToNamespace(), view.podNameToPodIp(), view.serviceIdToServiceName()]) assert.equal(v, '');
   // A UPID whose start time is not the pid's current one names a process that is gone.
@@ -116,7 +135,7 @@ test('remembered /proc files stand in for a process that is gone, and never for 
     const m = new ProcessMetadata({ procRoot: root, revalidateMs: 0 });
     const cid = 'c'.repeat(64);
     m.remember(21, 77n, { comm: 'curl\n', cmdline: 'curl\0-s\0http://x/\0', cgroup: `0::/kubepods/besteffort/pod1/${cid}\n` });
-    assert.deepEqual(m.lookup(21), { pid: 21, comm: 'curl', cmdline: 'curl -s http://x/', containerId: cid, startTicks: 77n }, 'the process is gone from procRoot');
+    assert.deepEqual(m.lookup(21), { pid: 21, comm: 'curl', cmdline: 'curl -s http://x/', containerId: cid, service: cid.slice(0, 12), startTicks: 77n }, 'the process is gone from procRoot');
     m.remember(22, 5n, { comm: '', cmdline: '', cgroup: '' });
     assert.equal(m.lookup(22).comm, '', 'empty files say nothing');
     m.remember(21, 77n, { comm: 'other\n', cmdline: '', cgroup: '' });

@@ -8,6 +8,11 @@ export interface ProcessInfo {
   readonly cmdline: string;
   /** Full container id (64 hex digits) from the cgroup path, '' outside containers. */
   readonly containerId: string;
+  /**
+   * What the process runs as on a host without Kubernetes, from its cgroup path: the systemd
+   * unit (`system.slice/nginx.service` → `nginx`), or a container's short id; '' for neither.
+   */
+  readonly service: string;
   /** Process start time in clock ticks since boot (/proc/<pid>/stat field 22). */
   readonly startTicks: bigint;
 }
@@ -55,6 +60,42 @@ export function parseContainerId(cgroup: string): string {
       const m = CONTAINER_ID.exec(seg);
       if (m) return m[1]!;
     }
+  }
+  return '';
+}
+
+/**
+ * The cgroup path systemd units show in: the unified (v2) hierarchy's, else (a hybrid host
+ * whose unified tree is empty, or a v1-only one) systemd's own named v1 hierarchy's.
+ */
+function unitPath(cgroup: string): string {
+  let unified = '';
+  let systemd = '';
+  for (const line of cgroup.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const controllers = line.slice(first + 1, second);
+    const path = line.slice(second + 1).trim();
+    if (line.slice(0, first) === '0' && controllers === '') unified = path;
+    if (controllers === 'name=systemd') systemd = path;
+  }
+  return unified !== '' && unified !== '/' ? unified : systemd;
+}
+
+/**
+ * The service a process runs as on a plain host, from /proc/<pid>/cgroup text: a container
+ * is named by its short id (12 hex digits, as `docker ps` shows it); otherwise the innermost
+ * systemd service or scope unit of the path, without its suffix (`system.slice/nginx.service`
+ * → `nginx`, `getty@tty1.service` → `getty@tty1`, `run-r1.scope` → `run-r1`). Slices group
+ * units and name none. '' when the process is in neither (the root cgroup, a plain directory).
+ */
+export function parseServiceUnit(cgroup: string, containerId = parseContainerId(cgroup)): string {
+  if (containerId !== '') return containerId.slice(0, 12);
+  const segments = unitPath(cgroup).split('/');
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const m = /^(.+)\.(service|scope)$/.exec(segments[i]!);
+    if (m) return m[1]!;
   }
   return '';
 }
@@ -143,15 +184,17 @@ export interface ProcFiles {
 }
 
 function processInfo(pid: number, startTicks: bigint, files: ProcFiles): ProcessInfo {
+  const containerId = parseContainerId(files.cgroup);
   return {
     pid,
     comm: files.comm.replace(/\n$/, ''),
     cmdline: files.cmdline.replace(/\0+$/, '').split('\0').join(' '),
-    containerId: parseContainerId(files.cgroup),
+    containerId,
+    service: parseServiceUnit(files.cgroup, containerId),
     startTicks,
   };
 }
 
 function emptyInfo(pid: number): ProcessInfo {
-  return { pid, comm: '', cmdline: '', containerId: '', startTicks: 0n };
+  return { pid, comm: '', cmdline: '', containerId: '', service: '', startTicks: 0n };
 }

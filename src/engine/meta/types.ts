@@ -28,6 +28,20 @@ export interface MetadataView {
   podIdToServiceName?(podId: string): string;
   podNameToPodId?(podName: string): string;
   serviceNameToServiceId?(serviceName: string): string;
+  /** The Kubernetes name of a process's container (`spec.containers[].name`). */
+  upidToContainerName?(upid: string): string;
+  /** `namespace/name` of the ReplicaSet owning a process's pod. */
+  upidToReplicaSetName?(upid: string): string;
+  /** UID of the ReplicaSet owning a process's pod. */
+  upidToReplicaSetId?(upid: string): string;
+  /** `namespace/name` of the Deployment owning that ReplicaSet. */
+  upidToDeploymentName?(upid: string): string;
+  /** Pixie's pod status, JSON `{"phase","message","reason","ready"}`; '' for a pod the view does not know. */
+  podNameToStatus?(podName: string): string;
+  /** When the pod started, epoch ns as decimal digits; '' for a pod the view does not know. */
+  podNameToStartTime?(podName: string): string;
+  /** Pixie's container status, JSON `{"state","message","reason"}`; '' for a container the view does not know. */
+  containerIdToStatus?(containerId: string): string;
   /** Health of the metadata sources, appended to /readyz's checks. */
   checks?(): MetadataCheck[];
 }

@@ -4,6 +4,7 @@ import { parse } from './parse/parser.js';
 import { adhocContext, adhocReport, type AdhocFilter, type AdhocFilterReport } from './plan/adhoc.js';
 import { CTX_KEYS } from './plan/dataframe.js';
 import { Interpreter } from './plan/interp.js';
+import { scriptFunctions, type FunctionCall, type ScriptFunction } from './plan/invoke.js';
 import { LIMITS } from './plan/limits.js';
 import { prune } from './plan/prune.js';
 import type { Program } from './plan/logical.js';
@@ -26,6 +27,10 @@ export interface CompileOptions {
   readonly adhocFilters?: readonly AdhocFilter[];
   /** Longest a compile may take, parsing included (ms; default LIMITS.compileMs): then PXL_LIMIT. */
   readonly compileMs?: number;
+  /** Run this function of the script with these arguments; its result is the output (plan/invoke.ts). */
+  readonly call?: FunctionCall;
+  /** The columns picked in the editor, for `$__columns`; absent means every column. */
+  readonly columns?: readonly string[];
 }
 
 export interface CompileResult {
@@ -76,7 +81,7 @@ export function compile(script: string, options: CompileOptions, catalog: Catalo
 function compileChecked(script: string, options: CompileOptions, catalog: Catalog): CompileResult {
   const startedMs = performance.now();
   const module = parse(script);
-  const warnings: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [...module.warnings];
   const adhoc = options.adhocFilters && options.adhocFilters.length > 0 ? adhocContext(options.adhocFilters, CTX_KEYS) : undefined;
   const interp = new Interpreter({
     catalog,
@@ -85,6 +90,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
       toNs: options.toNs,
       intervalNs: effectiveIntervalNs(options),
       variables: options.variables ?? {},
+      ...(options.columns ? { columns: options.columns } : {}),
     },
     fold: { nowNs: options.nowNs },
     warn: (d) => warnings.push(d),
@@ -92,7 +98,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
     compileMs: options.compileMs ?? LIMITS.compileMs,
     startedMs,
   });
-  const { outputs } = interp.run(module);
+  const { outputs } = interp.run(module, options.call);
   if (outputs.length === 0) {
     warnings.push({
       severity: 'warning',
@@ -105,12 +111,18 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
   return adhoc ? { program, warnings, adhocFilters: adhocReport(adhoc) } : { program, warnings };
 }
 
+/** The functions a script defines, with their parameters, for the editor (`POST /api/v1/functions`); throws PxlError for text that does not parse. */
+export function functionsOf(script: string): ScriptFunction[] {
+  return scriptFunctions(parse(script), script);
+}
+
 /** What `GET /api/v1/schema` says about the language (tables come from the catalog). */
 export interface LanguageSchema {
   readonly functions: readonly {
     readonly name: string;
     readonly kind: 'scalar' | 'aggregate';
-    readonly signatures: readonly { readonly args: readonly DataType[]; readonly ret: DataType }[];
+    /** `rest`: any number of further arguments of that type (px.script_reference's dict entries). */
+    readonly signatures: readonly { readonly args: readonly DataType[]; readonly rest?: DataType; readonly ret: DataType }[];
     readonly doc: string;
   }[];
   readonly macros: readonly { readonly name: string; readonly doc: string }[];
@@ -125,10 +137,10 @@ export function languageSchema(): LanguageSchema {
       .map((e) => ({
         name: e.spelling,
         kind: e.kind === 'aggregate' ? ('aggregate' as const) : ('scalar' as const),
-        signatures: e.signatures.map((s) => ({ args: s.args, ret: s.ret })),
+        signatures: e.signatures.map((s) => ({ args: s.args, ...(s.rest ? { rest: s.rest } : {}), ret: s.ret })),
         doc: `${e.doc} Example: ${e.example}`,
       })),
-    macros: [...PIXIE_MACROS, ...GRAFANA_MACROS, { name: '$name / ${name}', doc: 'A dashboard variable: a string literal in code (a list when multi-value); its text inside a string.' }],
+    macros: [...PIXIE_MACROS, ...GRAFANA_MACROS, { name: '$name / ${name}', doc: 'A dashboard variable: in code a number literal when its text is one, else a string literal (a list when multi-value); its text inside a string.' }],
     ctx: Object.keys(CTX_KEYS),
   };
 }

@@ -53,6 +53,8 @@ export const PxlCode = {
   limit: 'PXL_LIMIT',
   noOutput: 'PXL_NO_OUTPUT',
   unbounded: 'PXL_UNBOUNDED',
+  /** Accepted as Pixie's parser does, though Python would not (a missing comma between keyword arguments). */
+  lenient: 'PXL_LENIENT',
   /** An ad hoc filter of the request whose key a table the script reads does not have. */
   adhocFilterNotApplied: 'ADHOC_FILTER_NOT_APPLIED',
 } as const;

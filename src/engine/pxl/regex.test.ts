@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compilePattern, MAX_PROGRAM, patternFor, type FullMatch } from './regex.js';
+import { checkRewrite, compilePattern, compileReplacer, MAX_PROGRAM, patternFor, type FullMatch } from './regex.js';
 
 function matcher(pattern: string): FullMatch {
   const m = compilePattern(pattern);
@@ -107,4 +107,28 @@ test('patterns are compiled once while in use', () => {
   assert.equal(patternFor('/cached/.*'), patternFor('/cached/.*'));
   for (let i = 0; i < 100; i++) patternFor(`/p${i}`);
   assert.equal(typeof patternFor('/cached/.*'), 'function');
+});
+
+test("replace: RE2's GlobalReplace (Pixie's px.replace): groups, empty matches, anchors, backslashes", () => {
+  const replace = (pattern: string, value: string, rewrite: string): string => {
+    const r = compileReplacer(pattern);
+    assert.ok('replaceAll' in r, pattern);
+    assert.equal(checkRewrite(rewrite, r.groups), undefined, rewrite);
+    return r.replaceAll(value, rewrite);
+  };
+  assert.equal(replace('10\\.0\\.0\\.[0-9]+', 'from 10.0.0.12 to 10.0.0.7', 'IP_ADDR'), 'from IP_ADDR to IP_ADDR');
+  assert.equal(replace('/items/([0-9]+)', '/items/42/x', '/items/{\\1}'), '/items/{42}/x');
+  assert.equal(replace('(\\w+)@(\\w+)', 'ann@ex bob@ey', '\\2:\\1 (\\0)'), 'ex:ann (ann@ex) ey:bob (bob@ey)');
+  // An empty match right after a match is skipped, as RE2 and Go do (Java would give -b--c-).
+  assert.equal(replace('a*', 'baaac', '-'), '-b-c-');
+  assert.equal(replace('', 'abc', '-'), '-a-b-c-');
+  assert.equal(replace('^a', 'aaa', 'b'), 'baa');
+  assert.equal(replace('x', 'axb', '\\\\$1'), 'a\\$1b');
+  assert.equal(replace('é', 'café😀é', 'e'), 'cafe😀e');
+  assert.equal(replace('q', 'abc', 'z'), 'abc');
+  assert.match(checkRewrite('\\2', 1)!, /group \\2, but the pattern has 1 group/);
+  assert.match(checkRewrite('a\\x', 0)!, /must be followed by a digit/);
+  assert.match(checkRewrite('a\\', 0)!, /must be followed by a digit/);
+  const bad = compileReplacer('(a');
+  assert.ok(!('replaceAll' in bad) && /missing closing \)/.test(bad.message));
 });

@@ -27,8 +27,8 @@ export const MAX_PROGRAM = 10_000;
 
 const SYNTAX_HINT = 'PxL regular expressions follow RE2 syntax (github.com/google/re2/wiki/Syntax)';
 
-/** A full matcher for `pattern`, or why it is refused. */
-export function compilePattern(pattern: string): FullMatch | PatternError {
+/** `pattern` compiled by RE2 within MAX_PROGRAM, or why it is refused. */
+function compileRe2(pattern: string): RE2JS | PatternError {
   let re: RE2JS;
   try {
     re = RE2JS.compile(pattern);
@@ -44,7 +44,79 @@ export function compilePattern(pattern: string): FullMatch | PatternError {
       tooLarge: true,
     };
   }
-  return (value) => re.testExact(value);
+  return re;
+}
+
+/** A full matcher for `pattern`, or why it is refused. */
+export function compilePattern(pattern: string): FullMatch | PatternError {
+  const re = compileRe2(pattern);
+  return re instanceof RE2JS ? (value) => re.testExact(value) : re;
+}
+
+/**
+ * Replaces every match in a value by a rewrite, as RE2's GlobalReplace (Pixie's px.replace):
+ * `\0`…`\9` in the rewrite stand for the match and its groups, `\\` for a backslash.
+ */
+export interface Replacer {
+  /** Capturing groups of the pattern. */
+  readonly groups: number;
+  /** `value` with every match replaced; the rewrite must have passed checkRewrite. */
+  replaceAll(value: string, rewrite: string): string;
+}
+
+/** A replacer for `pattern`, or why it is refused (the same rules as compilePattern). */
+export function compileReplacer(pattern: string): Replacer | PatternError {
+  const re = compileRe2(pattern);
+  if (!(re instanceof RE2JS)) return re;
+  return { groups: re.groupCount(), replaceAll: (value, rewrite) => globalReplace(re, value, rewrite) };
+}
+
+/** Why RE2 would refuse `rewrite` for a pattern with `groups` groups (its CheckRewriteString), or undefined. */
+export function checkRewrite(rewrite: string, groups: number): string | undefined {
+  for (let i = 0; i < rewrite.length; i++) {
+    if (rewrite[i] !== '\\') continue;
+    const c = rewrite[++i];
+    if (c === '\\') continue;
+    if (c === undefined || c < '0' || c > '9') return `invalid rewrite pattern: '\\' must be followed by a digit or another '\\' (in ${JSON.stringify(rewrite)})`;
+    if (Number(c) > groups) return `rewrite refers to group \\${c}, but the pattern has ${groups} group${groups === 1 ? '' : 's'}`;
+  }
+  return undefined;
+}
+
+/**
+ * RE2::GlobalReplace: non-overlapping matches left to right; an empty match right where the
+ * previous one ended is skipped (one character is copied instead), so `a*` on `baaac` gives
+ * `-b-c-`, not Java's `-b--c-`.
+ */
+function globalReplace(re: RE2JS, value: string, rewrite: string): string {
+  const m = re.matcher(value);
+  let out = '';
+  let p = 0;
+  let lastEnd = -1;
+  while (p <= value.length && m.find(p)) {
+    const start = m.start();
+    const end = m.end();
+    out += value.slice(p, start);
+    if (start === end && start === lastEnd) {
+      if (start >= value.length) break;
+      const step = value.codePointAt(start)! > 0xffff ? 2 : 1;
+      out += value.slice(start, start + step);
+      p = start + step;
+      continue;
+    }
+    for (let i = 0; i < rewrite.length; i++) {
+      const c = rewrite[i]!;
+      if (c !== '\\') {
+        out += c;
+        continue;
+      }
+      const d = rewrite[++i]!;
+      out += d === '\\' ? '\\' : (m.group(Number(d)) ?? '');
+    }
+    p = end;
+    lastEnd = end;
+  }
+  return out + value.slice(p);
 }
 
 /**
@@ -95,16 +167,24 @@ function unsupported(p: string): PatternError | null {
   return null;
 }
 
-const cache = new Map<string, FullMatch | PatternError>();
 const CACHE_SIZE = 64;
 
-/** `compilePattern`, remembered for the most recently used patterns (the executor asks per chunk). */
-export function patternFor(pattern: string): FullMatch | PatternError {
-  let m = cache.get(pattern);
-  if (m === undefined) {
-    m = compilePattern(pattern);
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  } else cache.delete(pattern);
-  cache.set(pattern, m);
-  return m;
+/** `compile`, remembered for the most recently used patterns (the executor asks per chunk). */
+function remembered<T>(compile: (pattern: string) => T): (pattern: string) => T {
+  const cache = new Map<string, T>();
+  return (pattern) => {
+    let m = cache.get(pattern);
+    if (m === undefined) {
+      m = compile(pattern);
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    } else cache.delete(pattern);
+    cache.set(pattern, m);
+    return m;
+  };
 }
+
+/** `compilePattern`, remembered for the most recently used patterns. */
+export const patternFor: (pattern: string) => FullMatch | PatternError = remembered(compilePattern);
+
+/** `compileReplacer`, remembered for the most recently used patterns. */
+export const replacerFor: (pattern: string) => Replacer | PatternError = remembered(compileReplacer);

@@ -1,6 +1,6 @@
 import React, { useEffect, useMemo, useRef, useState } from 'react';
 import type { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { Alert, Button, CodeEditor, InlineField, RadioButtonGroup, Select, Stack, Tag } from '@grafana/ui';
+import { Alert, Button, CodeEditor, InlineField, Input, MultiSelect, RadioButtonGroup, Select, Stack, Tag } from '@grafana/ui';
 import type { Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { WispDataSource } from '../datasource.js';
@@ -8,7 +8,7 @@ import { spanFromMessage } from '../diagnostics.js';
 import { QUERY_PRESETS } from '../presets.js';
 import { DEFAULT_SCRIPT } from '../types.js';
 import { isPixieQuery, migrateQuery } from '../migrate.js';
-import type { QueryFormat, SchemaResponse, WispOptions, WispQuery } from '../types.js';
+import type { QueryFormat, SchemaResponse, ScriptFunction, WispOptions, WispQuery } from '../types.js';
 import { bindSchema, PXL_LANGUAGE, registerPxl, showError } from './pxlLanguage.js';
 
 type Props = QueryEditorProps<WispDataSource, WispQuery, WispOptions>;
@@ -22,7 +22,9 @@ const FORMATS: Array<SelectableValue<QueryFormat>> = [
 /**
  * The PxL editor: Monaco with PxL highlighting and schema completion, the engine's error
  * marked where it points, Ctrl/Cmd+Enter and blur run the query, presets, and the choice of
- * output when the script displays several tables.
+ * output when the script displays several tables; for a script that defines functions, the
+ * function to run and its arguments (Pixie's script libraries); for a script that uses
+ * `$__columns`, the column picker.
  */
 export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, data }: Props) {
   // A query saved by Pixie's plugin opens as the Wisp query it stands for, and is saved so.
@@ -37,6 +39,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
   const [schemaError, setSchemaError] = useState<string>();
   const [editor, setEditor] = useState<{ editor: MonacoEditor; monaco: Monaco }>();
   const [outputsSeen, setOutputsSeen] = useState<string[]>([]);
+  const [functions, setFunctions] = useState<ScriptFunction[]>([]);
 
   // Editor commands are registered once; they read the latest props through this ref.
   const latest = useRef({ query, onChange, onRunQuery });
@@ -54,6 +57,19 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
       live = false;
     };
   }, [datasource]);
+
+  // The functions the script defines, asked of the engine whenever the script changes; a script
+  // that does not parse keeps the last list (its error shows in the editor when it runs).
+  useEffect(() => {
+    let live = true;
+    datasource.getFunctions(script).then(
+      (fns) => live && setFunctions(fns),
+      () => undefined
+    );
+    return () => {
+      live = false;
+    };
+  }, [datasource, script]);
 
   const error = data?.errors?.find((e) => !e.refId || e.refId === query.refId)?.message ?? data?.error?.message;
   useEffect(() => {
@@ -92,6 +108,30 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
     });
     setEditor({ editor: ed, monaco });
   };
+
+  const update = (q: WispQuery) => {
+    onChange(q);
+    onRunQuery();
+  };
+  const picked = query.function ? functions.find((f) => f.name === query.function?.name) : undefined;
+  const functionOptions = [
+    { label: 'Script outputs', value: '', description: 'what the script shows with px.display' },
+    ...functions.map((f) => ({ label: f.name, value: f.name, description: f.doc || undefined })),
+  ];
+  const setArg = (name: string, text: string) => {
+    const call = query.function ?? { name: '', args: {} };
+    const args = { ...call.args };
+    if (text === '') {
+      delete args[name];
+    } else {
+      args[name] = text;
+    }
+    if ((call.args[name] ?? '') !== text) {
+      update({ ...query, function: { ...call, args } });
+    }
+  };
+  const usesColumns = script.includes('$__columns');
+  const columnOptions = [...new Set((schema?.tables ?? []).flatMap((t) => t.columns.map((c) => c.name)))].map((c) => ({ label: c, value: c }));
 
   const presetOptions = QUERY_PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
   const outputOptions = [
@@ -151,6 +191,46 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
           Run
         </Button>
       </Stack>
+      {(functions.length > 0 || query.function) && (
+        <Stack direction="row" gap={1} wrap="wrap" alignItems="center">
+          <InlineField label="Function" tooltip="Run one function of the script with arguments instead of its px.display outputs">
+            <Select
+              inputId={`wisp-function-${query.refId}`}
+              width={30}
+              options={functionOptions}
+              value={query.function?.name ?? ''}
+              onChange={(v) => {
+                const { function: _dropped, ...rest } = query;
+                update(v.value ? { ...rest, function: { name: v.value, args: {} } } : rest);
+              }}
+            />
+          </InlineField>
+          {picked?.params.map((p) => (
+            <InlineField key={`${picked.name}.${p.name}`} label={p.name} tooltip={`${p.type}${p.default === undefined ? ', required' : `, default ${p.default}`}; dashboard variables ($name) are replaced`}>
+              <Input
+                id={`wisp-arg-${query.refId}-${p.name}`}
+                width={20}
+                defaultValue={query.function?.args[p.name] ?? ''}
+                placeholder={p.default ?? 'required'}
+                onBlur={(e) => setArg(p.name, e.currentTarget.value)}
+                onKeyDown={(e) => e.key === 'Enter' && setArg(p.name, e.currentTarget.value)}
+              />
+            </InlineField>
+          ))}
+        </Stack>
+      )}
+      {usesColumns && (
+        <InlineField label="Columns" tooltip="What $__columns in the script stands for; none picked: every column">
+          <MultiSelect
+            inputId={`wisp-columns-${query.refId}`}
+            width={60}
+            options={columnOptions}
+            value={query.columns ?? []}
+            placeholder="Every column"
+            onChange={(vs) => update({ ...query, columns: vs.map((v) => v.value ?? '').filter((c) => c !== '') })}
+          />
+        </InlineField>
+      )}
       {(query.adhocFilters ?? []).length > 0 && (
         <Stack direction="row" gap={1} wrap="wrap" alignItems="center">
           <span title="Added by “filter for value” in Explore; applied by the engine to every table the script reads">Filters:</span>

@@ -66,6 +66,11 @@ interface HarnessState {
   panel?(spec: PanelSpec): Promise<PanelResult>;
   /** Sets dashboard variables (what a dashboard's variable pickers hold). */
   setVariables(vars: Record<string, string | string[]>): void;
+  /**
+   * Puts `text` in the query editor as it is and focuses it (typed or inserted keys would be
+   * auto-indented by Monaco after each ':' line, doubling a script's own indentation).
+   */
+  setQueryText(text: string): void;
   /** The query in the plugin's annotation editor. */
   annotationQuery: WispQuery;
   /** Where a test keeps the result of a run it did not wait for. */
@@ -94,6 +99,14 @@ window.__wisp = {
   fetches: { started: [], cancelled: [] },
   annotationQuery: { refId: 'Anno', script: '' },
   setVariables: (vars) => Object.assign(templateVars, vars),
+  setQueryText: (text) => {
+    const editor = monaco.editor.getEditors().find((e) => e.getContainerDomNode().closest('#query'));
+    if (!editor) {
+      throw new Error('no query editor on the page');
+    }
+    editor.setValue(text);
+    editor.focus();
+  },
   markers: () =>
     monaco.editor.getModelMarkers({}).map((m) => ({
       owner: m.owner,

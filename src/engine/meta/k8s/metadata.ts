@@ -167,6 +167,37 @@ export class KubernetesMetadata implements MetadataView {
     return this.state.serviceIdOfName(serviceName);
   }
 
+  upidToContainerName(upid: string): string {
+    const container = this.host.upidToContainerId(upid);
+    return this.state.podOfContainer(container)?.containers.get(container)?.name ?? '';
+  }
+
+  upidToReplicaSetName(upid: string): string {
+    return this.podOf(upid)?.replicaSet?.name ?? '';
+  }
+
+  upidToReplicaSetId(upid: string): string {
+    return this.podOf(upid)?.replicaSet?.uid ?? '';
+  }
+
+  upidToDeploymentName(upid: string): string {
+    return this.podOf(upid)?.deployment ?? '';
+  }
+
+  /** This node's pods only: a pod another node runs is known by name and IP, not by status. */
+  podNameToStatus(podName: string): string {
+    return this.state.localPod(this.state.podIdOfName(podName))?.status ?? '';
+  }
+
+  podNameToStartTime(podName: string): string {
+    const t = this.state.localPod(this.state.podIdOfName(podName))?.startTimeNs ?? 0n;
+    return t === 0n ? '' : t.toString();
+  }
+
+  containerIdToStatus(containerId: string): string {
+    return this.state.podOfContainer(containerId)?.containers.get(containerId)?.status ?? '';
+  }
+
   private serviceNames(ids: readonly string[]): string {
     return joinNames(ids.map((id) => this.state.service(id)?.name ?? '').filter((n) => n !== ''));
   }

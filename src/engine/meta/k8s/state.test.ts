@@ -67,3 +67,50 @@ test('a pod or service recreated under the same name replaces the old UID', () =
   assert.deepEqual(s.serviceIdsOfIp('10.96.0.1'), []);
   assert.equal(s.counts().services, 1);
 });
+
+test("pod status, start time, container names and states, and owners, as Pixie's functions read them", () => {
+  const s = new ClusterState();
+  const web = 'd'.repeat(64);
+  const sidecar = 'e'.repeat(64);
+  s.upsertPod({
+    metadata: {
+      uid: 'P',
+      name: 'web-7d9f8c6b5-x2x9q',
+      namespace: 'shop',
+      labels: { 'pod-template-hash': '7d9f8c6b5' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f8c6b5', uid: 'RS1' }],
+    },
+    status: {
+      phase: 'Running',
+      startTime: '2026-12-07T03:00:00Z',
+      conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }],
+      containerStatuses: [
+        { containerID: `containerd://${web}`, name: 'web', state: { running: { startedAt: '2026-12-07T03:00:01Z' } } },
+        { containerID: `containerd://${sidecar}`, name: 'proxy', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' } } },
+      ],
+    },
+  });
+  const pod = s.localPod('P')!;
+  assert.equal(pod.status, '{"phase":"Running","message":"","reason":"","ready":true}');
+  assert.equal(pod.startTimeNs, BigInt(Date.parse('2026-12-07T03:00:00Z')) * 1_000_000n);
+  assert.deepEqual(pod.containers.get(web), { name: 'web', status: '{"state":"Running","message":"","reason":""}' });
+  assert.deepEqual(pod.containers.get(sidecar), { name: 'proxy', status: '{"state":"Waiting","message":"back-off 5m0s","reason":"CrashLoopBackOff"}' });
+  assert.deepEqual(pod.replicaSet, { name: 'shop/web-7d9f8c6b5', uid: 'RS1' });
+  assert.equal(pod.deployment, 'shop/web');
+
+  // A list item's times arrive as Dates; an evicted pod is not ready and says why; a bare
+  // ReplicaSet (no pod-template-hash) has no Deployment; a pod without owners has neither.
+  s.upsertPod({
+    metadata: { uid: 'Q', name: 'batch-1', namespace: 'shop', ownerReferences: [{ kind: 'ReplicaSet', name: 'batch', uid: 'RS2' }] },
+    status: { phase: 'Failed', reason: 'Evicted', message: 'low on memory', startTime: new Date(1_700_000_000_000), conditions: [{ type: 'Ready', status: 'False' }] },
+  });
+  const q = s.localPod('Q')!;
+  assert.equal(q.status, '{"phase":"Failed","message":"low on memory","reason":"Evicted","ready":false}');
+  assert.equal(q.startTimeNs, 1_700_000_000_000_000_000n);
+  assert.equal(q.deployment, '');
+  s.upsertPod({ metadata: { uid: 'R', name: 'bare', namespace: 'shop' } });
+  const r = s.localPod('R')!;
+  assert.equal(r.status, '{"phase":"Unknown","message":"","reason":"","ready":false}');
+  assert.equal(r.startTimeNs, 0n);
+  assert.equal(r.replicaSet, undefined);
+});

@@ -6,17 +6,41 @@
  * UIDs.
  */
 
-/** The fields of a Pod the lookups need (Kubernetes JSON names). */
+/** The fields of a container status the lookups need. */
+interface ContainerStatusLike {
+  readonly containerID?: string;
+  readonly name?: string;
+  readonly state?: {
+    readonly running?: object;
+    readonly waiting?: { readonly reason?: string; readonly message?: string };
+    readonly terminated?: { readonly reason?: string; readonly message?: string };
+  };
+}
+
+/**
+ * The fields of a Pod the lookups need (Kubernetes JSON names). Times are RFC 3339 strings in
+ * a watch event and Dates in a deserialized list item.
+ */
 export interface PodLike {
-  readonly metadata?: { readonly uid?: string; readonly name?: string; readonly namespace?: string };
+  readonly metadata?: {
+    readonly uid?: string;
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly ownerReferences?: readonly { readonly kind?: string; readonly name?: string; readonly uid?: string }[];
+  };
   readonly spec?: { readonly nodeName?: string; readonly hostNetwork?: boolean };
   readonly status?: {
     readonly phase?: string;
+    readonly message?: string;
+    readonly reason?: string;
+    readonly startTime?: string | Date;
+    readonly conditions?: readonly { readonly type?: string; readonly status?: string }[];
     readonly podIP?: string;
     readonly podIPs?: readonly { readonly ip?: string }[];
-    readonly containerStatuses?: readonly { readonly containerID?: string }[];
-    readonly initContainerStatuses?: readonly { readonly containerID?: string }[];
-    readonly ephemeralContainerStatuses?: readonly { readonly containerID?: string }[];
+    readonly containerStatuses?: readonly ContainerStatusLike[];
+    readonly initContainerStatuses?: readonly ContainerStatusLike[];
+    readonly ephemeralContainerStatuses?: readonly ContainerStatusLike[];
   };
 }
 
@@ -46,6 +70,16 @@ export interface PodRecord {
   readonly ips: readonly string[];
   /** Full container ids (64 hex digits), runtime prefix stripped. */
   readonly containerIds: readonly string[];
+  /** The pod's containers by id: name, and Pixie's status JSON ({"state","message","reason"}). */
+  readonly containers: ReadonlyMap<string, { readonly name: string; readonly status: string }>;
+  /** When the pod started, epoch ns (0n before it has). */
+  readonly startTimeNs: bigint;
+  /** Pixie's pod status JSON: {"phase","message","reason","ready"}. */
+  readonly status: string;
+  /** The owning ReplicaSet (`namespace/name` and UID), if a ReplicaSet owns the pod. */
+  readonly replicaSet?: { readonly name: string; readonly uid: string };
+  /** `namespace/name` of the Deployment owning that ReplicaSet, '' when there is none. */
+  readonly deployment: string;
 }
 
 /** A service as indexed. */
@@ -99,6 +133,40 @@ function ref(meta: { readonly name?: string; readonly namespace?: string } | und
   return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }
 
+/** An RFC 3339 time (or a Date) as epoch ns; 0n when absent or unreadable. */
+function epochNs(t: string | Date | undefined): bigint {
+  const ms = t instanceof Date ? t.getTime() : t ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) ? BigInt(ms) * 1_000_000n : 0n;
+}
+
+/** Pixie's container status JSON: the state the status reports, with its reason and message. */
+function containerStatus(c: ContainerStatusLike): string {
+  const st = c.state;
+  const [state, detail] = st?.running ? ['Running', undefined] : st?.waiting ? ['Waiting', st.waiting] : st?.terminated ? ['Terminated', st.terminated] : ['Unknown', undefined];
+  return JSON.stringify({ state, message: detail?.message ?? '', reason: detail?.reason ?? '' });
+}
+
+/** Pixie's pod status JSON: phase, message, reason, and whether the Ready condition is True. */
+function podStatus(p: PodLike): string {
+  const st = p.status;
+  const ready = (st?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return JSON.stringify({ phase: st?.phase || 'Unknown', message: st?.message ?? '', reason: st?.reason ?? '', ready });
+}
+
+/**
+ * The ReplicaSet owning a pod, and the Deployment owning that: a Deployment names its
+ * ReplicaSets `<deployment>-<pod-template-hash>` and labels their pods with the hash, so the
+ * Deployment's name needs no ReplicaSet informer (its UID would; Wisp does not run one).
+ */
+function owners(p: PodLike): Pick<PodRecord, 'replicaSet' | 'deployment'> {
+  const rs = (p.metadata?.ownerReferences ?? []).find((o) => o.kind === 'ReplicaSet' && o.name);
+  if (!rs) return { deployment: '' };
+  const ns = p.metadata?.namespace ?? '';
+  const hash = p.metadata?.labels?.['pod-template-hash'];
+  const deployment = hash && rs.name!.endsWith(`-${hash}`) ? `${ns}/${rs.name!.slice(0, -hash.length - 1)}` : '';
+  return { replicaSet: { name: `${ns}/${rs.name}`, uid: rs.uid ?? '' }, deployment };
+}
+
 /** The cluster's pods (this node's), services and endpoint slices, with lookup indexes. */
 export class ClusterState {
   private readonly pods = new Map<string, PodRecord>();
@@ -127,13 +195,22 @@ export class ClusterState {
       ? []
       : [...new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((x) => x.ip)].filter((x): x is string => !!x))];
     const statuses = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? []), ...(p.status?.ephemeralContainerStatuses ?? [])];
+    const containers = new Map<string, { name: string; status: string }>();
+    for (const c of statuses) {
+      const id = stripRuntime(c.containerID);
+      if (id !== '') containers.set(id, { name: c.name ?? '', status: containerStatus(c) });
+    }
     const rec: PodRecord = {
       uid,
       name: ref(p.metadata),
       namespace: p.metadata?.namespace ?? '',
       nodeName: p.spec?.nodeName ?? '',
       ips,
-      containerIds: statuses.map((s) => stripRuntime(s.containerID)).filter((id) => id !== ''),
+      containerIds: [...containers.keys()],
+      containers,
+      startTimeNs: epochNs(p.status?.startTime),
+      status: podStatus(p),
+      ...owners(p),
     };
     this.pods.set(uid, rec);
     for (const id of rec.containerIds) this.podByContainer.set(id, uid);
@@ -212,6 +289,11 @@ export class ClusterState {
   podOfContainer(containerId: string): PodRecord | undefined {
     const uid = this.podByContainer.get(containerId);
     return uid === undefined ? undefined : this.pods.get(uid);
+  }
+
+  /** A pod of this node by UID, whole. */
+  localPod(uid: string): PodRecord | undefined {
+    return this.pods.get(uid);
   }
 
   /** UIDs of the services whose endpoints include the pod (by targetRef UID or pod IP). */

@@ -119,12 +119,15 @@ test('partial states merge exactly through JSON: big sums, times from engines wi
 
 test('every px metadata lookup function is one the broker can route and answer', () => {
   // A lookup the broker did not know would be evaluated there against no metadata: '' for all.
-  const lookups = registryEntries().filter((e) => e.kind === 'scalar' && /^(upid|ip|pod_id|pod_name|service_id|service_name)_to_/.test(e.name));
-  assert.equal(lookups.length, 21);
+  const lookups = registryEntries().filter((e) => e.kind === 'scalar' && /^(upid|ip|pod_id|pod_name|service_id|service_name|container_id)_to_/.test(e.name));
+  assert.equal(lookups.length, 29);
   assert.deepEqual([...METADATA_FNS.keys()].sort(), lookups.map((e) => e.name).sort());
   const md = new LookupMetadata();
-  for (const fn of METADATA_FNS.keys()) md.add(fn, { k: fn === 'upid_to_pid' ? 42 : `${fn}-answer` });
-  for (const [fn, f] of METADATA_FNS) assert.equal(f(md, 'k'), fn === 'upid_to_pid' ? 42 : `${fn}-answer`, fn);
+  // The key is a upid of agent 7, pid 42: the asid is read from the upid itself, on any node.
+  const k = '00000007-0000-002a-0000-000000000001';
+  const answer = (fn: string): string | number => (fn === 'upid_to_pid' ? 42 : fn === 'upid_to_asid' ? 7 : `${fn}-answer`);
+  for (const fn of METADATA_FNS.keys()) md.add(fn, { [k]: answer(fn) });
+  for (const [fn, f] of METADATA_FNS) assert.equal(f(md, k), answer(fn), fn);
 });
 
 /** 300 rows of 40 kB (as requests with big headers), one of them 3 MiB, as a rows fragment. */

@@ -20,6 +20,7 @@ export const NUM_TEMPLATES: Readonly<Record<string, string>> = {
   intModulo: 'y === 0 ? 0 : x % y',
   timeModulo: '(x + y2) - Math.floor((x + y2) / y) * y',
   floorDivide: 'Math.floor(x / y)',
+  pow: 'x ** y',
   intFloorDivide: 'y === 0 ? 0 : Math.floor(x / y)',
   // Division, not %, which is a slow fmod call on doubles; exact for |x + y2| < 2^53.
   floorTo: 'Math.floor((x + y2) / y) * y - y2',

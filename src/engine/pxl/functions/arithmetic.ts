@@ -9,7 +9,7 @@ import { numericPairs, type FoldArg, type FunctionEntry, type ScalarCall, type S
 import { binaryNum, operand, type StrVec } from './vectorized.js';
 
 /*
- * Arithmetic: + - * / % // on numbers and times, unary minus, px.floor, and + on strings.
+ * Arithmetic: + - * / % // on numbers and times, unary minus, px.pow, px.floor, and + on strings.
  * INT64 arithmetic on constants is exact (bigint) and checked for overflow; on columns it runs
  * on float64, exact for the values a table holds.
  */
@@ -17,7 +17,8 @@ import { binaryNum, operand, type StrVec } from './vectorized.js';
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 
-function checkInt(v: bigint, at: Span): bigint {
+/** `v` when it fits in INT64; a PXL_VALUE error at `at` when it does not. */
+export function checkInt(v: bigint, at: Span): bigint {
   if (v < INT64_MIN || v > INT64_MAX) throw new PxlError(PxlCode.value, 'integer overflow: the result does not fit in INT64', at);
   return v;
 }
@@ -161,7 +162,7 @@ function foldIntegerDivision(name: 'modulo' | 'floorDivide'): FunctionEntry['fol
   };
 }
 
-/** + - * / % // and unary minus, and px.floor. */
+/** + - * / % // and unary minus, px.pow and px.floor. */
 export const ARITHMETIC: readonly FunctionEntry[] = [
   op(
     'add',
@@ -222,6 +223,16 @@ export const ARITHMETIC: readonly FunctionEntry[] = [
     semantic: 'first',
     eval: unary('negate'),
     fold: ([x], _ret, at) => (typeof x!.value === 'bigint' ? checkInt(-x!.value, at) : -num(x!)),
+  },
+  {
+    name: 'pow',
+    spelling: 'px.pow',
+    kind: 'scalar',
+    signatures: numericPairs('FLOAT64').map((sig) => ({ ...sig, ret: 'FLOAT64' as const })),
+    doc: 'The first argument to the power of the second, as FLOAT64.',
+    example: 'df.kib = df.resp_body_size / px.pow(2, 10)',
+    eval: ({ args, chunk, env, value }) => binaryNum('pow', value(args[0]!), value(args[1]!), args[0]!.type, args[1]!.type, chunk, env, false),
+    fold: ([x, y]) => num(x!) ** num(y!),
   },
   {
     name: 'floor',

@@ -24,6 +24,8 @@ type FunctionKind = 'scalar' | 'operator' | 'aggregate' | 'cast';
 /** One accepted list of argument types and the result it gives. */
 export interface Signature {
   readonly args: readonly DataType[];
+  /** After `args`, any number of further arguments of this type (px.script_reference's key/value pairs). */
+  readonly rest?: DataType;
   readonly ret: DataType;
   /** Fixed semantic type of the result; otherwise the entry's `semantic` rule decides. */
   readonly semantic?: SemanticType;
@@ -44,6 +46,14 @@ export interface ScalarCall {
 export interface FoldArg {
   readonly type: DataType;
   readonly value: LiteralValue;
+  readonly at: Span;
+}
+
+/** An argument of a call being checked at compile time: its type, its value when constant, its span. */
+export interface CheckArg {
+  readonly type: DataType;
+  /** Present when the argument is a constant. */
+  readonly value?: LiteralValue;
   readonly at: Span;
 }
 
@@ -81,6 +91,21 @@ export interface FunctionEntry {
   readonly eval?: (call: ScalarCall) => Val;
   /** The value on constants at compile time; undefined (or absent) where only the executor can say (metadata, JSON). */
   readonly fold?: (args: readonly FoldArg[], ret: DataType, at: Span, ctx: FoldContext) => LiteralValue | undefined;
+  /**
+   * Checks a call at compile time, once its signature matched, throwing PxlError at the argument
+   * at fault (a regular expression that must be a constant RE2 compiles).
+   */
+  readonly check?: (args: readonly CheckArg[]) => void;
+  /**
+   * Parameter names, for the functions Pixie lets scripts call with keyword arguments
+   * (px.script_reference(label=, script=, args=)); the others take positional arguments only.
+   */
+  readonly params?: readonly string[];
+  /**
+   * The parameter that takes a dict literal with string keys (`{'pod': df.pod}`), passed on as
+   * key, value, key, value… after the other arguments (Signature.rest); absent means `{}`.
+   */
+  readonly dictParam?: string;
   /** Fails on some values (a bad duration): evaluated only on the rows filters keep, never ahead of them. */
   readonly throwsOnData?: boolean;
   /** Metadata lookups: the answer for one value, on the node that holds it (the broker routes these to engines). */

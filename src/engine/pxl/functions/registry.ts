@@ -10,8 +10,10 @@ import { SUM } from './aggregates/sum.js';
 import { ARITHMETIC } from './arithmetic.js';
 import { CASTS } from './casts.js';
 import type { FunctionEntry } from './entry.js';
+import { HOST } from './host.js';
 import { LOGIC } from './logic.js';
 import { METADATA } from './metadata.js';
+import { REFERENCES } from './references.js';
 import { STRINGS } from './strings.js';
 import { TIME } from './time.js';
 
@@ -22,7 +24,23 @@ import { TIME } from './time.js';
  * engines exchange aggregates' partial states through them; `/api/v1/schema` and the editor's
  * completion read the same docs. One module per family holds all of a function.
  */
-const ENTRIES: readonly FunctionEntry[] = [...ARITHMETIC, ...LOGIC, ...TIME, ...STRINGS, ...METADATA, ...CASTS, COUNT, SUM, MEAN, MIN, MAX, ANY, QUANTILES];
+const ENTRIES: readonly FunctionEntry[] = [
+  ...ARITHMETIC,
+  ...LOGIC,
+  ...TIME,
+  ...STRINGS,
+  ...REFERENCES,
+  ...METADATA,
+  ...HOST,
+  ...CASTS,
+  COUNT,
+  SUM,
+  MEAN,
+  MIN,
+  MAX,
+  ANY,
+  QUANTILES,
+];
 
 const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
 

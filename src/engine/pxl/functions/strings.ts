@@ -1,13 +1,51 @@
+import { PxlCode, PxlError } from '../diagnostic.js';
 import type { Val } from '../exec/vec.js';
-import { patternFor } from '../regex.js';
-import type { FunctionEntry, ScalarCall } from './entry.js';
+import { checkRewrite, compilePattern, compileReplacer, patternFor, replacerFor } from '../regex.js';
+import type { CheckArg, FunctionEntry, ScalarCall } from './entry.js';
 import { parsedDict } from './parsed.js';
-import { asStr, constantArg, gatherBool, gatherNum } from './vectorized.js';
+import { asStr, constantArg, gatherBool, gatherNum, perStrings, stringsToBool, stringsToStr } from './vectorized.js';
 
 /*
- * Strings: px.contains, px.regex_match and the JSON readers px.pluck, px.pluck_float64 and
- * px.pluck_int64. Each runs once per distinct string of a column, never once per row.
+ * Strings: px.contains, px.regex_match, px.replace, px.has_service_name and the JSON readers
+ * px.pluck, px.pluck_float64 and px.pluck_int64. Each runs once per distinct string of a
+ * column (or distinct combination of its arguments), never once per row.
  */
+
+/** A regular expression argument must be a constant RE2 compiles (regex.ts): checked at its span. */
+function constantPattern(fn: string, p: CheckArg): void {
+  if (p.value === undefined) {
+    throw new PxlError(PxlCode.type, `the regular expression of px.${fn} must be a constant string`, p.at, [`px.${fn}('pattern', df.column${fn === 'replace' ? ", 'with'" : ''})`]);
+  }
+  const m = compilePattern(String(p.value));
+  if (typeof m !== 'function') throw new PxlError(m.tooLarge ? PxlCode.limit : PxlCode.value, m.message, p.at, m.hints);
+}
+
+function replace(call: ScalarCall): Val {
+  // As Pixie's: a pattern or a rewrite that is still wrong at run time answers with the error
+  // as the value (the planner refuses both when they are constants).
+  const r = replacerFor(String(constantArg(call, call.args[0]!)));
+  return stringsToStr(
+    perStrings(call, [call.args[1]!, call.args[2]!], ([value, rewrite]) => {
+      if (!('replaceAll' in r)) return `Invalid regex expr: ${r.message}`;
+      const bad = checkRewrite(rewrite!, r.groups);
+      return bad !== undefined ? `Invalid regex in substitution string: ${bad}` : r.replaceAll(value!, rewrite!);
+    }),
+  );
+}
+
+/** A service name, or a JSON array of them (a pod in several services), holds `value` (Pixie's EqualsOrArrayContains). */
+function hasServiceName(service: string, value: string): boolean {
+  if (service.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(service);
+    } catch {
+      return service === value;
+    }
+    if (Array.isArray(parsed)) return parsed.every((x) => typeof x === 'string') && parsed.includes(value);
+  }
+  return service === value;
+}
 
 function contains(call: ScalarCall): Val {
   const v = call.value(call.args[0]!);
@@ -88,6 +126,36 @@ export const STRINGS: readonly FunctionEntry[] = [
     doc: 'True where the whole second argument matches the regular expression given first (checked at compile time).',
     example: "df[px.regex_match('/api/v[0-9]+/.*', df.req_path)]",
     eval: regexMatch,
+    check: ([pattern]) => constantPattern('regex_match', pattern!),
+  },
+  {
+    name: 'replace',
+    spelling: 'px.replace',
+    kind: 'scalar',
+    signatures: [{ args: ['STRING', 'STRING', 'STRING'], ret: 'STRING' }],
+    doc: 'The second argument with every match of the RE2 regular expression given first replaced by the third; \\1…\\9 in it stand for the groups, \\0 for the match.',
+    example: "df.path = px.replace('/items/[0-9]+', df.req_path, '/items/{id}')",
+    eval: replace,
+    check: ([pattern, , rewrite]) => {
+      constantPattern('replace', pattern!);
+      const r = compileReplacer(String(pattern!.value));
+      const bad = rewrite!.value !== undefined && 'groups' in r ? checkRewrite(String(rewrite!.value), r.groups) : undefined;
+      if (bad !== undefined) throw new PxlError(PxlCode.value, bad, rewrite!.at, ['write \\1 for the first group, \\\\ for a backslash']);
+    },
+    fold: ([p, v, w]) => {
+      const r = compileReplacer(String(p!.value));
+      return 'replaceAll' in r ? r.replaceAll(String(v!.value), String(w!.value)) : undefined;
+    },
+  },
+  {
+    name: 'has_service_name',
+    spelling: 'px.has_service_name',
+    kind: 'scalar',
+    signatures: [{ args: ['STRING', 'STRING'], ret: 'BOOLEAN' }],
+    doc: "True where the service (as df.ctx['service'] gives it: one name, or a JSON array of names for a pod in several services) is or includes the second argument.",
+    example: "df[px.has_service_name(df.ctx['service'], 'default/frontend')]",
+    eval: (call) => stringsToBool(perStrings(call, call.args, ([svc, value]) => hasServiceName(svc!, value!)), call.chunk),
+    fold: ([svc, value]) => hasServiceName(String(svc!.value), String(value!.value)),
   },
   {
     name: 'pluck_float64',

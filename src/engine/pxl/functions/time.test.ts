@@ -7,7 +7,7 @@ import { PxlError } from '../diagnostic.js';
 import { LookupMetadata } from '../distributed/broker/metadata.js';
 import { execute } from '../exec/execute.js';
 import type { Vec } from '../exec/vec.js';
-import { parseDurationNs, parseTimeNs } from './time.js';
+import { formatDuration, parseDurationNs, parseTimeNs } from './time.js';
 
 test('durations: units, signs, fractions, compound; garbage is undefined', () => {
   assert.equal(parseDurationNs('5m'), 300_000_000_000n);
@@ -75,4 +75,20 @@ test('a string that is no time fails on a constant and on a column, naming the t
       await assert.rejects(run, (e: unknown) => e instanceof PxlError && /'yesterday' is not a (time|duration)/.test(e.message), `${fn} on a ${column ? 'column' : 'constant'}`);
     }
   }
+});
+
+test("format_duration: the largest whole unit, towards zero, sign kept (Pixie's examples)", () => {
+  const s = 1_000_000_000n;
+  const cases: [bigint, string][] = [
+    [-5n * 60n * s, '-5m'],
+    [-5n * 60n * s + 5n, '-4m'],
+    [5n * 60n * s + 5n, '5m'],
+    [-5n * 3600n * s, '-5h'],
+    [2n * 86400n * s + 1n, '2d'],
+    [59n * s, '59s'],
+    [999_999n, '0ms'],
+    [1_500_000n, '1ms'],
+    [0n, '0ms'],
+  ];
+  for (const [ns, text] of cases) assert.equal(formatDuration(ns), text, String(ns));
 });

@@ -2,14 +2,16 @@ import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import { floorToKernel } from '../exec/kernels.js';
 import type { NumData, Val } from '../exec/vec.js';
 import type { Expr } from '../plan/logical.js';
+import { checkInt } from './arithmetic.js';
 import type { FunctionEntry, ScalarCall } from './entry.js';
-import { operand, perStringNum } from './vectorized.js';
+import { binaryNum, operand, perStringNum } from './vectorized.js';
 
 /*
- * Times and durations: px.bin, px.now, px.parse_duration, px.parse_time, and the one parser of
- * durations and times that scripts, the macros, the CLI's --from/--to and the broker's flags
- * all read with — so a string means the same time folded at compile time, read from a column
- * at run time, or typed on a command line.
+ * Times and durations: px.bin, px.now, px.parse_duration, px.parse_time, px.format_duration,
+ * the unit functions (px.seconds(10) …), and the one parser of durations and times that
+ * scripts, the macros, the CLI's --from/--to and the broker's flags all read with — so a string
+ * means the same time folded at compile time, read from a column at run time, or typed on a
+ * command line.
  */
 
 const UNIT_NS: Record<string, bigint> = {
@@ -113,8 +115,77 @@ function bin({ args, chunk, env, value }: ScalarCall): Val {
   return { t: 'num', d: out };
 }
 
-/** px.bin, px.now, px.parse_duration, px.parse_time. */
+const NS_PER_MS = 1_000_000n;
+const NS_PER_S = 1000n * NS_PER_MS;
+const NS_PER_MIN = 60n * NS_PER_S;
+const NS_PER_H = 60n * NS_PER_MIN;
+const NS_PER_DAY = 24n * NS_PER_H;
+
+/**
+ * Pixie's px.format_duration: ns as whole days, hours, minutes, seconds or milliseconds, the
+ * largest unit that fits, rounded towards zero, the sign kept (-300e9 → '-5m', 5e9 + 1 → '5s').
+ */
+export function formatDuration(ns: bigint): string {
+  const abs = ns < 0n ? -ns : ns;
+  const text =
+    abs >= NS_PER_DAY ? `${abs / NS_PER_DAY}d` : abs >= NS_PER_H ? `${abs / NS_PER_H}h` : abs >= NS_PER_MIN ? `${abs / NS_PER_MIN}m` : abs >= NS_PER_S ? `${abs / NS_PER_S}s` : `${abs / NS_PER_MS}ms`;
+  return ns < 0n ? `-${text}` : text;
+}
+
+function formatDurations({ args, chunk, env, value }: ScalarCall): Val {
+  const v = value(args[0]!);
+  if (v.t === 'scalar') return { t: 'scalar', v: formatDuration(BigInt(Math.trunc(Number(v.v)))) };
+  const d = operand(v, chunk.n, env, 'INT64') as NumData;
+  const codes = new Int32Array(chunk.n);
+  const dict: string[] = [];
+  const seen = new Map<number, number>();
+  const sel = chunk.sel;
+  const m = sel ? sel.length : chunk.n;
+  for (let k = 0; k < m; k++) {
+    const i = sel ? sel[k]! : k;
+    const x = d[i]!;
+    let code = seen.get(x);
+    if (code === undefined) {
+      code = dict.push(formatDuration(BigInt(Math.trunc(x)))) - 1;
+      seen.set(x, code);
+    }
+    codes[i] = code;
+  }
+  return { t: 'str', c: codes, dict };
+}
+
+/** Pixie's compile-time unit functions: px.seconds(10) is 10 s in ns. */
+function unit(name: string, ns: bigint): FunctionEntry {
+  return {
+    name,
+    spelling: `px.${name}`,
+    kind: 'scalar',
+    signatures: [{ args: ['INT64'], ret: 'INT64', semantic: 'ST_DURATION_NS' }],
+    doc: `A number of ${name} as a duration in ns.`,
+    example: `df.timestamp = px.bin(df.time_, px.${name}(10))`,
+    eval: ({ args, chunk, env, value }) => binaryNum('multiply', value(args[0]!), { t: 'scalar', v: Number(ns) }, 'INT64', 'INT64', chunk, env, false),
+    fold: ([x], _ret, at) => checkInt((x!.value as bigint) * ns, at),
+  };
+}
+
+/** px.bin, px.now, px.parse_duration, px.parse_time, px.format_duration and the unit functions. */
 export const TIME: readonly FunctionEntry[] = [
+  unit('days', NS_PER_DAY),
+  unit('hours', NS_PER_H),
+  unit('minutes', NS_PER_MIN),
+  unit('seconds', NS_PER_S),
+  unit('milliseconds', NS_PER_MS),
+  unit('microseconds', 1000n),
+  {
+    name: 'format_duration',
+    spelling: 'px.format_duration',
+    kind: 'scalar',
+    signatures: [{ args: ['INT64'], ret: 'STRING' }],
+    doc: "A duration in ns as text in its largest whole unit, rounded towards zero: -300e9 is '-5m' (d, h, m, s, ms).",
+    example: 'df.took = px.format_duration(df.latency)',
+    eval: formatDurations,
+    fold: ([x]) => formatDuration(x!.value as bigint),
+  },
   {
     name: 'bin',
     spelling: 'px.bin',

@@ -98,3 +98,51 @@ export function perStringNum(f: (s: string) => number, call: ScalarCall, arg: Ex
   const s = asStr(v, call.chunk.n);
   return gatherNum(s, Float64Array.from(s.dict, f), call.chunk);
 }
+
+/** What `perStrings` computed: one value for every row, or a value per row as codes into distinct values. */
+export type PerStrings<T> = { readonly scalar: T } | { readonly codes: Int32Array; readonly values: readonly T[] };
+
+/**
+ * `f` over the string arguments of each row, computed once per distinct combination of their
+ * dictionary entries (a constant is one entry every row shares), so a function of a column and
+ * constants runs once per distinct string, never once per row.
+ */
+export function perStrings<T>(call: ScalarCall, args: readonly Expr[], f: (xs: readonly string[]) => T): PerStrings<T> {
+  const vals = args.map((a) => call.value(a));
+  const cols = vals.map((v, i) => (v.t === 'scalar' ? -1 : i)).filter((i) => i >= 0);
+  const consts = vals.map((v) => (v.t === 'scalar' ? String(v.v) : ''));
+  if (cols.length === 0) return { scalar: f(consts) };
+  const n = call.chunk.n;
+  const strs = cols.map((i) => asStr(vals[i]!, n));
+  const codes = new Int32Array(n);
+  const values: T[] = [];
+  const seen = new Map<string, number>();
+  const xs = [...consts];
+  const sel = call.chunk.sel;
+  const m = sel ? sel.length : n;
+  for (let k = 0; k < m; k++) {
+    const i = sel ? sel[k]! : k;
+    let key = '';
+    for (let j = 0; j < strs.length; j++) key += `${strs[j]!.c[i]!},`;
+    let code = seen.get(key);
+    if (code === undefined) {
+      for (let j = 0; j < strs.length; j++) xs[cols[j]!] = strs[j]!.dict[strs[j]!.c[i]!]!;
+      code = values.length;
+      values.push(f(xs));
+      seen.set(key, code);
+    }
+    codes[i] = code;
+  }
+  return { codes, values };
+}
+
+/** `perStrings` with a string result, as a dictionary-coded column. */
+export function stringsToStr(r: PerStrings<string>): Val {
+  return 'scalar' in r ? { t: 'scalar', v: r.scalar } : { t: 'str', c: r.codes, dict: r.values };
+}
+
+/** `perStrings` with a boolean result. */
+export function stringsToBool(r: PerStrings<boolean>, chunk: Chunk): Val {
+  if ('scalar' in r) return { t: 'scalar', v: r.scalar };
+  return gatherBool({ t: 'str', c: r.codes, dict: [] }, r.values, chunk);
+}

@@ -1,4 +1,4 @@
-import type { Span } from '../diagnostic.js';
+import type { Diagnostic, Span } from '../diagnostic.js';
 import type { MacroRef, StringPart } from './token.js';
 
 /** The syntax tree of the Python subset PxL is written in. Every node carries its span. */
@@ -56,4 +56,6 @@ export type Stmt =
 
 export interface Module {
   readonly body: readonly Stmt[];
+  /** What Pixie's parser accepts but Python would not (PXL_LENIENT): the script runs, its author learns. */
+  readonly warnings: readonly Diagnostic[];
 }

@@ -143,3 +143,15 @@ test('syntax errors carry PXL_SYNTAX and the position of the offending token', (
     });
   }
 });
+
+test("a missing comma between keyword arguments is Pixie's leniency: parsed, with a PXL_LENIENT warning on the next keyword", () => {
+  const m = parse("df = df.groupby('s').agg(\n    n=('latency', px.count)\n    e=('failure', px.mean),\n)\n");
+  assert.equal(show((m.body[0] as Stmt & { kind: 'assign' }).value), `df.groupby("s").agg(n=("latency", px.count,), e=("failure", px.mean,))`);
+  assert.equal(m.warnings.length, 1);
+  const w = m.warnings[0]!;
+  assert.deepEqual([w.severity, w.code, w.message], ['warning', 'PXL_LENIENT', "missing ',' between keyword arguments 'n' and 'e'"]);
+  assert.deepEqual(w.span, { start: { line: 3, column: 5 }, end: { line: 3, column: 6 } });
+  assert.deepEqual(parse('f(a=1, b=2)\n').warnings, []);
+  // Only keyword arguments: anything else without its comma stays an error.
+  for (const src of ['f(1 2)\n', 'f(a=1 2)\n', 'f(1 b=2)\n']) assert.throws(() => parse(src), (err: unknown) => err instanceof PxlError && err.diagnostic.code === 'PXL_SYNTAX', src);
+});

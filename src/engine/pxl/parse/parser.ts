@@ -1,4 +1,4 @@
-import { PxlCode, PxlError, type Span } from '../diagnostic.js';
+import { PxlCode, PxlError, type Diagnostic, type Span } from '../diagnostic.js';
 import type { BinaryOp, CompareOp, Expr, Keyword, Module, Param, Stmt } from './ast.js';
 import { tokenize } from './lexer.js';
 import { KEYWORDS, type StringPart, type Token } from './token.js';
@@ -64,6 +64,7 @@ const join = (a: Span, b: Span): Span => ({ start: a.start, end: b.end });
 class Parser {
   private i = 0;
   private depth = 0;
+  private readonly warnings: Diagnostic[] = [];
 
   constructor(private readonly toks: Token[]) {}
 
@@ -129,7 +130,7 @@ class Parser {
       if (this.t.kind === 'indent') this.fail('unexpected indentation', this.t.span);
       body.push(...this.statement());
     }
-    return { body };
+    return { body, warnings: this.warnings };
   }
 
   private statement(): Stmt[] {
@@ -477,12 +478,33 @@ class Parser {
         if (this.isWord('for')) this.unsupported('a generator expression', this.t.span, 'use DataFrame operations instead');
         args.push(a);
       }
-      if (!this.isOp(',')) break;
+      if (!this.isOp(',')) {
+        if (keywords.length > 0 && this.t.kind === 'name' && this.isOp('=', this.peek())) {
+          this.missingComma(keywords[keywords.length - 1]!, this.t);
+          continue;
+        }
+        break;
+      }
       this.take();
     }
     const close = this.expectOp(')', 'to close the argument list');
     this.depth--;
     return { kind: 'call', func, args, keywords, span: join(func.span, close.span) };
+  }
+
+  /**
+   * Pixie's parser takes keyword arguments of one call without the comma between them, and
+   * some of its shipped scripts rely on it (`agg(a=(...)` newline `b=(...))`): accepted, with
+   * a PXL_LENIENT warning on the keyword that lacks the comma before it.
+   */
+  private missingComma(previous: Keyword, next: Token): void {
+    this.warnings.push({
+      severity: 'warning',
+      code: PxlCode.lenient,
+      message: `missing ',' between keyword arguments '${previous.name}' and '${next.text}'`,
+      span: next.span,
+      hints: [`add ',' after the value of '${previous.name}' (Pixie's parser accepts it without, Python does not)`],
+    });
   }
 
   private atom(): Expr {

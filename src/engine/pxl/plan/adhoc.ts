@@ -112,7 +112,7 @@ function predicate(f: AdhocFilter, column: Value, type: DataType, at: Span, fold
  */
 function keyIn(table: TableSchema, key: string, ctxKeys: Readonly<Record<string, string>>): { column: string; ctx?: string } | undefined {
   if (table.fields.some((f) => f.name === key)) return { column: key };
-  const fn = ctxKeys[key];
+  const fn = Object.hasOwn(ctxKeys, key) ? ctxKeys[key] : undefined;
   if (fn && table.fields.some((f) => f.name === 'upid')) return { column: 'upid', ctx: fn };
   return undefined;
 }

@@ -1,21 +1,21 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
 import type { Keyword } from '../parse/ast.js';
 import { didYouMean } from './suggest.js';
-import type { Value } from './values.js';
 
 /**
- * Binds positional and keyword arguments to parameter names, Python style. The first
- * `required` names must be given; the result has no entry for omitted optional ones.
+ * Binds positional and keyword arguments (values, or not yet evaluated syntax) to parameter
+ * names, Python style. The first `required` names must be given; the result has no entry for
+ * omitted optional ones.
  */
-export function bindArgs(
+export function bindArgs<T extends { readonly at: Span }>(
   fn: string,
   names: readonly string[],
   required: number,
-  args: readonly Value[],
-  kwargs: readonly (Keyword & { v: Value })[],
+  args: readonly T[],
+  kwargs: readonly (Pick<Keyword, 'name' | 'nameSpan'> & { readonly v: T })[],
   at: Span,
-): Map<string, Value> {
-  const out = new Map<string, Value>();
+): Map<string, T> {
+  const out = new Map<string, T>();
   if (args.length > names.length) {
     throw new PxlError(PxlCode.arity, `${fn} takes at most ${names.length} positional argument${names.length === 1 ? '' : 's'}, got ${args.length}`, args[names.length]!.at, [
       `parameters: ${names.join(', ') || '(none)'}`,

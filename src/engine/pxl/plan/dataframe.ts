@@ -10,14 +10,18 @@ import type { NameAt } from './builders.js';
 import type { Environment } from './environment.js';
 import type { AggExpr, JoinHow } from './logical.js';
 import { didYouMean } from './suggest.js';
-import { describeValue, type Value } from './values.js';
+import { describeValue, isText, textOf, type Value } from './values.js';
 
 /** The DataFrame surface of PxL: px.DataFrame, attribute/subscript access, and the methods. */
 
 type FrameV = Value & { kind: 'frame' };
 type Kwargs = readonly (Keyword & { v: Value })[];
 
-/** `df.ctx[key]` → the registry lookup on `upid` it stands for (Pixie's metadata keys). */
+/**
+ * `df.ctx[key]` → the registry lookup on `upid` it stands for: Pixie's metadata keys and their
+ * aliases. `container` is Wisp's: the container id, which a plain host knows too (Pixie's
+ * alias of `container_name`).
+ */
 export const CTX_KEYS: Readonly<Record<string, string>> = {
   pod: 'upid_to_pod_name',
   service: 'upid_to_service_name',
@@ -32,8 +36,24 @@ export const CTX_KEYS: Readonly<Record<string, string>> = {
   service_id: 'upid_to_service_id',
   node_name: 'upid_to_node_name',
   hostname: 'upid_to_hostname',
+  host: 'upid_to_hostname',
   cmdline: 'upid_to_cmdline',
   container_id: 'upid_to_container_id',
+  container_name: 'upid_to_container_name',
+  asid: 'upid_to_asid',
+  deployment: 'upid_to_deployment_name',
+  deployment_name: 'upid_to_deployment_name',
+  replicaset: 'upid_to_replicaset_name',
+  replica_set: 'upid_to_replicaset_name',
+  replicaset_name: 'upid_to_replicaset_name',
+  replicaset_id: 'upid_to_replicaset_id',
+  replica_set_id: 'upid_to_replicaset_id',
+};
+
+/** Pixie's keys Wisp deliberately does not answer, with why and what to use instead. */
+const CTX_UNSUPPORTED: Readonly<Record<string, string>> = {
+  deployment_id:
+    "Wisp watches pods, not ReplicaSets or Deployments, so a Deployment's UID is unknown; df.ctx['deployment'] gives its namespace/name",
 };
 
 const METHODS = new Set(['groupby', 'agg', 'merge', 'drop', 'head', 'append']);
@@ -59,12 +79,12 @@ const PANDAS: Record<string, string> = {
   stream: 'streaming queries are not supported; Grafana re-runs the query',
 };
 
-const str = (v: Value): v is Value & { kind: 'const'; type: 'STRING' } => v.kind === 'const' && v.type === 'STRING';
+const str = isText;
 
 /** Column names given as one string or a list of strings. */
 function columnNames(v: Value, what: string): NameAt[] {
-  if (str(v)) return [{ name: String(v.value), at: v.at }];
-  if (v.kind === 'list' && v.items.every(str)) return v.items.map((i) => ({ name: String((i as Value & { kind: 'const' }).value), at: i.at }));
+  if (str(v)) return [{ name: textOf(v), at: v.at }];
+  if (v.kind === 'list' && v.items.every(str)) return v.items.map((i) => ({ name: textOf(i as Value & { kind: 'const' }), at: i.at }));
   throw new PxlError(PxlCode.type, `${what} must be a column name or a list of column names, got ${describeValue(v)}`, v.at);
 }
 
@@ -130,7 +150,8 @@ export function frameAttribute(obj: FrameV, attr: string, attrAt: Span, at: Span
 
 export function frameSubscript(obj: FrameV, index: Value, at: Span): Value {
   const plan = obj.frame.plan;
-  if (str(index)) return { kind: 'column', expr: build.columnRef(plan, String(index.value), index.at), at };
+  if (str(index)) return { kind: 'column', expr: build.columnRef(plan, textOf(index), index.at), at };
+  if (index.kind === 'list' && index.allColumns && index.items.length === 0) return newFrame(plan, at);
   if (index.kind === 'list') {
     if (index.items.length === 0) throw new PxlError(PxlCode.value, 'a projection needs at least one column', index.at);
     return newFrame(build.project(plan, columnNames(index, 'a projection'), index.at), at);
@@ -144,7 +165,11 @@ export function frameSubscript(obj: FrameV, index: Value, at: Span): Value {
 
 export function ctxColumn(obj: Value & { kind: 'ctx' }, key: Value, at: Span, env: Environment): Value {
   if (!str(key)) throw new PxlError(PxlCode.type, `df.ctx takes a key string, got ${describeValue(key)}`, key.at);
-  const fn = CTX_KEYS[String(key.value)];
+  const name = String(key.value);
+  // Own keys only: 'constructor' or 'toString' name no metadata.
+  const fn = Object.hasOwn(CTX_KEYS, name) ? CTX_KEYS[name] : undefined;
+  const unsupported = Object.hasOwn(CTX_UNSUPPORTED, name) ? CTX_UNSUPPORTED[name] : undefined;
+  if (unsupported !== undefined) throw new PxlError(PxlCode.unsupported, `df.ctx['${String(key.value)}'] is not supported`, key.at, [unsupported]);
   if (!fn) {
     throw new PxlError(PxlCode.value, `unknown metadata key '${String(key.value)}'`, key.at, [
       ...didYouMean(String(key.value), Object.keys(CTX_KEYS)),

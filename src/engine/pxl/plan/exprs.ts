@@ -1,5 +1,4 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
-import { compilePattern } from '../regex.js';
 import type { FoldContext, FunctionEntry, Signature } from '../functions/entry.js';
 import { registryEntry } from '../functions/registry.js';
 import type { DataType, SemanticType } from '../../schema.js';
@@ -44,7 +43,17 @@ export function truthy(c: Const): boolean {
 }
 
 function sigText(s: Signature): string {
-  return `(${s.args.join(', ')})`;
+  return `(${[...s.args, ...(s.rest ? [`${s.rest}...`] : [])].join(', ')})`;
+}
+
+/** Whether a signature takes `n` arguments. */
+function takes(s: Signature, n: number): boolean {
+  return s.rest !== undefined ? n >= s.args.length : n === s.args.length;
+}
+
+/** The type a signature wants at argument `i`. */
+function argType(s: Signature, i: number): DataType | undefined {
+  return i < s.args.length ? s.args[i] : s.rest;
 }
 
 function spellingOf(e: FunctionEntry): string {
@@ -57,9 +66,9 @@ function spellingOf(e: FunctionEntry): string {
  * signatures and builds the call expression.
  */
 export function apply(entry: FunctionEntry, args: readonly Value[], at: Span, fold: FoldContext): Value {
-  const arities = [...new Set(entry.signatures.map((s) => s.args.length))];
-  if (!arities.includes(args.length)) {
-    throw new PxlError(PxlCode.arity, `${spellingOf(entry)} takes ${arities.join(' or ')} argument${arities[0] === 1 && arities.length === 1 ? '' : 's'}, got ${args.length}`, at, [
+  if (!entry.signatures.some((s) => takes(s, args.length))) {
+    const arities = [...new Set(entry.signatures.map((s) => (s.rest ? `${s.args.length} or more` : String(s.args.length))))];
+    throw new PxlError(PxlCode.arity, `${spellingOf(entry)} takes ${arities.join(' or ')} argument${arities[0] === '1' && arities.length === 1 ? '' : 's'}, got ${args.length}`, at, [
       `e.g. ${entry.example}`,
     ]);
   }
@@ -76,22 +85,26 @@ export function apply(entry: FunctionEntry, args: readonly Value[], at: Span, fo
     throw new PxlError(PxlCode.type, `${what} must be a column or a constant, got ${describeValue(a)}`, a.at);
   });
   checkUnits(entry, scalars);
-  if (entry.name === 'regex_match') checkRegex(scalars[0]!);
 
   const types = scalars.map(typeOf);
-  let sig = entry.signatures.find((s) => s.args.every((t, i) => t === types[i]));
+  const fitting = entry.signatures.filter((s) => takes(s, types.length));
+  let sig = fitting.find((s) => types.every((t, i) => t === argType(s, i)));
   let widened = scalars;
   if (!sig) {
     // A whole-number literal where a FLOAT64 is expected is read as a float, as Python would.
-    sig = entry.signatures.find((s) =>
-      s.args.every((t, i) => t === types[i] || (t === 'FLOAT64' && types[i] === 'INT64' && scalars[i]!.kind === 'const')),
+    sig = fitting.find((s) =>
+      types.every((t, i) => t === argType(s, i) || (argType(s, i) === 'FLOAT64' && t === 'INT64' && scalars[i]!.kind === 'const')),
     );
     if (sig) {
       const target = sig;
       widened = scalars.map((v, i) =>
-        v.kind === 'const' && target.args[i] === 'FLOAT64' && v.type === 'INT64' ? { ...v, type: 'FLOAT64' as const, value: Number(v.value) } : v,
+        v.kind === 'const' && argType(target, i) === 'FLOAT64' && v.type === 'INT64' ? { ...v, type: 'FLOAT64' as const, value: Number(v.value) } : v,
       );
     }
+  }
+  if (!sig && scalars.some((v) => v.kind === 'const' && v.type !== 'STRING' && v.text !== undefined)) {
+    // A variable that read as a number where only its text fits: `df.service == $svc`, svc='123'.
+    return apply(entry, args.map((v) => (v.kind === 'const' && v.text !== undefined ? { kind: 'const', type: 'STRING', value: v.text, at: v.at } : v)), at, fold);
   }
   if (!sig) {
     const accepted = entry.signatures.map(sigText);
@@ -100,6 +113,7 @@ export function apply(entry: FunctionEntry, args: readonly Value[], at: Span, fo
       `accepted: ${shown.join(', ')}`,
     ]);
   }
+  entry.check?.(widened.map((v) => (v.kind === 'const' ? { type: v.type, value: v.value, at: v.at } : { type: v.expr.type, at: v.at })));
   const semantic = resultSemantic(entry, sig, widened);
   if (entry.kind === 'cast') {
     const v = widened[0]!;
@@ -153,17 +167,6 @@ function checkUnits(entry: FunctionEntry, args: readonly Scalar[]): void {
       'compare time_ with $__timeFrom() / $__timeTo(), or with __time_from / __time_to (ns)',
     ]);
   }
-}
-
-/** The pattern of px.regex_match must be a constant RE2 can compile (regex.ts), checked here with its span. */
-function checkRegex(pattern: Scalar): void {
-  if (pattern.kind !== 'const' || pattern.type !== 'STRING') {
-    throw new PxlError(PxlCode.type, 'the regular expression of px.regex_match must be a constant string', pattern.at, [
-      "px.regex_match('pattern', df.column)",
-    ]);
-  }
-  const m = compilePattern(String(pattern.value));
-  if (typeof m !== 'function') throw new PxlError(m.tooLarge ? PxlCode.limit : PxlCode.value, m.message, pattern.at, m.hints);
 }
 
 function resultSemantic(entry: FunctionEntry, sig: Signature, args: readonly Scalar[]): SemanticType | undefined {

@@ -1,5 +1,6 @@
 import { PxlCode, PxlError, type Span } from '../diagnostic.js';
-import type { Expr as Ast, Keyword, Module, Stmt } from '../parse/ast.js';
+import type { Expr as Ast, Module, Stmt } from '../parse/ast.js';
+import type { FunctionEntry } from '../functions/entry.js';
 import { pxFunction, pxFunctionNames } from '../functions/registry.js';
 import { apply, applyNamed, toExpr, truthy } from './exprs.js';
 import type { LogicalPlan } from './logical.js';
@@ -7,10 +8,11 @@ import type { Environment } from './environment.js';
 import { macroText, macroValue, PIXIE_MACROS } from './macros.js';
 import { callFrameMethod, ctxColumn, frameAttribute, frameSubscript, makeDataFrame } from './dataframe.js';
 import { bindArgs } from './args.js';
+import { argumentValue, paramType, type FunctionCall } from './invoke.js';
 import { withColumn } from './builders.js';
 import { checkExpr, limitError, LIMITS, planSize, planSizeError } from './limits.js';
 import { didYouMean } from './suggest.js';
-import { describeValue, type FunctionDef, type Value } from './values.js';
+import { describeValue, isText, textOf, type FunctionDef, type Value } from './values.js';
 
 const PYTHON_BUILTINS = new Set([
   'print', 'len', 'range', 'int', 'str', 'float', 'bool', 'list', 'dict', 'tuple', 'set', 'min', 'max', 'sum', 'abs',
@@ -25,6 +27,9 @@ export interface Displayed {
 }
 
 type Scope = Map<string, Value>;
+
+/** A keyword argument, evaluated. */
+type KeywordValue = { readonly name: string; readonly nameSpan: Span; readonly v: Value };
 
 interface Returned {
   readonly value: Value;
@@ -41,6 +46,8 @@ export class Interpreter {
   private readonly stack: { def: FunctionDef; at: Span }[] = [];
   private calls = 0;
   private depth = 0;
+  /** Running a function with arguments (Pixie's exec funcs): px.display does nothing. */
+  private calling = false;
   /** Size of the plans displayed so far (LIMITS.planSize bounds them together). */
   private displayed = 0;
   private steps = 0;
@@ -53,10 +60,50 @@ export class Interpreter {
     this.globals.set(PIXIE_MACROS[2].name, { kind: 'const', type: 'INT64', value: m.intervalNs, semantic: 'ST_DURATION_NS', at: start });
   }
 
-  run(module: Module): { outputs: Displayed[] } {
+  /**
+   * Runs the script. With `call`, Pixie's function-based run: the top level runs (defining
+   * functions and constants), every `px.display` is ignored, and the outputs are what the
+   * called function returns: one DataFrame named after the function, or several named
+   * `name[0]`, `name[1]` …
+   */
+  run(module: Module, call?: FunctionCall): { outputs: Displayed[] } {
+    this.calling = call !== undefined;
     const r = this.block(module.body, this.globals);
     if (r) throw new PxlError(PxlCode.syntax, "'return' outside a function", r.value.at);
+    if (call) this.callFunction(call);
     return { outputs: this.outputs };
+  }
+
+  private callFunction(call: FunctionCall): void {
+    const fn = this.globals.get(call.name);
+    if (fn?.kind !== 'function') {
+      const defined = [...this.globals].filter(([, v]) => v.kind === 'function').map(([k]) => k);
+      throw new PxlError(PxlCode.unknownName, fn ? `'${call.name}' is ${describeValue(fn)}, not a function` : `the script defines no function '${call.name}'`, undefined, [
+        ...didYouMean(call.name, defined),
+        `functions: ${defined.join(', ') || '(none)'}`,
+      ]);
+    }
+    const def = fn.def;
+    const kwargs = Object.entries(call.args).map(([name, text]) => {
+      const p = def.params.find((x) => x.name === name);
+      if (!p) {
+        throw new PxlError(PxlCode.arity, `'${def.name}' has no parameter '${name}'`, def.nameSpan, [
+          ...didYouMean(name, def.params.map((x) => x.name)),
+          `parameters: ${def.params.map((x) => x.name).join(', ') || '(none)'}`,
+        ]);
+      }
+      return { name, nameSpan: p.span, v: argumentValue(def.name, p, paramType(p, fn.defaults.get(name)), text, this.env.fold.nowNs) };
+    });
+    const result = this.callUser(fn, [], kwargs, def.nameSpan, 'run with the request\'s arguments');
+    const frames = result.kind === 'list' ? result.items : [result];
+    frames.forEach((f, i) => {
+      if (f.kind !== 'frame') {
+        throw new PxlError(PxlCode.type, `'${def.name}' returns ${describeValue(result)}, but a function run with arguments must return a DataFrame or a tuple of DataFrames`, def.nameSpan, [
+          "end it with 'return df'",
+        ]);
+      }
+      this.output(result.kind === 'list' ? `${call.name}[${i}]` : call.name, f.frame.plan, def.nameSpan);
+    });
   }
 
   // --- statements ---
@@ -125,10 +172,10 @@ export class Interpreter {
       nameAt = target.attrSpan;
     } else {
       const key = this.expr(target.index, scope);
-      if (key.kind !== 'const' || key.type !== 'STRING') {
+      if (!isText(key)) {
         throw new PxlError(PxlCode.type, `a column name must be a string, got ${describeValue(key)}`, target.index.span);
       }
-      name = String(key.value);
+      name = textOf(key);
       nameAt = target.index.span;
     }
     if (obj.kind !== 'frame') {
@@ -183,8 +230,18 @@ export class Interpreter {
       case 'macro':
         return { ...macroValue(e.ref, this.env.macros), at };
       case 'list':
-      case 'tuple':
-        return { kind: 'list', tuple: e.kind === 'tuple', items: e.items.map((i) => this.expr(i, scope)), at };
+      case 'tuple': {
+        const items: Value[] = [];
+        let allColumns = false;
+        for (const i of e.items) {
+          const v = this.expr(i, scope);
+          if (v.kind === 'list' && v.spread) {
+            items.push(...v.items);
+            allColumns ||= v.allColumns === true;
+          } else items.push(v);
+        }
+        return { kind: 'list', tuple: e.kind === 'tuple', items, ...(allColumns ? { allColumns: true as const } : {}), at };
+      }
       case 'dict':
         throw new PxlError(PxlCode.unsupported, 'dict literals are not supported in PxL', at, [
           "pass keyword arguments instead, e.g. agg(n=('latency', px.count))",
@@ -277,6 +334,7 @@ export class Interpreter {
 
   private call(e: Ast & { kind: 'call' }, scope: Scope): Value {
     const fn = this.expr(e.func, scope);
+    if (fn.kind === 'builtin' && fn.entry.params) return this.callWithParams(fn.entry, e, scope);
     const args = e.args.map((a) => this.expr(a, scope));
     const kwargs = e.keywords.map((k) => ({ ...k, v: this.expr(k.value, scope) }));
     const at = e.span;
@@ -302,9 +360,58 @@ export class Interpreter {
     }
   }
 
+  /**
+   * A function Pixie lets scripts call with keyword arguments, one of which may be a dict
+   * literal (px.script_reference(label, script, args={'pod': df.pod})): the dict's keys and
+   * values go on as alternating arguments.
+   */
+  private callWithParams(entry: FunctionEntry, e: Ast & { kind: 'call' }, scope: Scope): Value {
+    const params = entry.params!;
+    const lazy = (a: Ast): { at: Span; ast: Ast } => ({ at: a.span, ast: a });
+    const bound = bindArgs(
+      entry.spelling,
+      params,
+      params.filter((p) => p !== entry.dictParam).length,
+      e.args.map(lazy),
+      e.keywords.map((k) => ({ ...k, v: lazy(k.value) })),
+      e.span,
+    );
+    const values: Value[] = [];
+    for (const p of params) {
+      const a = bound.get(p);
+      if (!a) continue;
+      if (p === entry.dictParam) values.push(...this.dictPairs(entry, p, a.ast, scope));
+      else values.push(this.expr(a.ast, scope));
+    }
+    return { ...apply(entry, values, e.span, this.env.fold), at: e.span };
+  }
+
+  /** A dict literal's keys (constant strings) and values (strings: constants or columns), alternating. */
+  private dictPairs(entry: FunctionEntry, param: string, ast: Ast, scope: Scope): Value[] {
+    const example = `e.g. ${entry.example}`;
+    if (ast.kind !== 'dict') {
+      throw new PxlError(PxlCode.type, `${param} of ${entry.spelling} must be a dict literal {'name': value, ...}`, ast.span, [example]);
+    }
+    const out: Value[] = [];
+    ast.keys.forEach((k, i) => {
+      const key = this.expr(k, scope);
+      if (key.kind !== 'const' || key.type !== 'STRING') {
+        throw new PxlError(PxlCode.type, `the keys of ${param} must be strings, got ${describeValue(key)}`, k.span, [example]);
+      }
+      const value = this.expr(ast.values[i]!, scope);
+      const type = value.kind === 'const' ? value.type : value.kind === 'column' ? value.expr.type : undefined;
+      if (type !== 'STRING') {
+        throw new PxlError(PxlCode.type, `the values of ${param} must be strings (a constant or a column), got ${describeValue(value)}`, value.at, [example]);
+      }
+      out.push(key, value);
+    });
+    return out;
+  }
+
   private display(a: Map<string, Value>, at: Span): Value {
     const df = a.get('df')!;
     if (df.kind !== 'frame') throw new PxlError(PxlCode.type, `px.display needs a DataFrame, got ${describeValue(df)}`, df.at);
+    if (this.calling) return { kind: 'none', at };
     const nameV = a.get('name');
     let name = 'output';
     if (nameV && nameV.kind !== 'none') {
@@ -316,13 +423,18 @@ export class Interpreter {
     if (this.outputs.some((o) => o.name === name)) {
       throw new PxlError(PxlCode.value, `output '${name}' is displayed twice`, nameV?.at ?? at, ["give each px.display a distinct name: px.display(df, 'name')"]);
     }
-    this.displayed += planSize(df.frame.plan);
-    if (this.displayed > LIMITS.planSize) throw planSizeError(at);
-    this.outputs.push({ name, plan: df.frame.plan });
+    this.output(name, df.frame.plan, at);
     return { kind: 'none', at };
   }
 
-  private callUser(fn: Value & { kind: 'function' }, args: Value[], kwargs: readonly (Keyword & { v: Value })[], at: Span): Value {
+  private output(name: string, plan: LogicalPlan, at: Span): void {
+    this.displayed += planSize(plan);
+    if (this.displayed > LIMITS.planSize) throw planSizeError(at);
+    this.outputs.push({ name, plan });
+  }
+
+  /** Inlines a call of a `def`; `caller` says where it was called from in the hint of an error inside. */
+  private callUser(fn: Value & { kind: 'function' }, args: Value[], kwargs: readonly KeywordValue[], at: Span, caller = `called at ${at.start.line}:${at.start.column}`): Value {
     const def = fn.def;
     if (this.stack.some((f) => f.def === def)) {
       throw new PxlError(PxlCode.unsupported, `recursive call to '${def.name}'`, at, ['PxL inlines functions at compile time, so they cannot call themselves']);
@@ -341,7 +453,7 @@ export class Interpreter {
     } catch (err) {
       if (err instanceof PxlError && !err.diagnostic.hints.some((h) => h.startsWith('in '))) {
         const d = err.diagnostic;
-        const where = `in '${def.name}', called at ${at.start.line}:${at.start.column}`;
+        const where = `in '${def.name}', ${caller}`;
         throw new PxlError(d.code, d.message, d.span, [...d.hints, where]);
       }
       throw err;

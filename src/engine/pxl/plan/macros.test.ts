@@ -62,3 +62,29 @@ test('misused macros are errors with the right codes', () => {
   assert.equal(code(() => macroValue(ref('nope'), ctx)), 'PXL_VARIABLE');
   assert.equal(code(() => macroText(ref('nope'), ctx)), 'PXL_VARIABLE');
 });
+
+test('a variable whose text is a Python number is a number in code, keeping its text; anything else a string', () => {
+  const vars: MacroContext = { ...ctx, variables: { max: '1000', neg: '-2.5', sci: '1e9', big: '99999999999999999999', id: '007', word: '12ab', codes: ['200', '404'] } };
+  const v = (name: string) => {
+    const m = macroValue(ref(name), vars);
+    return m.kind === 'const' ? [m.type, m.value, m.text] : m.kind === 'list' ? m.items.map((i) => (i.kind === 'const' ? [i.type, i.value] : i.kind)) : m.kind;
+  };
+  assert.deepEqual(v('max'), ['INT64', 1000n, '1000']);
+  assert.deepEqual(v('neg'), ['FLOAT64', -2.5, '-2.5']);
+  assert.deepEqual(v('sci'), ['FLOAT64', 1e9, '1e9']);
+  // Past INT64, and Python's rejected leading zero, stay text.
+  assert.deepEqual(v('big'), ['STRING', '99999999999999999999', undefined]);
+  assert.deepEqual(v('id'), ['STRING', '007', undefined]);
+  assert.deepEqual(v('word'), ['STRING', '12ab', undefined]);
+  assert.deepEqual(v('codes'), [['INT64', 200n], ['INT64', 404n]]);
+  assert.equal(macroText(ref('max'), vars), '1000');
+});
+
+test('$__columns: the picked names spliced as a list; none picked means every column', () => {
+  const picked = macroValue(ref('__columns'), { ...ctx, columns: ['req_path', 'latency'] });
+  assert.ok(picked.kind === 'list' && picked.spread === true && picked.allColumns === undefined);
+  assert.deepEqual(picked.items.map((i) => (i.kind === 'const' ? i.value : i.kind)), ['req_path', 'latency']);
+  const none = macroValue(ref('__columns'), ctx);
+  assert.ok(none.kind === 'list' && none.items.length === 0 && none.allColumns === true);
+  assert.equal(macroText(ref('__columns'), { ...ctx, columns: ['a', 'b'] }), 'a,b');
+});

@@ -9,6 +9,8 @@ export interface MacroContext {
   readonly toNs: bigint;
   readonly intervalNs: bigint;
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
+  /** The editor's column picker, for `$__columns`; absent when nothing is picked (every column). */
+  readonly columns?: readonly string[];
 }
 
 /** Pixie's predefined names (no `$`): plain integers in ns, as Pixie's Grafana plugin substitutes. */
@@ -29,6 +31,10 @@ export const GRAFANA_MACROS = [
   { name: '$__range', doc: "Range length: INT64 ns in code; Grafana's text ('5m') inside a string." },
   { name: '$__range_ms', doc: 'Range length in ms (INT64); digits inside a string.' },
   { name: '$__range_s', doc: 'Range length in whole seconds (INT64); digits inside a string.' },
+  {
+    name: '$__columns',
+    doc: "The columns picked in the editor, as a list of names spliced into the list it stands in (df[[$__columns]]); every column when none is picked. Inside a string: the names joined by ','.",
+  },
 ] as const;
 
 const CALL_FORMS = new Set(['__timeFrom', '__timeTo']);
@@ -86,13 +92,37 @@ export function macroValue(ref: MacroRef, ctx: MacroContext): Value {
         return int(nsToMs(ctx.toNs - ctx.fromNs));
       case '__range_s':
         return int((ctx.toNs - ctx.fromNs) / 1_000_000_000n);
+      case '__columns': {
+        const items = (ctx.columns ?? []).map((c): Value => ({ kind: 'const', type: 'STRING', value: c, at }));
+        return { kind: 'list', tuple: false, items, spread: true, ...(ctx.columns && ctx.columns.length > 0 ? {} : { allColumns: true }), at };
+      }
     }
   }
   const v = variable(ref, ctx);
   if (v === undefined) unknown(ref, ctx);
   if (ref.call) throw new PxlError(PxlCode.variable, `variable '$${ref.name}' is not a function`, ref.span, [`write $${ref.name}`]);
-  if (typeof v === 'string') return { kind: 'const', type: 'STRING', value: v, at };
-  return { kind: 'list', tuple: false, items: v.map((s) => ({ kind: 'const', type: 'STRING', value: s, at })), at };
+  if (typeof v === 'string') return literal(v, at);
+  return { kind: 'list', tuple: false, items: v.map((s) => literal(s, at)), at };
+}
+
+const INT_TEXT = /^[+-]?(0|[1-9][0-9]*)$/;
+// A point or an exponent: digits alone are an integer, or text ('007' is no Python number).
+const FLOAT_TEXT = /^[+-]?(([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)$/;
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * A variable's value in code, as Pixie's plugin pastes it as text: a number where the text is
+ * a Python number literal (`1000`, `-2.5`, `1e9`), else a string literal. A number keeps its
+ * text for places only a string fits.
+ */
+function literal(text: string, at: Span): Value {
+  if (INT_TEXT.test(text)) {
+    const n = BigInt(text);
+    if (n <= INT64_MAX && n >= -INT64_MAX - 1n) return { kind: 'const', type: 'INT64', value: n, text, at };
+  } else if (FLOAT_TEXT.test(text) && Number.isFinite(Number(text))) {
+    return { kind: 'const', type: 'FLOAT64', value: Number(text), text, at };
+  }
+  return { kind: 'const', type: 'STRING', value: text, at };
 }
 
 /** What a `$` reference becomes inside a string literal: Grafana's text form. */
@@ -119,6 +149,8 @@ export function macroText(ref: MacroRef, ctx: MacroContext): string {
         return nsToMs(rangeNs).toString();
       case '__range_s':
         return (rangeNs / 1_000_000_000n).toString();
+      case '__columns':
+        return (ctx.columns ?? []).join(',');
     }
   }
   const v = variable(ref, ctx);

@@ -29,7 +29,9 @@ export function closest(name: string, candidates: Iterable<string>, limit = 3): 
     else if (lower.length >= 3 && (cl.startsWith(lower) || lower.startsWith(cl))) scored.push({ c, d: max + 1 });
   }
   scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
-  return scored.slice(0, limit).map((s) => s.c);
+  // Prefixes only when nothing is a near spelling: 'contain' means 'contains', not 'container_id_to_status'.
+  const near = scored[0] && scored[0].d <= max ? scored.filter((s) => s.d <= max) : scored;
+  return near.slice(0, limit).map((s) => s.c);
 }
 
 /** "did you mean 'a' or 'b'?", or nothing when no candidate is close. */

@@ -27,10 +27,24 @@ export type Value =
       readonly semantic?: SemanticType;
       /** `$__from`/`$__to` are epoch ms; remembered so start_time= can take them as times. */
       readonly unit?: 'ms';
+      /**
+       * A dashboard variable's text that reads as a number and became one (`head($max)`); where
+       * only a string fits (`df.service == $svc`), the text is used instead.
+       */
+      readonly text?: string;
       readonly at: Span;
     }
   | { readonly kind: 'none'; readonly at: Span }
-  | { readonly kind: 'list'; readonly items: readonly Value[]; readonly tuple: boolean; readonly at: Span }
+  | {
+      readonly kind: 'list';
+      readonly items: readonly Value[];
+      readonly tuple: boolean;
+      readonly at: Span;
+      /** `$__columns`: its names are spliced into the list literal it stands in (Pixie's plugin pastes them as text). */
+      readonly spread?: true;
+      /** `$__columns` with no column picked: a projection by it keeps every column. */
+      readonly allColumns?: true;
+    }
   /** A row-wise expression over a DataFrame's columns. */
   | { readonly kind: 'column'; readonly expr: Expr; readonly at: Span }
   | { readonly kind: 'frame'; readonly frame: Frame; readonly at: Span }
@@ -41,6 +55,16 @@ export type Value =
   | { readonly kind: 'special'; readonly name: 'DataFrame' | 'display'; readonly at: Span }
   | { readonly kind: 'function'; readonly def: FunctionDef; readonly defaults: ReadonlyMap<string, Value>; readonly at: Span }
   | { readonly kind: 'method'; readonly self: Value; readonly name: string; readonly at: Span };
+
+/** A constant a string is expected as: a STRING, or a dashboard variable whose text read as a number. */
+export function isText(v: Value): v is Value & { kind: 'const' } {
+  return v.kind === 'const' && (v.type === 'STRING' || v.text !== undefined);
+}
+
+/** The text of a constant that `isText`. */
+export function textOf(v: Value & { kind: 'const' }): string {
+  return v.text ?? String(v.value);
+}
 
 /** How values are named in messages: "a DataFrame", "the constant 'abc'". */
 export function describeValue(v: Value): string {

@@ -92,4 +92,25 @@ export class LookupMetadata implements MetadataView {
   serviceNameToServiceId(serviceName: string): string {
     return this.s('service_name_to_service_id', serviceName);
   }
+  upidToContainerName(upid: string): string {
+    return this.s('upid_to_container_name', upid);
+  }
+  upidToReplicaSetName(upid: string): string {
+    return this.s('upid_to_replicaset_name', upid);
+  }
+  upidToReplicaSetId(upid: string): string {
+    return this.s('upid_to_replicaset_id', upid);
+  }
+  upidToDeploymentName(upid: string): string {
+    return this.s('upid_to_deployment_name', upid);
+  }
+  podNameToStatus(podName: string): string {
+    return this.s('pod_name_to_status', podName);
+  }
+  podNameToStartTime(podName: string): string {
+    return this.s('pod_name_to_start_time', podName);
+  }
+  containerIdToStatus(containerId: string): string {
+    return this.s('container_id_to_status', containerId);
+  }
 }
