@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { registryEntries } from '../../src/engine/pxl/functions/registry.js';
 import { nodeClient } from '../support/capture.js';
 import { nodeServer, wispEngine, type Peer } from '../support/peers.js';
 import { directive, docFiles, extractBlocks, type Block } from './blocks.js';
@@ -354,17 +353,4 @@ test('inline commands in the prose: each `bin/wisp …` parses (run with --help 
     }
   }
   assert.deepEqual(problems, [], `${problems.join('\n')}\n${HINT}`);
-});
-
-test('docs/pxl.md "Registry names" lists every entry of the function registry, and nothing else', () => {
-  const text = readFileSync(join(root, 'docs/pxl.md'), 'utf8');
-  const start = text.indexOf('## Registry names');
-  assert.ok(start >= 0, `docs/pxl.md has no "## Registry names" section: ${HINT}`);
-  const end = text.indexOf('\n## ', start + 1);
-  const section = text.slice(start, end < 0 ? undefined : end);
-  const shown = new Set([...section.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]!));
-  const names = new Set(registryEntries().map((e) => e.name));
-  const missing = [...names].filter((n) => !shown.has(n));
-  const extra = [...shown].filter((n) => !names.has(n));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `docs/pxl.md "Registry names" against src/engine/pxl/functions/: ${HINT}`);
 });
