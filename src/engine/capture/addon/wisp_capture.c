@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "drain.h"
 #include "js.h"
+#include "ssl_attach.h"
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
@@ -55,6 +56,8 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_SHED_EXCHANGES] = "shed_exchanges",
 	[WISP_DROP_SHED_BYTES] = "shed_bytes",
 	[WISP_DROP_SHED_KEPT_5XX] = "shed_kept_5xx",
+	[WISP_DROP_TLS_CIPHERTEXT_BYTES] = "tls_ciphertext_bytes",
+	[WISP_DROP_TLS_NO_SOCKET_BYTES] = "tls_no_socket_bytes",
 };
 
 struct tracer {
@@ -62,6 +65,8 @@ struct tracer {
 	struct ring_buffer *rb;
 	int raw;
 	struct drain drain;
+	/* The TLS uprobes and the thread that follows new processes for them. */
+	struct ssl_attach ssl;
 	/* The conn_ctl map, mmapped (stitched mode at open; setConnCtl on first use). */
 	struct wisp_conn_ctl *ctl;
 	unsigned char *batch;
@@ -108,6 +113,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void tracer_destroy(struct tracer *t)
 {
 	drain_stop(&t->drain);
+	ssl_attach_stop(&t->ssl);
 	if (t->ctl)
 		munmap(t->ctl, CTL_MAP_BYTES);
 	t->ctl = NULL;
@@ -301,6 +307,20 @@ static int map_ctl(struct tracer *t)
 	return 0;
 }
 
+/* The uprobes of bpf/ssl.bpf.h: on what runs now, then on what starts (ssl_attach.c). */
+static int start_ssl(struct tracer *t)
+{
+	struct ssl_attach *a = &t->ssl;
+
+	a->entry[0] = t->skel->progs.wisp_ssl_write;
+	a->entry[1] = t->skel->progs.wisp_ssl_read;
+	a->entry[2] = t->skel->progs.wisp_ssl_write_ex;
+	a->entry[3] = t->skel->progs.wisp_ssl_read_ex;
+	a->ret = t->skel->progs.wisp_ssl_ret;
+	a->exec_map_fd = bpf_map__fd(t->skel->maps.exec_events);
+	return ssl_attach_start(a);
+}
+
 /* Starts stitched mode once the programs are attached: the ring's consumer and the drain thread; -1 after a throw. */
 static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 {
@@ -488,6 +508,12 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 					  : "is tracefs mounted at " TRACEFS_DIR
 					    " and are syscall tracepoints enabled (CONFIG_FTRACE_SYSCALLS)?");
 	}
+	err = start_ssl(t);
+	if (err) {
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "starting the TLS attach thread", err, NULL);
+	}
 	if (raw) {
 		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), batch_record, t, NULL);
 		if (!t->rb) {
@@ -587,6 +613,19 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	}
 	free(vals);
 	napi_set_named_property(env, out, "drops", drops);
+	{
+		struct ssl_attach_stats a;
+		napi_value tls, last;
+
+		ssl_attach_snapshot(&t->ssl, &a);
+		napi_create_object(env, &tls);
+		set_number(env, tls, "files", (double)a.files);
+		set_number(env, tls, "failures", (double)a.failures);
+		set_number(env, tls, "processes", (double)a.processes);
+		napi_create_string_utf8(env, a.last_error, NAPI_AUTO_LENGTH, &last);
+		napi_set_named_property(env, tls, "lastError", last);
+		napi_set_named_property(env, out, "tls", tls);
+	}
 	if (!t->raw) {
 		struct wisp_http_counters c;
 		struct drain_stats d;
