@@ -119,6 +119,8 @@ static __always_inline void save_args(const struct syscall_args *a)
 		return;
 	}
 	*slot = *a;
+	if (a->op >= OP_DATA_BUF)
+		ssl_note_fd(a->fd, a->direction);
 }
 
 /* Takes what the enter half saved for this thread's syscall, if anything. */
@@ -290,7 +292,6 @@ static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, 
 	__u64 *not_sock;
 	struct sock *sk;
 
-	ssl_note_fd(fd);
 	if (!file)
 		return 0;
 	a.file = (__u64)file;

@@ -8,7 +8,11 @@
  * The socket comes from the syscalls the TLS call makes on the same thread: the entry probe
  * marks the thread, the data syscalls inside the call note their fd (ssl_note_fd), the return
  * probe reads it. An SSL_read answered from the library's buffer makes no syscall, so the last
- * fd seen for each SSL* is kept (ssl_fds).
+ * fd seen for each SSL* is kept (ssl_fds). Node does no I/O inside its TLS calls (its BIOs are
+ * memory buffers that libuv fills and drains): there, the SSL* learns its socket on its first
+ * call from the socket the thread read last, which is the one whose bytes Node is feeding to
+ * OpenSSL (a client's first SSL_write runs in the cycle that read the server's last handshake
+ * message), provided that socket carries TLS records.
  *
  * The plaintext goes out as data records of the connection's own conn_id, flagged
  * WISP_DATA_TLS, at positions in the plaintext stream (tls_streams): user space sees only the
@@ -38,10 +42,22 @@ struct ssl_call {
 	__u64 buf;
 	__u64 out;     /* _ex: the size_t * the count goes to */
 	__u32 fd;      /* the socket a data syscall inside the call used, WISP_SSL_NO_FD if none */
+	/*
+	 * The socket this thread last read from outside a TLS call, and its value when the call
+	 * began: where a library with memory BIOs (Node's TLSWrap) got the records it decrypts.
+	 */
+	__u32 last_in_fd;
+	__u32 guess_fd;
+	/*
+	 * When the last data syscall inside the call began: an SSL_write's bytes reach the peer
+	 * then, while the call's return can come much later (the woken reader may run first on
+	 * this CPU), so its record carries this time, as a syscall's would.
+	 */
+	__u64 io_ts;
 	__u8 active;
 	__u8 direction;
 	__u8 kind;
-	__u8 pad;
+	__u8 pad[5];
 };
 
 struct {
@@ -95,13 +111,22 @@ static __always_inline int tls_record_at(__u64 addr, __u32 seg)
 	return (b[0] == 22 || b[0] == 23) && b[1] == 3 && b[2] <= 4;
 }
 
-/* Called at the enter of every data syscall of a traced task: notes the fd for a TLS call. */
-static __always_inline void ssl_note_fd(__u32 fd)
+/*
+ * Called for every data syscall on a TCP socket of a traced task, at its enter: notes the fd
+ * for the TLS call in flight, or as the thread's last read. Threads that never made a TLS
+ * call have no storage and pay one lookup.
+ */
+static __always_inline void ssl_note_fd(__u32 fd, __u8 dir)
 {
 	struct ssl_call *c = bpf_task_storage_get(&ssl_calls, bpf_get_current_task_btf(), 0, 0);
 
-	if (c && c->active)
+	if (!c)
+		return;
+	if (c->active) {
 		c->fd = fd;
+		c->io_ts = bpf_ktime_get_ns();
+	} else if (dir == WISP_DIR_INGRESS)
+		c->last_in_fd = fd;
 }
 
 static __always_inline int ssl_enter(void *ssl, void *buf, void *out, __u8 dir, __u8 kind)
@@ -116,10 +141,15 @@ static __always_inline int ssl_enter(void *ssl, void *buf, void *out, __u8 dir, 
 		count_drop(WISP_DROP_ARGS_MAP_FULL, 1);
 		return 0;
 	}
+	/* Fresh storage is zeroed: fd 0 is no socket this thread read. */
+	if (c->ssl == 0)
+		c->last_in_fd = WISP_SSL_NO_FD;
 	c->ssl = (__u64)ssl;
 	c->buf = (__u64)buf;
 	c->out = (__u64)out;
 	c->fd = WISP_SSL_NO_FD;
+	c->io_ts = 0;
+	c->guess_fd = c->last_in_fd;
 	c->direction = dir;
 	c->kind = kind;
 	c->active = 1;
@@ -144,6 +174,8 @@ static __always_inline __u32 ssl_count(const struct ssl_call *c, long ret)
 static __always_inline int ssl_fd(const struct ssl_call *c, __u32 tgid, __u32 *fd)
 {
 	struct ssl_key key = { .ssl = c->ssl, .tgid = tgid };
+	struct conn_key ck = { .tgid = tgid };
+	struct conn_state *st;
 	__u32 *known;
 
 	if (c->fd != WISP_SSL_NO_FD) {
@@ -152,9 +184,18 @@ static __always_inline int ssl_fd(const struct ssl_call *c, __u32 tgid, __u32 *f
 		return 1;
 	}
 	known = bpf_map_lookup_elem(&ssl_fds, &key);
-	if (!known)
+	if (known) {
+		*fd = *known;
+		return 1;
+	}
+	if (c->guess_fd == WISP_SSL_NO_FD)
 		return 0;
-	*fd = *known;
+	ck.fd = c->guess_fd;
+	st = bpf_map_lookup_elem(&conns, &ck);
+	if (!st || st->proto != PROTO_TLS)
+		return 0;
+	*fd = c->guess_fd;
+	bpf_map_update_elem(&ssl_fds, &key, fd, BPF_ANY);
 	return 1;
 }
 
@@ -212,12 +253,13 @@ static __always_inline int ssl_exit(long ret)
 		return 0;
 	c->active = 0;
 	size = ssl_count(c, ret);
-	if (size == 0)
-		return 0;
+	/* Even a call that moved nothing (a handshake step) tells the SSL* its socket. */
 	if (!ssl_fd(c, k.tgid, &k.fd)) {
 		count_drop(WISP_DROP_TLS_NO_SOCKET_BYTES, size);
 		return 0;
 	}
+	if (size == 0)
+		return 0;
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st) {
 		count_drop(WISP_DROP_TLS_NO_SOCKET_BYTES, size);
@@ -242,7 +284,7 @@ static __always_inline int ssl_exit(long ret)
 		count_drop(WISP_DROP_SIDE_BYTES, size);
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
+	now = c->direction == WISP_DIR_EGRESS && c->io_ts ? c->io_ts : bpf_ktime_get_ns();
 	if (!st->opened)
 		emit_open(&k, st, (struct sock *)st->sock, now);
 	apply_ctl(st, &a);
