@@ -41,6 +41,8 @@ export interface DataEvent {
   readonly pid: number;
   readonly fd: number;
   readonly direction: Direction;
+  /** The plaintext of a TLS connection, read by the uprobes on its TLS library (bpf/ssl.bpf.h). */
+  readonly tls: boolean;
   /** Wall-clock ns of the syscall's exit (when the bytes were really read or written). */
   readonly tsNs: bigint;
   /** Stream offset, in this direction, of the first byte of the whole syscall's data. */
