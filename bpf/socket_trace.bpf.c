@@ -361,7 +361,7 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 	if (a->op == OP_DATA_IOV && seg == 0)
 		return;
 	if (a->op != OP_DATA_NONE && tls_record_at(first, seg)) {
-		st->proto = PROTO_TLS;
+		tls_conn_seen(k, st);
 		return;
 	}
 	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);

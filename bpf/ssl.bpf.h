@@ -98,6 +98,47 @@ struct {
 } tls_streams SEC(".maps");
 
 /*
+ * Per process (tgid): its connections seen carrying TLS records and those a TLS call was tied
+ * to. One with TLS connections and none decoded uses a library Wisp cannot probe (GnuTLS, Go's
+ * crypto/tls, rustls, BoringSSL without symbols): the addon lists it as "encrypted, not
+ * decoded". Counted when seen rather than at close, since processes often exit without
+ * closing (wget does).
+ */
+struct tls_proc {
+	__u64 connections;
+	__u64 decoded;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct tls_proc);
+} tls_procs SEC(".maps");
+
+static __always_inline struct tls_proc *tls_proc_of(__u32 tgid)
+{
+	struct tls_proc fresh = {}, *p = bpf_map_lookup_elem(&tls_procs, &tgid);
+
+	if (p)
+		return p;
+	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+	bpf_map_update_elem(&tls_procs, &tgid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&tls_procs, &tgid);
+}
+
+/* A connection's first bytes were a TLS record: its ciphertext is counted, never copied. */
+static __always_inline void tls_conn_seen(const struct conn_key *k, struct conn_state *st)
+{
+	struct tls_proc *p = tls_proc_of(k->tgid);
+
+	st->proto = PROTO_TLS;
+	if (p)
+		__sync_fetch_and_add(&p->connections, 1);
+}
+
+/*
  * Whether the seg bytes at user address addr start like a TLS record: handshake (22) or
  * application data (23), version 3.x. Three bytes tell: OpenSSL reads a record's 5-byte header
  * on its own before its body.
@@ -226,13 +267,18 @@ static __always_inline int tls_is_http(struct tls_stream *ts, struct conn_state 
 	return 0;
 }
 
-static __always_inline struct tls_stream *tls_stream_of(__u64 conn_id)
+/* The plaintext stream of a connection, made on the first TLS call tied to it. */
+static __always_inline struct tls_stream *tls_stream_of(__u32 tgid, __u64 conn_id)
 {
 	struct tls_stream fresh = { .attempts = lazy_detect_attempts > 255 ? 255 : lazy_detect_attempts };
 	struct tls_stream *ts = bpf_map_lookup_elem(&tls_streams, &conn_id);
+	struct tls_proc *p;
 
 	if (ts)
 		return ts;
+	p = tls_proc_of(tgid);
+	if (p)
+		__sync_fetch_and_add(&p->decoded, 1);
 	bpf_map_update_elem(&tls_streams, &conn_id, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&tls_streams, &conn_id);
 }
@@ -258,8 +304,6 @@ static __always_inline int ssl_exit(long ret)
 		count_drop(WISP_DROP_TLS_NO_SOCKET_BYTES, size);
 		return 0;
 	}
-	if (size == 0)
-		return 0;
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st) {
 		count_drop(WISP_DROP_TLS_NO_SOCKET_BYTES, size);
@@ -267,8 +311,8 @@ static __always_inline int ssl_exit(long ret)
 	}
 	/* Its ciphertext is accounted for as such from now on, whatever the first bytes were. */
 	st->proto = PROTO_TLS;
-	ts = tls_stream_of(st->conn_id);
-	if (!ts)
+	ts = tls_stream_of(k.tgid, st->conn_id);
+	if (!ts || size == 0)
 		return 0;
 	a.buf = c->buf;
 	a.fd = k.fd;

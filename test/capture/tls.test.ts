@@ -10,8 +10,8 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HttpEventRow } from '../../src/engine/http/schema.js';
-import { Capture, assertRow, curl, grew, nodeClient, type ClientResult } from '../support/capture.js';
-import { filesDir, nginxServer, pythonServer, selfSignedCert } from '../support/peers.js';
+import { Capture, assertRow, curl, exec, grew, nodeClient, type ClientResult } from '../support/capture.js';
+import { filesDir, nginxServer, pythonServer, selfSignedCert, wispEngine } from '../support/peers.js';
 import { chunkedBody, httpServer } from '../support/servers.js';
 
 const cap = Capture.start();
@@ -132,5 +132,36 @@ test('a TLS server started after the engine from a binary it had not seen is cap
     assertEncrypted(rows.server, 'late server');
   } finally {
     await server.stop();
+  }
+});
+
+test('a client whose TLS library cannot be probed (wget: GnuTLS) is listed as encrypted, not decoded, in the snapshot, /metrics and /readyz', async () => {
+  const engine = await wispEngine();
+  const server = await nginxServer(filesDir({ 'w.txt': 777 }), '127.0.0.1', cert);
+  try {
+    const [worker] = server.workerPids();
+    const w = await exec('wget', ['-q', '--no-check-certificate', '-O', '/dev/null', `https://127.0.0.1:${server.port}/w.txt`]);
+    assert.equal(w.code, 0, w.stderr);
+    // The server end is OpenSSL's, so it is decoded; wget's own end is not.
+    const rows = await cap.waitRows(server.port, 1, 0);
+    assert.deepEqual(rows.server.map((r) => [r.req_path, r.resp_body_size, r.pid, r.encrypted]), [['/w.txt', 777, worker, true]]);
+    assert.equal(cap.forPort(server.port).client.length, 0, 'no row from the undecoded end');
+    const listed = (): boolean => cap.agent.snapshot().tls.undecoded.some((u) => u.pid === w.pid && u.comm === 'wget' && u.connections === 1);
+    await cap.waitFor('wget listed as encrypted, not decoded', listed);
+    const tls = cap.agent.snapshot().tls;
+    assert.ok(tls.files >= 2, `probes on libssl.so.3 and node at least, got ${tls.files} files`);
+    assert.equal(tls.failures, 0, `no attach failure: ${tls.lastError}`);
+
+    const metrics = await (await fetch(`${engine.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`wisp_tls_undecoded_connections\\{pid="${w.pid}",comm="wget"\\} 1`), 'wget in /metrics');
+    assert.match(metrics, /wisp_tls_attached_files [1-9]/, 'attached files in /metrics');
+    assert.match(metrics, /wisp_tls_attach_failures_total 0/, 'attach failures in /metrics');
+    const ready = await (await fetch(`${engine.url}/readyz`)).json() as { checks: { name: string; ok: boolean; detail: string }[] };
+    const check = ready.checks.find((c) => c.name === 'tls');
+    assert.ok(check?.ok, `a tls check: ${JSON.stringify(ready.checks)}`);
+    assert.match(check.detail, new RegExp(`encrypted, not decoded: .*wget \\(pid ${w.pid}, 1 connections\\)`));
+  } finally {
+    await server.stop();
+    await engine.stop();
   }
 });

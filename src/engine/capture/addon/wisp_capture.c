@@ -580,6 +580,38 @@ static void set_number(napi_env env, napi_value obj, const char *name, double v)
 	napi_set_named_property(env, obj, name, n);
 }
 
+/* Must match struct tls_proc of bpf/ssl.bpf.h (a map value, not a ring record). */
+struct tls_proc {
+	uint64_t connections;
+	uint64_t decoded;
+	char comm[16];
+};
+
+/* [{ pid, comm, connections }]: processes with TLS connections and none decoded. */
+static napi_value js_undecoded(napi_env env, struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.tls_procs);
+	uint32_t key, next, n = 0;
+	uint32_t *prev = NULL;
+	struct tls_proc u;
+	napi_value arr, o, s;
+
+	napi_create_array(env, &arr);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &u) != 0 || u.decoded > 0)
+			continue;
+		napi_create_object(env, &o);
+		set_number(env, o, "pid", key);
+		set_number(env, o, "connections", (double)u.connections);
+		napi_create_string_utf8(env, u.comm, strnlen(u.comm, sizeof(u.comm)), &s);
+		napi_set_named_property(env, o, "comm", s);
+		napi_set_element(env, arr, n++, o);
+	}
+	return arr;
+}
+
 /* stats(handle) -> { drops: { reason: count } }, summed over CPUs */
 static napi_value js_stats(napi_env env, napi_callback_info info)
 {
@@ -624,6 +656,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 		set_number(env, tls, "processes", (double)a.processes);
 		napi_create_string_utf8(env, a.last_error, NAPI_AUTO_LENGTH, &last);
 		napi_set_named_property(env, tls, "lastError", last);
+		napi_set_named_property(env, tls, "undecoded", js_undecoded(env, t));
 		napi_set_named_property(env, out, "tls", tls);
 	}
 	if (!t->raw) {
