@@ -36,10 +36,15 @@ static int64_t mono_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Whether the ELF file at path defines `name` as a function in its dynamic or static symbols. */
-static int elf_defines(const char *path, const char *name)
+/*
+ * The file offsets of funcs[] in the ELF file at path, from its dynamic and static symbol
+ * tables, in one pass (libbpf would read the tables again for every probe: seconds for Node's
+ * binary). Returns a bitmask of the functions found.
+ */
+static unsigned elf_func_offsets(const char *path, size_t offs[SSL_ATTACH_FUNCS])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned found = 0;
 	Elf_Scn *scn = NULL;
 	Elf *e;
 
@@ -47,7 +52,7 @@ static int elf_defines(const char *path, const char *name)
 		return 0;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (e && !found && (scn = elf_nextscn(e, scn))) {
+	while (e && (scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
 
@@ -56,15 +61,19 @@ static int elf_defines(const char *path, const char *name)
 			continue;
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym sym;
+			GElf_Shdr text;
 			const char *n;
 
-			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !(n = elf_strptr(e, sh.sh_link, sym.st_name)))
 				continue;
-			n = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (n && strcmp(n, name) == 0) {
-				found = 1;
-				break;
+			for (int f = 0; f < SSL_ATTACH_FUNCS; f++) {
+				if ((found & (1u << f)) || strcmp(n, funcs[f]) != 0 ||
+				    !gelf_getshdr(elf_getscn(e, sym.st_shndx), &text))
+					continue;
+				/* Where the function's bytes are in the file, which is what a uprobe names. */
+				offs[f] = sym.st_value - text.sh_addr + text.sh_offset;
+				found |= 1u << f;
 			}
 		}
 	}
@@ -95,12 +104,13 @@ static void note_failure(struct ssl_attach *a, const char *path, const char *fun
  */
 static void consider(struct ssl_attach *a, const char *path)
 {
+	size_t offs[SSL_ATTACH_FUNCS];
 	struct ssl_file *f, *grown;
 	struct stat st;
+	unsigned found;
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
-	pthread_mutex_lock(&a->lock);
 	f = find_file(a, st.st_dev, st.st_ino);
 	if (!f && a->nfiles == a->cap) {
 		uint32_t cap = a->cap ? a->cap * 2 : 64;
@@ -111,33 +121,35 @@ static void consider(struct ssl_attach *a, const char *path)
 			a->cap = cap;
 		}
 	}
-	if (f || a->nfiles == a->cap) {
-		pthread_mutex_unlock(&a->lock);
+	if (f || a->nfiles == a->cap)
 		return;
-	}
 	f = &a->files[a->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	if (!elf_defines(path, "SSL_write")) {
-		pthread_mutex_unlock(&a->lock);
+	/* OpenSSL before 1.1.1 has no _ex forms: only SSL_write and SSL_read are needed. */
+	found = elf_func_offsets(path, offs);
+	if ((found & 3) != 3)
 		return;
-	}
 	for (int i = 0; i < SSL_ATTACH_FUNCS; i++) {
-		/* OpenSSL before 1.1.1 has no _ex forms: only a missing SSL_write/SSL_read is wrong. */
-		if (i >= 2 && !elf_defines(path, funcs[i]))
+		if (!(found & (1u << i)))
 			continue;
 		for (int ret = 0; ret < 2; ret++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[i], .retprobe = ret);
-			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? a->ret : a->entry[i], -1, path, 0, &o);
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
+			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? a->ret : a->entry[i], -1, path, offs[i], &o);
 
 			if (!l) {
-				note_failure(a, path, funcs[i], errno);
+				int err = errno;
+
+				pthread_mutex_lock(&a->lock);
+				note_failure(a, path, funcs[i], err);
+				pthread_mutex_unlock(&a->lock);
 				continue;
 			}
 			f->links[f->nlinks++] = l;
 		}
 	}
+	pthread_mutex_lock(&a->lock);
 	if (f->nlinks > 0)
 		a->stats.files++;
 	pthread_mutex_unlock(&a->lock);
