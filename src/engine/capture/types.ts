@@ -90,7 +90,7 @@ export type CaptureRecord = CaptureEvent | ConnShedEvent;
 
 /** Counters kept in the kernel and in the addon; every lost event is counted by reason. */
 /** A process whose TLS connections no uprobe decoded (its TLS library cannot be probed). */
-export interface TlsUndecoded {
+interface TlsUndecoded {
   readonly pid: number;
   readonly comm: string;
   /** Its connections seen carrying TLS records (none of them decoded). */
