@@ -111,6 +111,8 @@ static void consider(struct ssl_attach *a, const char *path)
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
+	/* Only this thread writes the list; the lock is for JS reading it (ids()). */
+	pthread_mutex_lock(&a->lock);
 	f = find_file(a, st.st_dev, st.st_ino);
 	if (!f && a->nfiles == a->cap) {
 		uint32_t cap = a->cap ? a->cap * 2 : 64;
@@ -121,12 +123,15 @@ static void consider(struct ssl_attach *a, const char *path)
 			a->cap = cap;
 		}
 	}
-	if (f || a->nfiles == a->cap)
+	if (f || a->nfiles == a->cap) {
+		pthread_mutex_unlock(&a->lock);
 		return;
+	}
 	f = &a->files[a->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
+	pthread_mutex_unlock(&a->lock);
 	/* OpenSSL before 1.1.1 has no _ex forms: only SSL_write and SSL_read are needed. */
 	found = elf_func_offsets(path, offs);
 	if ((found & 3) != 3)
@@ -138,15 +143,14 @@ static void consider(struct ssl_attach *a, const char *path)
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? a->ret : a->entry[i], -1, path, offs[i], &o);
 
-			if (!l) {
-				int err = errno;
+			int err = l ? 0 : errno;
 
-				pthread_mutex_lock(&a->lock);
+			pthread_mutex_lock(&a->lock);
+			if (l)
+				f->links[f->nlinks++] = l;
+			else
 				note_failure(a, path, funcs[i], err);
-				pthread_mutex_unlock(&a->lock);
-				continue;
-			}
-			f->links[f->nlinks++] = l;
+			pthread_mutex_unlock(&a->lock);
 		}
 	}
 	pthread_mutex_lock(&a->lock);

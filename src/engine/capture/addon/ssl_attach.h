@@ -46,12 +46,12 @@ struct ssl_attach {
 	pthread_t thread;
 	int started;
 	atomic_int stop;
-	/* The files looked at: written by the start-up scan, then by the thread alone. */
+	/* Written by the start-up scan, then by the thread alone; changed under lock, which JS takes to read. */
+	pthread_mutex_t lock;
 	struct ssl_file *files;
 	uint32_t nfiles;
 	uint32_t cap;
-	pthread_mutex_t lock;
-	struct ssl_attach_stats stats; /* under lock: JS reads it */
+	struct ssl_attach_stats stats;
 	/* The thread's alone: processes whose maps are looked at again, and when. */
 	struct { uint32_t pid; uint32_t round; int64_t due_ns; } pending[SSL_ATTACH_PENDING];
 	uint32_t npending;

@@ -720,7 +720,20 @@ static napi_value js_stop(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel. */
+/* Appends the id of link l to links; the running count is *n. */
+static void push_link_id(napi_env env, napi_value links, uint32_t *n, struct bpf_link *l)
+{
+	struct bpf_link_info li = {};
+	uint32_t len = sizeof(li);
+	napi_value v;
+
+	if (l && bpf_obj_get_info_by_fd(bpf_link__fd(l), &li, &len) == 0) {
+		napi_create_uint32(env, li.id, &v);
+		napi_set_element(env, links, (*n)++, v);
+	}
+}
+
+/* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel, TLS uprobes included. */
 static napi_value js_ids(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -738,9 +751,7 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 		s = t->skel->skeleton;
 		for (int i = 0; i < s->prog_cnt; i++) {
 			struct bpf_program *p = *s->progs[i].prog;
-			struct bpf_link *l = *s->progs[i].link;
 			struct bpf_prog_info pi = {};
-			struct bpf_link_info li = {};
 			uint32_t len = sizeof(pi);
 
 			if (bpf_program__fd(p) >= 0 &&
@@ -748,12 +759,13 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 				napi_create_uint32(env, pi.id, &v);
 				napi_set_element(env, progs, np++, v);
 			}
-			len = sizeof(li);
-			if (l && bpf_obj_get_info_by_fd(bpf_link__fd(l), &li, &len) == 0) {
-				napi_create_uint32(env, li.id, &v);
-				napi_set_element(env, links, nl++, v);
-			}
+			push_link_id(env, links, &nl, *s->progs[i].link);
 		}
+		pthread_mutex_lock(&t->ssl.lock);
+		for (uint32_t f = 0; f < t->ssl.nfiles; f++)
+			for (uint32_t j = 0; j < t->ssl.files[f].nlinks; j++)
+				push_link_id(env, links, &nl, t->ssl.files[f].links[j]);
+		pthread_mutex_unlock(&t->ssl.lock);
 	}
 	napi_set_named_property(env, out, "programs", progs);
 	napi_set_named_property(env, out, "links", links);
@@ -825,7 +837,10 @@ static napi_value js_set_conn_ctl(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* attachedPrograms(handle) -> number of programs attached right now. */
+/*
+ * attachedPrograms(handle) -> number of programs attached right now: the tracepoints, and the
+ * TLS uprobe programs once they are on at least one file.
+ */
 static napi_value js_attached(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -840,6 +855,11 @@ static napi_value js_attached(napi_env env, napi_callback_info info)
 
 		for (int i = 0; i < s->prog_cnt; i++)
 			n += *s->progs[i].link != NULL;
+		struct ssl_attach_stats a;
+
+		ssl_attach_snapshot(&t->ssl, &a);
+		if (a.files > 0)
+			n += SSL_ATTACH_FUNCS + 1;
 	}
 	napi_create_uint32(env, n, &out);
 	return out;
