@@ -8,14 +8,14 @@
  * The socket comes from the syscalls the TLS call makes on the same thread: the entry probe
  * marks the thread, the data syscalls inside the call note their fd (ssl_note_fd), the return
  * probe reads it. An SSL_read answered from the library's buffer makes no syscall, so the last
- * fd seen for each SSL* is kept (ssl_fds). Node does no I/O inside its TLS calls (its BIOs are
+ * fd seen for each SSL* is kept (ssl_fds; SSL_free forgets it, as the address will be reused). Node does no I/O inside its TLS calls (its BIOs are
  * memory buffers that libuv fills and drains): there, the SSL* learns its socket on its first
  * call from the socket the thread read last, which is the one whose bytes Node is feeding to
  * OpenSSL (a client's first SSL_write runs in the cycle that read the server's last handshake
  * message), provided that socket carries TLS records.
  *
- * The plaintext goes out as data records of the connection's own conn_id, flagged
- * WISP_DATA_TLS, at positions in the plaintext stream (tls_streams): user space sees only the
+ * The plaintext goes out as data records of the connection's own conn_id, flagged `tls`, at
+ * positions in the plaintext stream (tls_streams): user space sees only the
  * plaintext of a TLS connection, since its ciphertext is counted (tls_ciphertext_bytes), never
  * copied. Scope (cgroup, self), sides, conn_ctl and overload shedding apply as to syscalls.
  */
@@ -41,6 +41,12 @@ struct ssl_call {
 	__u64 ssl;
 	__u64 buf;
 	__u64 out;     /* _ex: the size_t * the count goes to */
+	/*
+	 * When the last data syscall inside the call began: an SSL_write's bytes reach the peer
+	 * then, while the call's return can come much later (the woken reader may run first on
+	 * this CPU), so its record carries this time, as a syscall's would.
+	 */
+	__u64 io_ts;
 	__u32 fd;      /* the socket a data syscall inside the call used, WISP_SSL_NO_FD if none */
 	/*
 	 * The socket this thread last read from outside a TLS call, and its value when the call
@@ -48,16 +54,10 @@ struct ssl_call {
 	 */
 	__u32 last_in_fd;
 	__u32 guess_fd;
-	/*
-	 * When the last data syscall inside the call began: an SSL_write's bytes reach the peer
-	 * then, while the call's return can come much later (the woken reader may run first on
-	 * this CPU), so its record carries this time, as a syscall's would.
-	 */
-	__u64 io_ts;
 	__u8 active;
 	__u8 direction;
 	__u8 kind;
-	__u8 pad[5];
+	__u8 pad;
 };
 
 struct {
@@ -391,6 +391,16 @@ SEC("uprobe")
 int BPF_KPROBE(wisp_ssl_read_ex, void *ssl, void *buf, __u64 num, void *readbytes)
 {
 	return ssl_enter(ssl, buf, readbytes, WISP_DIR_INGRESS, SSL_CALL_EX);
+}
+
+/* void SSL_free(SSL *ssl): the address will name another connection. */
+SEC("uprobe")
+int BPF_KPROBE(wisp_ssl_free, void *ssl)
+{
+	struct ssl_key key = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	bpf_map_delete_elem(&ssl_fds, &key);
+	return 0;
 }
 
 /* One return probe serves all four: the entry probe said which call it was. */

@@ -21,9 +21,10 @@ function assertGone(ids: { programs: number[]; links: number[] }): void {
   assert.deepEqual(ids.links.filter((id) => k.links.has(id)), [], 'links left attached');
 }
 
-// 27 syscall tracepoints, the exec tracepoint, and 5 TLS uprobe programs (4 entries, 1 return),
-// attached with 8 links to each file that has OpenSSL (libssl.so.3 and node here, at least).
-const PROGRAMS = 33;
+// 27 syscall tracepoints, the exec tracepoint, and 6 TLS uprobe programs (SSL_write, SSL_read,
+// their _ex forms and SSL_free; one return program), attached with 9 links to each file that
+// has OpenSSL (libssl.so.3 and node here, at least).
+const PROGRAMS = 34;
 const TRACEPOINT_LINKS = 28;
 
 test('open attaches every program under a wisp_ name; close detaches and unloads them all', () => {
@@ -33,7 +34,7 @@ test('open attaches every program under a wisp_ name; close detaches and unloads
   assert.ok(files >= 2, `TLS probes on libssl.so.3 and node at least, got ${files} files`);
   assert.equal(t.attachedPrograms(), PROGRAMS);
   assert.equal(ids.programs.length, PROGRAMS);
-  assert.equal(ids.links.length, TRACEPOINT_LINKS + 8 * files);
+  assert.equal(ids.links.length, TRACEPOINT_LINKS + 9 * files);
   const k = kernel();
   for (const id of ids.programs) assert.match(k.progs.get(id) ?? 'missing', /^wisp_([ex]_|ssl_|exec$)/, `program ${id}`);
   for (const id of ids.links) assert.ok(k.links.has(id), `link ${id} listed`);

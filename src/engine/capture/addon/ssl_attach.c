@@ -16,7 +16,8 @@
 
 #include <bpf/libbpf.h>
 
-static const char *const funcs[SSL_ATTACH_FUNCS] = { "SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex" };
+static const char *const funcs[SSL_ATTACH_FUNCS] = { "SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex", "SSL_free" };
+#define SSL_FREE 4
 
 /* Where a distribution keeps its shared libraries: their libssl is attached before any use. */
 static const char *const lib_dirs[] = {
@@ -139,7 +140,7 @@ static void consider(struct ssl_attach *a, const char *path)
 	for (int i = 0; i < SSL_ATTACH_FUNCS; i++) {
 		if (!(found & (1u << i)))
 			continue;
-		for (int ret = 0; ret < 2; ret++) {
+		for (int ret = 0; ret < (i == SSL_FREE ? 1 : 2); ret++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? a->ret : a->entry[i], -1, path, offs[i], &o);
 

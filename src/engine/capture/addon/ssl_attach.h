@@ -20,14 +20,16 @@ struct bpf_program;
 struct bpf_link;
 struct ring_buffer;
 
-#define SSL_ATTACH_FUNCS 4
+/* SSL_write, SSL_read, SSL_write_ex, SSL_read_ex (entry and return), then SSL_free (entry). */
+#define SSL_ATTACH_FUNCS 5
+#define SSL_ATTACH_LINKS (2 * SSL_ATTACH_FUNCS - 1)
 #define SSL_ATTACH_PENDING 256
 
 /* A file looked at: attached (links) or found not to export the symbols (nlinks 0). */
 struct ssl_file {
 	dev_t dev;
 	ino_t ino;
-	struct bpf_link *links[2 * SSL_ATTACH_FUNCS];
+	struct bpf_link *links[SSL_ATTACH_LINKS];
 	uint32_t nlinks;
 };
 

@@ -316,6 +316,7 @@ static int start_ssl(struct tracer *t)
 	a->entry[1] = t->skel->progs.wisp_ssl_read;
 	a->entry[2] = t->skel->progs.wisp_ssl_write_ex;
 	a->entry[3] = t->skel->progs.wisp_ssl_read_ex;
+	a->entry[4] = t->skel->progs.wisp_ssl_free;
 	a->ret = t->skel->progs.wisp_ssl_ret;
 	a->exec_map_fd = bpf_map__fd(t->skel->maps.exec_events);
 	return ssl_attach_start(a);
@@ -858,6 +859,7 @@ static napi_value js_attached(napi_env env, napi_callback_info info)
 		struct ssl_attach_stats a;
 
 		ssl_attach_snapshot(&t->ssl, &a);
+		/* The entry programs and the one return program. */
 		if (a.files > 0)
 			n += SSL_ATTACH_FUNCS + 1;
 	}
