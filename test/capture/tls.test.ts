@@ -6,12 +6,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HttpEventRow } from '../../src/engine/http/schema.js';
 import { Capture, assertRow, curl, exec, grew, nodeClient, type ClientResult } from '../support/capture.js';
-import { filesDir, nginxServer, pythonServer, selfSignedCert, wispEngine } from '../support/peers.js';
+import { filesDir, nginxServer, pythonServer, run, selfSignedCert, wispEngine } from '../support/peers.js';
+import { start } from '../capture-kernel/helpers.js';
 import { chunkedBody, httpServer } from '../support/servers.js';
 
 const cap = Capture.start();
@@ -163,5 +164,38 @@ test('a client whose TLS library cannot be probed (wget: GnuTLS) is listed as en
   } finally {
     await server.stop();
     await engine.stop();
+  }
+});
+
+// A libssl whose SSL_write and SSL_read lie in a section with no bytes in the file (NOBITS), a
+// megabyte past its end: the kernel refuses a uprobe there.
+const UNPROBEABLE = `
+	.section .probe_nobits,"awx",@nobits
+	.zero 1048576
+	.globl SSL_write
+	.type SSL_write,@function
+SSL_write:
+	.zero 16
+	.globl SSL_read
+	.type SSL_read,@function
+SSL_read:
+	.zero 16
+`;
+
+test('a libssl the kernel will not probe, loaded by a process started after the engine, is counted as an attach failure and named', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-badssl-'));
+  writeFileSync(join(dir, 'bad.S'), UNPROBEABLE);
+  const lib = join(dir, 'libssl.so.99');
+  const cc = await run('cc', ['-shared', '-nostdlib', '-Wl,--no-warn-rwx-segments', '-o', lib, join(dir, 'bad.S')]);
+  assert.equal(cc.code, 0, cc.stderr);
+  const before = cap.agent.snapshot().tls.failures;
+  const py = await start('python3', ['-c', `import ctypes, sys, time\nctypes.CDLL(${JSON.stringify(lib)})\nprint('loaded', flush=True)\ntime.sleep(30)`]);
+  try {
+    await cap.waitFor('the failed attach to be counted', () => cap.agent.snapshot().tls.failures > before);
+    const tls = cap.agent.snapshot().tls;
+    assert.match(tls.lastError, new RegExp(`^attaching to SSL_(write|read) in /proc/${py.pid}/root${lib}: Invalid argument$`));
+  } finally {
+    py.proc.kill();
+    await py.exit;
   }
 });
