@@ -1,7 +1,7 @@
 /**
  * The capture rules hold for the plaintext read by the TLS uprobes as for syscall data: a
  * cgroup-scoped tracer decodes only the processes in its cgroup, the process holding the tracer
- * is never traced, and under overload whole TLS connections are shed and counted (never torn).
+ * is never traced, --sides leaves the other end's plaintext uncopied, and under overload whole TLS connections are shed and counted (never torn).
  * Real capture of real loopback HTTPS between Node processes.
  */
 import { test } from 'node:test';
@@ -82,6 +82,26 @@ test('the process holding the tracer is not traced: its own HTTPS requests give 
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(mine().map((r) => [r.pid, r.trace_role, r.encrypted]), [0, 1, 2].map(() => [server.proc.pid, 2, true]));
     assert.ok(!rows.some((r) => r.pid === process.pid), 'no row of the tracing process');
+  } finally {
+    server.proc.kill();
+    await server.exit;
+    agent.close();
+  }
+});
+
+test('sides server: the server end of HTTPS is decoded, the client end only counted', async () => {
+  const agent = Agent.start({ tracer: { pollIntervalMs: 10, sides: 'server' } });
+  const rows = collect(agent);
+  const server = await start(process.execPath, ['-e', TLS_SERVER]);
+  try {
+    const before = agent.snapshot().captureDrops['side_bytes'] ?? 0;
+    const c = await exec('curl', ['-sSk', '-o', '/dev/null', `https://127.0.0.1:${server.firstLine}/sides/0`, '-o', '/dev/null', `https://127.0.0.1:${server.firstLine}/sides/1`]);
+    assert.equal(c.code, 0, c.stderr);
+    const mine = (): HttpEventRow[] => rows.filter((r) => r.req_path.startsWith('/sides/'));
+    await until('2 server rows', () => mine().length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(mine().map((r) => [r.pid, r.trace_role, r.req_path, r.encrypted]), [0, 1].map((i) => [server.proc.pid, 2, `/sides/${i}`, true]));
+    assert.ok((agent.snapshot().captureDrops['side_bytes'] ?? 0) > before, 'curl\'s plaintext is counted as side_bytes');
   } finally {
     server.proc.kill();
     await server.exit;
