@@ -86,6 +86,7 @@ enum wisp_proto {
 	PROTO_UNKNOWN = 0,
 	PROTO_HTTP,
 	PROTO_OTHER,
+	PROTO_TLS, /* TLS records: its plaintext comes from the uprobes of ssl.bpf.h */
 };
 
 struct conn_state {

@@ -18,6 +18,7 @@
 #include "http.bpf.h"
 #include "copy.bpf.h"
 #include "shed.bpf.h"
+#include "ssl.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -118,6 +119,8 @@ static __always_inline void save_args(const struct syscall_args *a)
 		return;
 	}
 	*slot = *a;
+	if (a->op >= OP_DATA_BUF)
+		ssl_note_fd(a->fd, a->direction);
 }
 
 /* Takes what the enter half saved for this thread's syscall, if anything. */
@@ -299,6 +302,8 @@ static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, 
 			count_only(&a, WISP_DROP_SIDE_BYTES);
 		else if (st->proto == PROTO_OTHER)
 			count_only(&a, WISP_DROP_NON_HTTP_BYTES);
+		else if (st->proto == PROTO_TLS)
+			count_only(&a, WISP_DROP_TLS_CIPHERTEXT_BYTES);
 		else
 			apply_ctl(st, &a);
 		save_args(&a);
@@ -355,6 +360,10 @@ static __always_inline void detect_http(struct conn_state *st, const struct sysc
 
 	if (a->op == OP_DATA_IOV && seg == 0)
 		return;
+	if (a->op != OP_DATA_NONE && tls_record_at(first, seg)) {
+		tls_conn_seen(k, st);
+		return;
+	}
 	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);
 	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
 		st->proto = PROTO_HTTP;
@@ -415,7 +424,7 @@ static __always_inline int exit_data(long ret)
 		return 0;
 	}
 	if (st->proto != PROTO_HTTP) {
-		count_drop(WISP_DROP_NON_HTTP_BYTES, size);
+		count_drop(st->proto == PROTO_TLS ? WISP_DROP_TLS_CIPHERTEXT_BYTES : WISP_DROP_NON_HTTP_BYTES, size);
 		return 0;
 	}
 	if (shed_syscall(&k, st, &a, pos, size, ts))

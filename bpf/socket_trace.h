@@ -72,7 +72,10 @@ struct wisp_open_event {
 struct wisp_data_event {
 	struct wisp_event_header hdr;
 	__u8 direction;
-	__u8 pad0[3];
+	__u8 pad0;
+	/* 1: the plaintext of a TLS connection, read by the uprobes of bpf/ssl.bpf.h. */
+	__u8 tls;
+	__u8 pad1;
 	/* The syscall's return value: all the bytes it moved, captured or not. */
 	__u32 size;
 	/* Stream offset of the syscall's first byte in this direction. */
@@ -147,6 +150,10 @@ enum wisp_drop {
 	WISP_DROP_SHED_BYTES,
 	/* Not a loss: exchanges sent through shedding because their answer was a 5xx. */
 	WISP_DROP_SHED_KEPT_5XX,
+	/* Not a loss: the ciphertext of TLS connections, counted, never copied (bpf/ssl.bpf.h). */
+	WISP_DROP_TLS_CIPHERTEXT_BYTES,
+	/* Plaintext of a TLS call whose socket was not found (no syscall tied it to one). */
+	WISP_DROP_TLS_NO_SOCKET_BYTES,
 	WISP_DROP__COUNT,
 };
 

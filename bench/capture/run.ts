@@ -1,6 +1,8 @@
 /**
  * bench/capture: what capture costs and how much of the traffic it sees, against nginx (Debian,
- * one worker) and a Node http server on loopback, with and without the engine, in one run.
+ * one worker), the same nginx over TLS (a self-signed certificate; wrk speaks TLS through
+ * libssl.so.3, so both ends are read by the OpenSSL uprobes) and a Node http server on loopback,
+ * with and without the engine, in one run.
  *
  * Per target, `--rounds` rounds, each with a fresh engine:
  *   1. saturation without the engine, then with it (wrk, 32 connections): requests/s both ways
@@ -18,13 +20,15 @@
  * other work on the machine is neither captured nor billed.
  *
  *   node out/bench/capture/run.js [--seconds 8] [--rounds 3] [--high 30000] [--sides both|server|client]
+ *                                 [--targets nginx,nginx-tls,node]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { filesDir, nginxServer, nodeServer, run, waitForLine, type Peer } from '../../test/support/peers.js';
+import https from 'node:https';
+import { filesDir, nginxServer, nodeServer, run, selfSignedCert, waitForLine, type Peer } from '../../test/support/peers.js';
 import { makeCgroup } from '../../test/capture-kernel/cgroups.js';
 
 const { values } = parseArgs({
@@ -33,8 +37,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     high: { type: 'string', default: '30000' },
     sides: { type: 'string', default: 'both' },
+    targets: { type: 'string', default: 'nginx,nginx-tls,node' },
   },
 });
+const TARGETS = ['nginx', 'nginx-tls', 'node'];
+const targets = values.targets!.split(',');
+for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t}; known: ${TARGETS.join(', ')}`);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const highRate = Number(values.high);
@@ -168,6 +176,20 @@ function quantile(xs: readonly number[], q: number): number {
 
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
 
+/** GET `url` to its end; https with any certificate (the TLS target's is self-signed). */
+async function get(url: string): Promise<void> {
+  if (!url.startsWith('https:')) {
+    await (await fetch(url, { signal: AbortSignal.timeout(5000) })).arrayBuffer();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    https.get(url, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    }).on('error', reject);
+  });
+}
+
 /** Times GET `url` every `everyMs` until `stop` resolves; returns the latencies in ms. */
 async function probe(url: string, everyMs: number, stop: Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -196,7 +218,7 @@ async function freshness(e: Engine, base: string, port: number, load: Promise<un
   void load.then(() => (done = true));
   for (let i = 0; !done; i++) {
     const path = `/fresh-${process.pid}-${i}`;
-    await (await fetch(`${base}${path}`)).arrayBuffer();
+    await get(`${base}${path}`);
     const t0 = performance.now();
     const script = `import px
 df = px.DataFrame(table='http_events', start_time='-30s')
@@ -237,8 +259,8 @@ interface Row {
 }
 
 /** One round: saturation without and with the engine, then the paced phases with it. */
-async function round(peer: Peer, file: string, r: number): Promise<{ round: Round; drops: Record<string, number>; rssMiB: number }> {
-  const base = `http://127.0.0.1:${peer.port}`;
+async function round(peer: Peer, file: string, r: number, scheme: string): Promise<{ round: Round; drops: Record<string, number>; rssMiB: number }> {
+  const base = `${scheme}://127.0.0.1:${peer.port}`;
   const without = await wrk(`${base}/${file}`, 0, 32);
   const engine = await startEngine();
   try {
@@ -286,10 +308,10 @@ async function round(peer: Peer, file: string, r: number): Promise<{ round: Roun
   }
 }
 
-async function benchTarget(name: string, peer: Peer, file: string): Promise<Row> {
+async function benchTarget(name: string, peer: Peer, file: string, scheme = 'http'): Promise<Row> {
   const out: Row = { target: name, rounds: [], drops: {}, rssMiB: 0 };
   for (let r = 0; r < rounds; r++) {
-    const { round: one, drops: d, rssMiB } = await round(peer, file, r);
+    const { round: one, drops: d, rssMiB } = await round(peer, file, r, scheme);
     out.rounds.push(one);
     for (const [k, v] of Object.entries(d)) out.drops[k] = (out.drops[k] ?? 0) + v;
     out.rssMiB = Math.max(out.rssMiB, rssMiB);
@@ -301,13 +323,24 @@ async function main(): Promise<void> {
   await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
   const dir = filesDir({ 'small.txt': 612 });
   const rows: Row[] = [];
-  const nginx = await nginxServer(dir);
-  enter([nginx.pid, ...nginx.workerPids()]);
-  try {
-    rows.push(await benchTarget('nginx', nginx, 'small.txt'));
-  } finally {
-    await nginx.stop();
+  for (const tls of [false, true]) {
+    const name = tls ? 'nginx-tls' : 'nginx';
+    if (!targets.includes(name)) continue;
+    const nginx = await nginxServer(dir, '127.0.0.1', tls ? selfSignedCert() : undefined);
+    enter([nginx.pid, ...nginx.workerPids()]);
+    try {
+      rows.push(await benchTarget(name, nginx, 'small.txt', tls ? 'https' : 'http'));
+    } finally {
+      await nginx.stop();
+    }
   }
+  if (targets.includes('node')) rows.push(await benchNode());
+  await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=0']);
+  await cgroup.remove();
+  print(rows);
+}
+
+async function benchNode(): Promise<Row> {
   const node = await nodeServer(`
 import http from 'node:http';
 const body = 'x'.repeat(612);
@@ -316,13 +349,13 @@ s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
   enter([node.pid]);
   try {
-    rows.push(await benchTarget('node', node, 'small.txt'));
+    return await benchTarget('node', node, 'small.txt');
   } finally {
     await node.stop();
   }
-  await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=0']);
-  await cgroup.remove();
+}
 
+function print(rows: readonly Row[]): void {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
   console.log(`bench/capture — ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +

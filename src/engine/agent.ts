@@ -1,5 +1,6 @@
 import type { NativeBatch, NativeHttpOptions, NativeProc } from './capture/addon.js';
 import { Tracer, type TracerOptions } from './capture/tracer.js';
+import type { TlsStats } from './capture/types.js';
 import { httpColumns, httpRows } from './http/batch.js';
 import { LossLog, type Missing } from './http/loss.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
@@ -43,10 +44,14 @@ export interface AgentOptions {
 export interface MetricsSnapshot {
   readonly captureEvents: number;
   readonly captureDrops: Readonly<Record<string, number>>;
+  /** The TLS uprobes: attached files, attach failures, processes whose TLS is not decoded. */
+  readonly tls: TlsStats;
   readonly httpRows: number;
   readonly httpDrops: Readonly<Record<string, number>>;
   readonly tables: Readonly<Record<string, { readonly rows: number; readonly bytes: number; readonly droppedRows: number }>>;
 }
+
+const NO_TLS: TlsStats = { files: 0, failures: 0, lastError: '', processes: 0, undecoded: [] };
 
 /** Receives rows as they are stitched, before or without any query. */
 export type RowsListener = (rows: readonly HttpEventRow[]) => void;
@@ -184,7 +189,7 @@ export class Agent {
     };
     const tables: Record<string, { rows: number; bytes: number; droppedRows: number }> = {};
     for (const [name, t] of Object.entries(this.store.stats())) tables[name] = { rows: t.rows, bytes: t.bytes, droppedRows: t.droppedRows };
-    return { captureEvents: capture.events, captureDrops: capture.drops, httpRows: http.rows, httpDrops, tables };
+    return { captureEvents: capture.events, captureDrops: capture.drops, tls: capture.tls ?? NO_TLS, httpRows: http.rows, httpDrops, tables };
   }
 
   /** Detaches capture and stops the timers; the store stays readable. Idempotent. */

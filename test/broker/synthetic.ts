@@ -98,7 +98,7 @@ export function storeSource(store: Store, metadata: MetadataView): LocalSource {
     store,
     metadata,
     captureState: () => ({ running: true, programs: 0 }),
-    snapshot: () => ({ captureEvents: 0, captureDrops: {}, httpRows: 0, httpDrops: {}, tables: {} }),
+    snapshot: () => ({ captureEvents: 0, captureDrops: {}, tls: { files: 0, failures: 0, lastError: '', processes: 0, undecoded: [] }, httpRows: 0, httpDrops: {}, tables: {} }),
   };
 }
 

@@ -4,10 +4,13 @@
  * with the status, the bytes received, the latency it measured itself and its local port, so
  * tests can bound what the engine captured by what the client saw.
  *
+ * An https URL goes through Node's TLS (any certificate is accepted: tests use self-signed ones).
+ *
  *   node client.js --url http://127.0.0.1:PORT --n 100 [--concurrency 4] [--method GET]
  *                  [--prefix /r/] [--body-bytes 0] [--no-keepalive]
  */
 import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -25,13 +28,16 @@ const base = new URL(values.url!);
 const n = Number(values.n);
 const concurrency = Number(values.concurrency);
 const body = Buffer.alloc(Number(values['body-bytes']), 'x');
-const agent = new http.Agent({ keepAlive: !values['no-keepalive'], maxSockets: concurrency });
+const tls = base.protocol === 'https:';
+const agentOpts = { keepAlive: !values['no-keepalive'], maxSockets: concurrency };
+const agent = tls ? new https.Agent({ ...agentOpts, rejectUnauthorized: false }) : new http.Agent(agentOpts);
+const request = tls ? https.request : http.request;
 
 function one(i: number): Promise<void> {
   const path = `${values.prefix}${i}`;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const req = http.request(
+    const req = request(
       {
         host: base.hostname.replace(/^\[|\]$/g, ''),
         port: base.port,

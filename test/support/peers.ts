@@ -3,7 +3,7 @@
  * and clients in child processes, curl. All on loopback, on ports the kernel picks. Children are
  * separate processes on purpose: the engine never traces its own process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,25 +68,60 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Runs `code` (an ES module body) in a child Node process; it must print `listening <port>`. */
-export async function nodeServer(code: string): Promise<Peer> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `code` (an ES module body) in a child Node process (`node`: another Node binary than
+ * this one's); it must print `listening <port>`.
+ */
+export async function nodeServer(code: string, node = process.execPath): Promise<Peer> {
+  const child = spawn(node, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(child, /^listening (\d+)$/);
   return { port: Number(m[1]), pid: child.pid!, stop: stopper(child) };
 }
 
-/** Python's http.server serving `dir` on 127.0.0.1. */
-export async function pythonServer(dir: string): Promise<Peer> {
+/** A certificate and its key (PEM files), for TLS peers. */
+export interface Cert {
+  readonly cert: string;
+  readonly key: string;
+}
+
+let cert: Cert | undefined;
+
+/** A self-signed certificate for 127.0.0.1 made by Debian's openssl, once per process. */
+export function selfSignedCert(): Cert {
+  if (cert) return cert;
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-cert-'));
+  chmodSync(dir, 0o755);
+  const made = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', made.key, '-out', made.cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  // nginx's workers run as www-data.
+  chmodSync(made.key, 0o644);
+  cert = made;
+  return made;
+}
+
+/** Python's http.server serving `dir` on 127.0.0.1; over TLS (its ssl module, OpenSSL) with `tls`. */
+export async function pythonServer(dir: string, tls?: Cert): Promise<Peer> {
   const port = await freePort();
-  const child = spawn('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = tls
+    ? ['-u', '-c', `
+import functools, http.server, ssl
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=${JSON.stringify(dir)})
+s = http.server.ThreadingHTTPServer(('127.0.0.1', ${port}), h)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain(${JSON.stringify(tls.cert)}, ${JSON.stringify(tls.key)})
+s.socket = c.wrap_socket(s.socket, server_side=True)
+print('Serving HTTPS', flush=True)
+s.serve_forever()
+`]
+    : ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir];
+  const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(child, /Serving HTTP/);
   return { port, pid: child.pid!, stop: stopper(child) };
 }
 
-/** Debian's nginx with one worker, serving `dir` on `host` (127.0.0.1 or ::1). */
-export async function nginxServer(dir: string, host = '127.0.0.1'): Promise<Peer & { workerPids(): number[] }> {
+/** Debian's nginx with one worker, serving `dir` on `host` (127.0.0.1 or ::1); over TLS with `tls`. */
+export async function nginxServer(dir: string, host = '127.0.0.1', tls?: Cert): Promise<Peer & { workerPids(): number[] }> {
   const port = await freePort(host);
   const conf = mkdtempSync(join(tmpdir(), 'wisp-nginx-'));
   const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -106,7 +141,7 @@ http {
   scgi_temp_path ${conf}/scgi;
   keepalive_requests 100000;
   server {
-    listen ${listen};
+    listen ${listen}${tls ? ` ssl;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key}` : ''};
     root ${dir};
     location /echo { client_max_body_size 16m; return 200 "ok\\n"; }
   }

@@ -2,7 +2,7 @@
  * Node servers for the capture tests, each in its own child process (see peers.ts): a well
  * behaved HTTP/1.1 server, a raw TCP server that breaks HTTP on request, and a TCP echo server.
  */
-import { nodeServer, type Peer } from './peers.js';
+import { nodeServer, type Cert, type Peer } from './peers.js';
 
 /** The body the servers send for a size: 'a'..'z' repeated, like peers.filesDir. */
 export function pattern(size: number): Buffer {
@@ -22,12 +22,15 @@ export function chunkedBody(parts: number): string {
  * Node's http server on `host` with keep-alive. `?size=N` answers N pattern bytes with a
  * Content-Length (5 by default), `?status=S` with that status (204 and 304 without a body);
  * `/chunked?parts=N` answers {@link chunkedBody} in N chunked writes. Headers up to 4 MiB are accepted so oversized-header tests get a real 200.
+ * With `tls`: Node's https server (OpenSSL inside the node binary), run by `node` if given.
  */
-export function httpServer(host = '127.0.0.1'): Promise<Peer> {
+export function httpServer(host = '127.0.0.1', tls?: Cert, node?: string): Promise<Peer> {
+  const opts = tls ? `key: readFileSync(${JSON.stringify(tls.key)}), cert: readFileSync(${JSON.stringify(tls.cert)}), ` : '';
   return nodeServer(`
-import http from 'node:http';
+import http from 'node:${tls ? 'https' : 'http'}';
+import { readFileSync } from 'node:fs';
 const pattern = (n) => { const b = Buffer.alloc(n); for (let i = 0; i < n; i++) b[i] = 97 + (i % 26); return b; };
-const s = http.createServer({ maxHeaderSize: 4 << 20, keepAliveTimeout: 30000 }, (req, res) => {
+const s = http.createServer({ ${opts}maxHeaderSize: 4 << 20, keepAliveTimeout: 30000 }, (req, res) => {
   req.resume();
   req.on('end', () => {
     const u = new URL(req.url, 'http://x');
@@ -51,7 +54,7 @@ const s = http.createServer({ maxHeaderSize: 4 << 20, keepAliveTimeout: 30000 },
   });
 });
 s.listen(0, ${JSON.stringify(host)}, () => console.log('listening ' + s.address().port));
-`);
+`, node);
 }
 
 /**

@@ -46,6 +46,16 @@ export interface ResultLimits {
   readonly maxBytes?: number;
 }
 
+/** Where the TLS probes are, what failed, and which processes' TLS is not decoded. */
+function tlsDetail(t: MetricsSnapshot['tls']): string {
+  const parts = [`OpenSSL uprobes on ${t.files} files`];
+  if (t.failures > 0) parts.push(`${t.failures} attach failures (last: ${t.lastError})`);
+  if (t.undecoded.length > 0) {
+    parts.push(`encrypted, not decoded: ${t.undecoded.map((u) => `${u.comm} (pid ${u.pid}, ${u.connections} connections)`).join(', ')}`);
+  }
+  return parts.join('; ');
+}
+
 function mib(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }
@@ -131,6 +141,8 @@ export class LocalBackend implements QueryBackend {
         detail: capture.running ? `${capture.programs} BPF programs attached` : 'capture is not attached',
       },
       { name: 'store', ok: Object.keys(stats).length > 0, detail: storeDetail || 'no tables' },
+      // Advisory: plaintext capture works whatever the TLS probes do.
+      { name: 'tls', ok: true, detail: tlsDetail(snap.tls) },
     ];
     // Metadata checks (the Kubernetes API) are advisory: capture and queries work without them.
     const metadata = this.source.metadata.checks?.() ?? [];

@@ -47,6 +47,28 @@ export class ApiMetrics {
     totalCounter('wisp_capture_dropped_total', 'Capture events or bytes lost, by reason', ['reason'], (s) =>
       Object.entries(s.captureDrops).map(([reason, n]) => [{ reason }, n]),
     );
+    totalCounter('wisp_tls_attach_failures_total', 'TLS uprobe attach attempts that failed', [], (s) => [[{}, s.tls.failures]]);
+    new Gauge({
+      name: 'wisp_tls_attached_files',
+      help: 'Files (libssl.so*, executables exporting SSL_write) with the TLS uprobes attached',
+      registers,
+      collect() {
+        const s = read();
+        if (s) this.set(s.tls.files);
+      },
+    });
+    new Gauge({
+      name: 'wisp_tls_undecoded_connections',
+      help: 'TLS connections of processes none of whose TLS is decoded (encrypted, not decoded), by process',
+      labelNames: ['pid', 'comm'],
+      registers,
+      collect() {
+        const s = read();
+        if (!s) return;
+        this.reset();
+        for (const u of s.tls.undecoded) this.set({ pid: String(u.pid), comm: u.comm }, u.connections);
+      },
+    });
     totalCounter('wisp_http_rows_total', 'Request/response pairs produced', [], (s) => [[{}, s.httpRows]]);
     totalCounter('wisp_http_dropped_total', 'HTTP exchanges or bytes given up, by reason', ['reason'], (s) =>
       Object.entries(s.httpDrops).map(([reason, n]) => [{ reason }, n]),

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { TlsStats } from './types.js';
 
 /**
  * The stitcher's options (src/engine/http/native/wisp_http.h, `struct wisp_http_options`);
@@ -140,6 +141,7 @@ export interface AddonOpenOptions {
 /** The kernel's loss counters, by reason; in stitched mode also the stitcher's and the thread's. */
 interface AddonStats {
   drops: Record<string, number>;
+  tls: TlsStats;
   http?: HttpCounters;
   drain?: { loops: number; stalls: number; batches: number };
 }

@@ -29,7 +29,7 @@ const FIELDS = {
   },
   wisp_data_event: {
     from: LAYOUT.data,
-    names: { direction: 'direction', syscallSize: 'size', pos: 'pos', chunkOffset: 'chunk_offset', dataLen: 'data_len', data: 'data' },
+    names: { direction: 'direction', tls: 'tls', syscallSize: 'size', pos: 'pos', chunkOffset: 'chunk_offset', dataLen: 'data_len', data: 'data' },
   },
   wisp_close_event: { from: LAYOUT.close, names: { egressBytes: 'egress_bytes', ingressBytes: 'ingress_bytes' } },
   wisp_shed_event: { from: LAYOUT.shed, names: { pos: 'pos' } },
@@ -119,7 +119,7 @@ test('decodeBatch turns open, data and close records into CaptureEvents', () => 
       localAddr: '127.0.0.1', localPort: 8080, remoteAddr: '::1', remotePort: 51000, comm: 'curl', startTicks: 1234n,
     },
     {
-      kind: 'data', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_002_000n, direction: 'ingress',
+      kind: 'data', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_002_000n, direction: 'ingress', tls: false,
       pos: 5n, size: 100_000, chunkOffset: 16_384, data: Uint8Array.from(payload),
     },
     {

@@ -12,7 +12,7 @@ export const LAYOUT = {
     size: 96, role: 32, family: 33, localPort: 34, remotePort: 36, localAddr: 40, remoteAddr: 56,
     startBoottimeNs: 72, comm: 80,
   },
-  data: { size: 56, direction: 32, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
+  data: { size: 56, direction: 32, tls: 34, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
   close: { size: 48, egressBytes: 32, ingressBytes: 40 },
   /** pos[2]: egress at pos, ingress at pos + 8. */
   shed: { size: 48, pos: 32 },
@@ -174,6 +174,7 @@ function decodeData(
     pid,
     fd,
     direction: dir === 0 ? 'egress' : 'ingress',
+    tls: bytes[rec + d.tls] === 1,
     tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,
     pos: view.getBigUint64(rec + d.pos, true),
     size: view.getUint32(rec + d.syscallSize, true),

@@ -9,7 +9,7 @@
 import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type NativeProc, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
 import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
-import type { CaptureEvent, CaptureRecord, CaptureStats } from './types.js';
+import type { CaptureEvent, CaptureRecord, CaptureStats, TlsStats } from './types.js';
 
 /** How the tracer is configured; all fields optional. */
 export interface TracerOptions {
@@ -91,6 +91,7 @@ export type BatchesListener = (batches: NativeBatch[], procs: NativeProc[]) => v
 /** Counters of a tracer: CaptureStats, plus the stitcher's in stitched mode. */
 export interface TracerStats extends CaptureStats {
   readonly http?: HttpCounters;
+  readonly tls?: TlsStats;
 }
 
 const KiB = 1024;
@@ -265,8 +266,8 @@ export class Tracer {
   stats(): TracerStats {
     if (this.#handle === undefined) return this.#finalStats!;
     const s = this.#addon.stats(this.#handle);
-    if (s.http === undefined) return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed } };
-    return { events: s.http.records, bytes: s.http.bytes, drops: { ...s.drops, decode_malformed: s.http.malformedRecords }, http: s.http };
+    if (s.http === undefined) return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed }, tls: s.tls };
+    return { events: s.http.records, bytes: s.http.bytes, drops: { ...s.drops, decode_malformed: s.http.malformedRecords }, http: s.http, tls: s.tls };
   }
 
   /**

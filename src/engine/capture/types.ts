@@ -41,6 +41,8 @@ export interface DataEvent {
   readonly pid: number;
   readonly fd: number;
   readonly direction: Direction;
+  /** The plaintext of a TLS connection, read by the uprobes on its TLS library (bpf/ssl.bpf.h). */
+  readonly tls: boolean;
   /** Wall-clock ns of the syscall's exit (when the bytes were really read or written). */
   readonly tsNs: bigint;
   /** Stream offset, in this direction, of the first byte of the whole syscall's data. */
@@ -87,6 +89,27 @@ export interface ConnShedEvent {
 export type CaptureRecord = CaptureEvent | ConnShedEvent;
 
 /** Counters kept in the kernel and in the addon; every lost event is counted by reason. */
+/** A process whose TLS connections no uprobe decoded (its TLS library cannot be probed). */
+interface TlsUndecoded {
+  readonly pid: number;
+  readonly comm: string;
+  /** Its connections seen carrying TLS records (none of them decoded). */
+  readonly connections: number;
+}
+
+/** The TLS uprobes (bpf/ssl.bpf.h): where they are attached, and what they cannot decode. */
+export interface TlsStats {
+  /** Files (libssl.so*, executables exporting SSL_write) with the probes attached. */
+  readonly files: number;
+  /** Attach attempts that failed, and the last failure's message ('' if none). */
+  readonly failures: number;
+  readonly lastError: string;
+  /** Processes whose memory maps were looked at. */
+  readonly processes: number;
+  /** "Encrypted, not decoded". */
+  readonly undecoded: readonly TlsUndecoded[];
+}
+
 export interface CaptureStats {
   readonly events: number;
   readonly bytes: number;

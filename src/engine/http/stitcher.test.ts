@@ -525,7 +525,7 @@ test('bounded memory: a hole that never fills is given up at the window; the byt
   c.io('ingress', 'x'.repeat(100), { captured: 0 });
   const events = c.events.slice(0, 2);
   for (let i = 0; i < 30; i++) {
-    events.push({ kind: 'data', connKey: 'c', pid: PID, fd: 5, direction: 'ingress', tsNs: 1n, pos: BigInt(1000 + i * 1000), size: 1000, chunkOffset: 0, data: new Uint8Array(1000) });
+    events.push({ kind: 'data', connKey: 'c', pid: PID, fd: 5, direction: 'ingress', tls: false, tsNs: 1n, pos: BigInt(1000 + i * 1000), size: 1000, chunkOffset: 0, data: new Uint8Array(1000) });
   }
   s.push(events);
   assert.ok(s.stats().reorderOverflows >= 1);

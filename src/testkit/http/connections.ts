@@ -57,7 +57,7 @@ export class ConnScript {
     const chunk = Math.max(1, shape.chunk ?? Math.max(1, captured));
     for (let off = 0; off < captured || (off === 0 && captured === 0); off += chunk) {
       this.events.push({
-        kind: 'data', connKey: this.connKey, pid: this.pid, fd: 5, direction, tsNs: ts, pos,
+        kind: 'data', connKey: this.connKey, pid: this.pid, fd: 5, direction, tls: false, tsNs: ts, pos,
         size: b.length, chunkOffset: off, data: b.subarray(off, Math.min(captured, off + chunk)),
       });
       if (captured === 0) break;

@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "drain.h"
 #include "js.h"
+#include "ssl_attach.h"
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
 #define DEBUGFS_TRACING_DIR "/sys/kernel/debug/tracing"
@@ -55,6 +56,8 @@ static const char *const drop_names[WISP_DROP__COUNT] = {
 	[WISP_DROP_SHED_EXCHANGES] = "shed_exchanges",
 	[WISP_DROP_SHED_BYTES] = "shed_bytes",
 	[WISP_DROP_SHED_KEPT_5XX] = "shed_kept_5xx",
+	[WISP_DROP_TLS_CIPHERTEXT_BYTES] = "tls_ciphertext_bytes",
+	[WISP_DROP_TLS_NO_SOCKET_BYTES] = "tls_no_socket_bytes",
 };
 
 struct tracer {
@@ -62,6 +65,8 @@ struct tracer {
 	struct ring_buffer *rb;
 	int raw;
 	struct drain drain;
+	/* The TLS uprobes and the thread that follows new processes for them. */
+	struct ssl_attach ssl;
 	/* The conn_ctl map, mmapped (stitched mode at open; setConnCtl on first use). */
 	struct wisp_conn_ctl *ctl;
 	unsigned char *batch;
@@ -108,6 +113,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void tracer_destroy(struct tracer *t)
 {
 	drain_stop(&t->drain);
+	ssl_attach_stop(&t->ssl);
 	if (t->ctl)
 		munmap(t->ctl, CTL_MAP_BYTES);
 	t->ctl = NULL;
@@ -301,6 +307,21 @@ static int map_ctl(struct tracer *t)
 	return 0;
 }
 
+/* The uprobes of bpf/ssl.bpf.h: on what runs now, then on what starts (ssl_attach.c). */
+static int start_ssl(struct tracer *t)
+{
+	struct ssl_attach *a = &t->ssl;
+
+	a->entry[0] = t->skel->progs.wisp_ssl_write;
+	a->entry[1] = t->skel->progs.wisp_ssl_read;
+	a->entry[2] = t->skel->progs.wisp_ssl_write_ex;
+	a->entry[3] = t->skel->progs.wisp_ssl_read_ex;
+	a->entry[4] = t->skel->progs.wisp_ssl_free;
+	a->ret = t->skel->progs.wisp_ssl_ret;
+	a->exec_map_fd = bpf_map__fd(t->skel->maps.exec_events);
+	return ssl_attach_start(a);
+}
+
 /* Starts stitched mode once the programs are attached: the ring's consumer and the drain thread; -1 after a throw. */
 static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 {
@@ -488,6 +509,12 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 					  : "is tracefs mounted at " TRACEFS_DIR
 					    " and are syscall tracepoints enabled (CONFIG_FTRACE_SYSCALLS)?");
 	}
+	err = start_ssl(t);
+	if (err) {
+		tracer_destroy(t);
+		free(t);
+		return throw_step(env, "starting the TLS attach thread", err, NULL);
+	}
 	if (raw) {
 		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), batch_record, t, NULL);
 		if (!t->rb) {
@@ -554,6 +581,38 @@ static void set_number(napi_env env, napi_value obj, const char *name, double v)
 	napi_set_named_property(env, obj, name, n);
 }
 
+/* Must match struct tls_proc of bpf/ssl.bpf.h (a map value, not a ring record). */
+struct tls_proc {
+	uint64_t connections;
+	uint64_t decoded;
+	char comm[16];
+};
+
+/* [{ pid, comm, connections }]: processes with TLS connections and none decoded. */
+static napi_value js_undecoded(napi_env env, struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.tls_procs);
+	uint32_t key, next, n = 0;
+	uint32_t *prev = NULL;
+	struct tls_proc u;
+	napi_value arr, o, s;
+
+	napi_create_array(env, &arr);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &u) != 0 || u.decoded > 0)
+			continue;
+		napi_create_object(env, &o);
+		set_number(env, o, "pid", key);
+		set_number(env, o, "connections", (double)u.connections);
+		napi_create_string_utf8(env, u.comm, strnlen(u.comm, sizeof(u.comm)), &s);
+		napi_set_named_property(env, o, "comm", s);
+		napi_set_element(env, arr, n++, o);
+	}
+	return arr;
+}
+
 /* stats(handle) -> { drops: { reason: count } }, summed over CPUs */
 static napi_value js_stats(napi_env env, napi_callback_info info)
 {
@@ -587,6 +646,20 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	}
 	free(vals);
 	napi_set_named_property(env, out, "drops", drops);
+	{
+		struct ssl_attach_stats a;
+		napi_value tls, last;
+
+		ssl_attach_snapshot(&t->ssl, &a);
+		napi_create_object(env, &tls);
+		set_number(env, tls, "files", (double)a.files);
+		set_number(env, tls, "failures", (double)a.failures);
+		set_number(env, tls, "processes", (double)a.processes);
+		napi_create_string_utf8(env, a.last_error, NAPI_AUTO_LENGTH, &last);
+		napi_set_named_property(env, tls, "lastError", last);
+		napi_set_named_property(env, tls, "undecoded", js_undecoded(env, t));
+		napi_set_named_property(env, out, "tls", tls);
+	}
 	if (!t->raw) {
 		struct wisp_http_counters c;
 		struct drain_stats d;
@@ -648,7 +721,20 @@ static napi_value js_stop(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel. */
+/* Appends the id of link l to links; the running count is *n. */
+static void push_link_id(napi_env env, napi_value links, uint32_t *n, struct bpf_link *l)
+{
+	struct bpf_link_info li = {};
+	uint32_t len = sizeof(li);
+	napi_value v;
+
+	if (l && bpf_obj_get_info_by_fd(bpf_link__fd(l), &li, &len) == 0) {
+		napi_create_uint32(env, li.id, &v);
+		napi_set_element(env, links, (*n)++, v);
+	}
+}
+
+/* ids(handle) -> { programs: number[], links: number[] }: what this tracer holds in the kernel, TLS uprobes included. */
 static napi_value js_ids(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -666,9 +752,7 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 		s = t->skel->skeleton;
 		for (int i = 0; i < s->prog_cnt; i++) {
 			struct bpf_program *p = *s->progs[i].prog;
-			struct bpf_link *l = *s->progs[i].link;
 			struct bpf_prog_info pi = {};
-			struct bpf_link_info li = {};
 			uint32_t len = sizeof(pi);
 
 			if (bpf_program__fd(p) >= 0 &&
@@ -676,12 +760,13 @@ static napi_value js_ids(napi_env env, napi_callback_info info)
 				napi_create_uint32(env, pi.id, &v);
 				napi_set_element(env, progs, np++, v);
 			}
-			len = sizeof(li);
-			if (l && bpf_obj_get_info_by_fd(bpf_link__fd(l), &li, &len) == 0) {
-				napi_create_uint32(env, li.id, &v);
-				napi_set_element(env, links, nl++, v);
-			}
+			push_link_id(env, links, &nl, *s->progs[i].link);
 		}
+		pthread_mutex_lock(&t->ssl.lock);
+		for (uint32_t f = 0; f < t->ssl.nfiles; f++)
+			for (uint32_t j = 0; j < t->ssl.files[f].nlinks; j++)
+				push_link_id(env, links, &nl, t->ssl.files[f].links[j]);
+		pthread_mutex_unlock(&t->ssl.lock);
 	}
 	napi_set_named_property(env, out, "programs", progs);
 	napi_set_named_property(env, out, "links", links);
@@ -753,7 +838,10 @@ static napi_value js_set_conn_ctl(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* attachedPrograms(handle) -> number of programs attached right now. */
+/*
+ * attachedPrograms(handle) -> number of programs attached right now: the tracepoints, and the
+ * TLS uprobe programs once they are on at least one file.
+ */
 static napi_value js_attached(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -768,6 +856,12 @@ static napi_value js_attached(napi_env env, napi_callback_info info)
 
 		for (int i = 0; i < s->prog_cnt; i++)
 			n += *s->progs[i].link != NULL;
+		struct ssl_attach_stats a;
+
+		ssl_attach_snapshot(&t->ssl, &a);
+		/* The entry programs and the one return program. */
+		if (a.files > 0)
+			n += SSL_ATTACH_FUNCS + 1;
 	}
 	napi_create_uint32(env, n, &out);
 	return out;

@@ -70,6 +70,7 @@ struct conn {
 	uint8_t closing;
 	uint8_t dropped_at_close;
 	uint8_t muted;
+	uint8_t encrypted; /* its bytes are the plaintext the TLS uprobes read */
 	uint16_t local_port;
 	uint16_t remote_port;
 	uint8_t local_len;
@@ -440,6 +441,7 @@ static void emit(struct conn *c, struct h1_msg *req, struct h1_msg *resp)
 	r.num[WISP_COL_REMOTE_PORT] = c->remote_port;
 	r.num[WISP_COL_LOCAL_PORT] = c->local_port;
 	r.num[WISP_COL_TRACE_ROLE] = c->role;
+	r.encrypted = c->encrypted;
 	r.num[WISP_COL_MAJOR_VERSION] = resp->major;
 	r.num[WISP_COL_MINOR_VERSION] = resp->minor;
 	r.num[WISP_COL_CONTENT_TYPE] = resp->head->json_type;
@@ -830,6 +832,8 @@ static void on_data(struct wisp_stitcher *s, const struct wisp_data_event *ev, c
 		return;
 	if (ts > c->last_ts)
 		c->last_ts = ts;
+	if (ev->tls)
+		c->encrypted = 1;
 	if (c->tunneled)
 		return;
 	sd = &c->side[dir];
