@@ -92,7 +92,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
     compileMs: options.compileMs ?? LIMITS.compileMs,
     startedMs,
   });
-  const { outputs } = interp.run(module);
+  const { outputs, stream } = interp.run(module);
   if (outputs.length === 0) {
     warnings.push({
       severity: 'warning',
@@ -101,7 +101,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
       hints: ["add px.display(df, 'name') for each table to return"],
     });
   }
-  const program = { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })) };
+  const program = { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })), ...(stream ? { stream } : {}) };
   return adhoc ? { program, warnings, adhocFilters: adhocReport(adhoc) } : { program, warnings };
 }
 

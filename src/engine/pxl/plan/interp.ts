@@ -44,6 +44,8 @@ export class Interpreter {
   /** Size of the plans displayed so far (LIMITS.planSize bounds them together). */
   private displayed = 0;
   private steps = 0;
+  /** True once the script called `df.stream()` (Pixie: the query runs until cancelled). */
+  private streamed = false;
 
   constructor(private readonly env: Environment) {
     const start: Span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
@@ -53,10 +55,10 @@ export class Interpreter {
     this.globals.set(PIXIE_MACROS[2].name, { kind: 'const', type: 'INT64', value: m.intervalNs, semantic: 'ST_DURATION_NS', at: start });
   }
 
-  run(module: Module): { outputs: Displayed[] } {
+  run(module: Module): { outputs: Displayed[]; stream: boolean } {
     const r = this.block(module.body, this.globals);
     if (r) throw new PxlError(PxlCode.syntax, "'return' outside a function", r.value.at);
-    return { outputs: this.outputs };
+    return { outputs: this.outputs, stream: this.streamed };
   }
 
   // --- statements ---
@@ -296,6 +298,7 @@ export class Interpreter {
       case 'function':
         return this.callUser(fn, args, kwargs, at);
       case 'method':
+        if (fn.name === 'stream') this.streamed = true;
         return callFrameMethod(fn, args, kwargs, at);
       default:
         throw new PxlError(PxlCode.type, `${describeValue(fn)} cannot be called`, e.func.span);
