@@ -8,6 +8,7 @@ packages=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev pkg-config make g++
   libclang-rt-14-dev  # libFuzzer, AddressSanitizer and UBSan for the native HTTP code (make fuzz)
   nginx-light wrk curl python3 iproute2 chromium
+  prometheus  # a real server scraping the engine's RED metrics in test/api/prometheus.test.ts
   docker-compose  # v1: validates docker-compose.yaml offline (test/deploy); no Docker engine needed
 )
 missing=()
