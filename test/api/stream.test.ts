@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nodeServer, run, wispEngine, type Peer } from '../support/peers.js';
-import { openStream, type StreamReader } from '../support/stream.js';
+import { run, wispEngine, type Peer } from '../support/peers.js';
+import { bodyServer, openStream, type StreamReader } from '../support/stream.js';
 
 const client = fileURLToPath(new URL('../support/client.js', import.meta.url));
 let engine: Peer & { url: string };
@@ -18,12 +18,7 @@ let server: Peer;
 before(async () => {
   // Bodies kept up to 8 KiB make each streamed row about 9 kB: a paused reader's rows add up fast.
   engine = await wispEngine(['--body-bytes', '8192']);
-  server = await nodeServer(`
-import http from 'node:http';
-const body = Buffer.alloc(8000, 'y');
-const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-length': body.length}); res.end(body); }); });
-s.keepAliveTimeout = 60000;
-s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
+  server = await bodyServer(8000);
 });
 
 after(async () => {

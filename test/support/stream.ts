@@ -3,6 +3,17 @@
  * they arrive, notes when each arrived, and can pause like a slow client.
  */
 import http from 'node:http';
+import { nodeServer, type Peer } from './peers.js';
+
+/** A keep-alive Node server on loopback (a child process, so the engine traces it) answering every request with `bodyBytes` bytes. */
+export function bodyServer(bodyBytes: number): Promise<Peer> {
+  return nodeServer(`
+import http from 'node:http';
+const body = Buffer.alloc(${bodyBytes}, 'y');
+const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-length': body.length}); res.end(body); }); });
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
+}
 
 /** One line of a stream, as parsed (the shapes of docs/api.md "Streaming"). */
 interface Line {
