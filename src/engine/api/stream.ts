@@ -22,6 +22,8 @@ export interface LiveStream {
   next(signal: AbortSignal): Promise<{ readonly lines: readonly StreamLine[]; readonly rows: number; readonly caughtUp: boolean }>;
   /** The cursor of everything sent so far. */
   cursor(): string;
+  /** Releases what the stream holds open (the broker's engine streams). */
+  close?(): void;
 }
 
 /** Limits of streamed answers. */
@@ -255,6 +257,8 @@ export async function serveStream(raw: ServerResponse, live: LiveStream, limits:
     if (signal.aborted) return;
     if (!(e instanceof PxlError)) throw e;
     sink.send({ t: 'error', error: e.diagnostic });
+  } finally {
+    live.close?.();
   }
   sink.end();
 }
