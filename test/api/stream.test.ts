@@ -164,6 +164,14 @@ test('streams are limited per token; bad cursors and scripts that cannot stream 
   assert.equal(agg.status, 400);
   await agg.ended;
   assert.equal(agg.lines[0]!.line.error?.code, 'PXL_STREAM_UNSUPPORTED');
+  // df.stream() sent as an ordinary query answers the stored rows, and says so.
+  const plain = await fetch(`${engine.url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ script: "import px\ndf = px.DataFrame(table='http_events', start_time='-5s').stream()\npx.display(df[['time_']])\n" }),
+  });
+  assert.equal(plain.status, 200);
+  assert.ok(((await plain.json()) as { warnings: { code: string }[] }).warnings.some((w) => w.code === 'STREAM_IGNORED'));
 });
 
 test('a windowed aggregate streams each px.bin window once, when it closes, with the exact count', async () => {
