@@ -121,6 +121,11 @@ bench-soak: build
 bench-procstats: deps ts
 	node out/bench/procstats/run.js $(BENCH_PROCSTATS_ARGS)
 
+# --- bench-stream: rows/s a streaming client receives against the capture rate, and the engine's CPU per streamed row ---
+.PHONY: bench-stream
+bench-stream: build
+	node out/bench/stream/run.js $(BENCH_STREAM_ARGS)
+
 # --- bench-scale: the broker over 1, 2 and 4 engines, partial aggregation vs shipping raw rows (owned by the broker) ---
 .PHONY: bench-scale
 bench-scale: deps ts

@@ -9,6 +9,7 @@ packages=(
   libclang-rt-14-dev  # libFuzzer, AddressSanitizer and UBSan for the native HTTP code (make fuzz)
   nginx-light wrk curl python3 iproute2 chromium
   openssl wget  # TLS tests: self-signed certificates; a GnuTLS client (not decodable: "encrypted, not decoded")
+  prometheus  # a real server scraping the engine's RED metrics in test/api/prometheus.test.ts
   docker-compose  # v1: validates docker-compose.yaml offline (test/deploy); no Docker engine needed
 )
 missing=()

@@ -26,6 +26,10 @@ export interface QueryRequest {
   readonly function?: { readonly name: string; readonly args?: Readonly<Record<string, string>> };
   /** The editor's column picker: what `$__columns` stands for (absent: every column). */
   readonly columns?: readonly string[];
+  /** True: answer with an NDJSON stream of StreamLine, stored rows first, then new ones as they come. */
+  readonly stream?: boolean;
+  /** With `stream`: resume after the batch that carried this cursor. */
+  readonly cursor?: string;
 }
 
 /** `POST /api/v1/functions`: the functions a script defines, for the editor to offer. */
@@ -98,3 +102,22 @@ export interface SchemaResponse extends LanguageSchema {
     readonly columns: readonly { readonly name: string; readonly type: DataType; readonly semantic: SemanticType; readonly doc: string }[];
   }[];
 }
+
+/** A table of a stream batch; a windowed output's also says which windows it closes (`from` null: from the script's start). */
+export interface StreamTable extends ResultTable {
+  readonly window?: { readonly from: string | null; readonly to: string };
+}
+
+/** One line of a streamed answer (`stream: true`, docs/api.md "Streaming"). */
+export type StreamLine =
+  | {
+      readonly t: 'start';
+      readonly outputs: readonly { readonly name: string; readonly mode: 'rows' | 'windows'; readonly windowNs?: string }[];
+      readonly cursor: string;
+      readonly warnings: readonly Diagnostic[];
+    }
+  | { readonly t: 'batch'; readonly tables: readonly StreamTable[]; readonly cursor: string }
+  | { readonly t: 'live'; readonly cursor: string }
+  | { readonly t: 'heartbeat'; readonly cursor: string }
+  | { readonly t: 'warning'; readonly warning: Diagnostic; readonly rows?: number }
+  | { readonly t: 'error'; readonly error: Diagnostic };

@@ -12,6 +12,9 @@ import { VERSION } from '../version.js';
 import type { ExplainResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { QueryFrame } from './options.js';
 import { missingWarning } from './warnings.js';
+import { StreamQuery } from '../pxl/exec/stream.js';
+import type { Diagnostic } from '../pxl/diagnostic.js';
+import { decodeCursor, localStream, type LiveStream } from './stream.js';
 import type { MetricsSnapshot } from '../agent.js';
 import type { QueryBackend } from './server.js';
 
@@ -101,14 +104,29 @@ export class LocalBackend implements QueryBackend {
       maxBytes: share(this.limits.maxBytes ?? ANSWER_BYTES, program.outputs.length),
     });
     const json = resultToJson(result);
+    const ignored: Diagnostic[] = program.stream
+      ? [{ severity: 'warning', code: 'STREAM_IGNORED', message: 'df.stream() streams only when the request asks for a stream; this answer holds the stored rows', hints: ['send stream: true (wisp query --follow)'] }]
+      : [];
     const range = this.source.missing ? scanRange(program.outputs.map((o) => o.plan), 'http_events') : undefined;
     const incomplete = range && this.source.missing ? missingWarning(this.source.missing(range.startNs, range.endNs)) : undefined;
     return {
       tables: json.tables,
       stats: { compileMs, ...json.stats },
-      warnings: [...warnings, ...json.warnings, ...(incomplete ? [incomplete] : [])],
+      warnings: [...warnings, ...ignored, ...json.warnings, ...(incomplete ? [incomplete] : [])],
       ...(adhocFilters ? { adhocFilters } : {}),
     };
+  }
+
+  stream(req: QueryRequest, frame: QueryFrame): LiveStream {
+    const { program, warnings } = compile(req.script, frame, this.source.store);
+    const epoch = this.source.store.epoch;
+    const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
+    const stale: Diagnostic[] = cursor && cursor.epoch !== epoch
+      ? [{ severity: 'warning', code: 'STREAM_CURSOR_STALE', message: 'the cursor is from another run of this engine, whose rows are gone: the stream starts over', hints: [] }]
+      : [];
+    const resume = cursor && cursor.epoch === epoch ? cursor.position : undefined;
+    const query = new StreamQuery(program, this.source.store, { metadata: this.source.metadata }, resume);
+    return localStream(query, epoch, program.outputs.map((o) => o.name), [...warnings, ...stale]);
   }
 
   explain(req: QueryRequest, frame: QueryFrame): ExplainResponse {

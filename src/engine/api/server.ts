@@ -10,6 +10,7 @@ import { functionsOf } from '../pxl/compile.js';
 import type { ErrorResponse, ExplainResponse, FunctionsResponse, NodeInfo, QueryRequest, QueryResponse, ReadyResponse, SchemaResponse } from './contract.js';
 import type { ApiMetrics } from './metrics.js';
 import { resolveFrame, type QueryFrame } from './options.js';
+import { DEFAULT_STREAM_LIMITS, serveStream, type LiveStream, type StreamLimits } from './stream.js';
 
 /**
  * What answers queries behind the API: the engine over its own store, or (later) the broker
@@ -28,6 +29,8 @@ export interface QueryBackend {
   partial?(body: unknown, signal: AbortSignal): AsyncIterable<string>;
   /** Engines only (`GET /api/v1/node`): what this node holds, for the broker's pruning. */
   node?(): NodeInfo;
+  /** `stream: true`: compiles the script (throwing PxlError for a bad one) and returns the stream to serve. */
+  stream?(req: QueryRequest, frame: QueryFrame): LiveStream;
 }
 
 export interface ApiLimits {
@@ -52,6 +55,8 @@ export interface ApiLimits {
   readonly maxConcurrentQueries: number;
   /** Queries that may wait for a turn (their time limit running); past that, 429. */
   readonly maxQueuedQueries: number;
+  /** Streamed answers (`stream: true`): how many at once, and each one's buffer. */
+  readonly stream: StreamLimits;
 }
 
 const DEFAULT_LIMITS: ApiLimits = {
@@ -63,6 +68,7 @@ const DEFAULT_LIMITS: ApiLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConcurrentQueries: 4,
   maxQueuedQueries: 64,
+  stream: DEFAULT_STREAM_LIMITS,
 };
 
 export interface ApiOptions {
@@ -89,6 +95,8 @@ const queryBodySchema = {
     intervalMs: { type: 'number', exclusiveMinimum: 0 },
     maxDataPoints: { type: 'integer', minimum: 1 },
     explain: { type: 'boolean' },
+    stream: { type: 'boolean' },
+    cursor: { type: 'string', maxLength: 65536 },
     variables: {
       type: 'object',
       additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
@@ -258,12 +266,48 @@ async function turn(admission: Admission, signal: AbortSignal): Promise<() => vo
 /** The `/api/v1/*` routes; registered only inside the authenticated context. */
 function registerApiRoutes(app: FastifyInstance, opts: ApiOptions, limits: ApiLimits, now: () => number): void {
   const admission = new Admission(limits.maxConcurrentQueries, limits.maxQueuedQueries);
+  // Streams open per presented token; behind the auth hook every accepted token is the one token.
+  const openStreams = new Map<string, number>();
+  const startStream = (req: FastifyRequest<{ Body: QueryRequest }>, reply: FastifyReply): FastifyReply => {
+    const stream = opts.backend.stream?.bind(opts.backend);
+    if (!stream) return reply.code(400).send(errorBody('STREAM_UNSUPPORTED', 'this server does not stream answers'));
+    const key = req.headers.authorization ?? '';
+    const open = openStreams.get(key) ?? 0;
+    if (open >= limits.stream.maxStreams) {
+      return reply.code(429).send(errorBody('TOO_MANY_STREAMS', `${open} streams are open with this token; the limit is ${limits.stream.maxStreams}`, { hints: ['close a stream you no longer read'] }));
+    }
+    let live: LiveStream;
+    try {
+      live = stream(req.body, resolveFrame(req.body, now()));
+    } catch (e) {
+      if (e instanceof PxlError) return reply.code(statusFor(e.diagnostic.code)).send({ error: e.diagnostic } satisfies ErrorResponse);
+      throw e;
+    }
+    openStreams.set(key, open + 1);
+    const controller = new AbortController();
+    reply.raw.once('close', () => controller.abort());
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    void serveStream(reply.raw, live, limits.stream, controller.signal)
+      .catch((e: unknown) => {
+        app.log.error(e);
+        reply.raw.destroy();
+      })
+      .finally(() => {
+        const left = (openStreams.get(key) ?? 1) - 1;
+        if (left === 0) openStreams.delete(key);
+        else openStreams.set(key, left);
+      });
+    return reply;
+  };
+
   app.post<{ Body: QueryRequest }>('/api/v1/query', { schema: { body: queryBodySchema } }, async (req, reply) => {
     const started = performance.now();
     const scriptBytes = Buffer.byteLength(req.body.script, 'utf8');
     if (scriptBytes > limits.maxScriptBytes) {
       return reply.code(413).send(errorBody('SCRIPT_TOO_LARGE', `script is ${scriptBytes} bytes; the limit is ${limits.maxScriptBytes}`));
     }
+    if (req.body.stream === true && req.body.explain !== true) return startStream(req, reply);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new PxlError('QUERY_TIMEOUT', `query ran past the ${limits.queryTimeoutMs} ms limit and was cancelled`)), limits.queryTimeoutMs);
     // The response closing before it was written means the client hung up: stop the work.

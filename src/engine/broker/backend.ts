@@ -17,6 +17,9 @@ import { VERSION } from '../version.js';
 import { LineChecker, MalformedAnswer, nodeAnswer, readyAnswer, schemaAnswer } from './answers.js';
 import { callEngine, getAnswer, readAnswer } from './client.js';
 import type { EngineDiscovery } from './engines.js';
+import type { LiveStream } from '../api/stream.js';
+import { streamModes } from '../pxl/exec/stream.js';
+import { brokerStream } from './stream.js';
 
 /** How the broker talks to engines. */
 export interface BrokerOptions {
@@ -177,6 +180,33 @@ export class BrokerBackend implements QueryBackend {
     st.learning = p;
     void p.finally(() => (st.learning = undefined));
     return p;
+  }
+
+  /**
+   * A stream fanned in from every engine (docs/broker.md, "Streaming"). Rows only: a window's
+   * aggregates would need the engines' partial states merged per window, which streams do not
+   * carry yet.
+   */
+  stream(req: QueryRequest, frame: QueryFrame): LiveStream {
+    const { program, warnings } = compile(req.script, frame, this.catalog);
+    const modes = streamModes(program);
+    const windowed = program.outputs.find((_, i) => modes[i]!.kind === 'windows');
+    if (windowed) {
+      throw new PxlError('PXL_STREAM_UNSUPPORTED', `output '${windowed.name}': a broker streams rows only, not windowed aggregates`, undefined, [
+        'stream the rows through the broker and aggregate them on the client, or stream the aggregate from each engine',
+      ]);
+    }
+    if (this.opts.engines.list().length === 0) {
+      throw new PxlError('BROKER_NO_ENGINES', `the broker knows no engines (${this.opts.engines.describe()})`);
+    }
+    const { stream: _stream, cursor, explain: _explain, ...body } = req;
+    return brokerStream({
+      engines: this.opts.engines,
+      ...(this.opts.engineToken !== undefined ? { engineToken: this.opts.engineToken } : {}),
+      body,
+      ...(cursor !== undefined ? { cursor } : {}),
+      outputs: { t: 'start', outputs: program.outputs.map((o) => ({ name: o.name, mode: 'rows' as const })), cursor: '', warnings },
+    });
   }
 
   async query(req: QueryRequest, frame: QueryFrame, signal: AbortSignal): Promise<QueryResponse> {

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Agent } from '../agent.js';
 import { LocalBackend } from '../api/local.js';
 import { ApiMetrics } from '../api/metrics.js';
+import { RedMetrics } from '../api/red.js';
 import { buildApi } from '../api/server.js';
 import { cgroup2Mount } from '../capture/cgroup.js';
 import { loadKubernetesMetadata, resolveNodeName } from '../meta/k8s/load.js';
@@ -107,6 +108,9 @@ export async function startEngine(opts: { listen: string; token?: string; budget
   });
   const metrics = new ApiMetrics();
   metrics.setSnapshot(() => agent.snapshot());
+  const red = new RedMetrics(metrics.registry, agent.table, agent.metadata);
+  // Also read between scrapes, so rows are counted before the store's budget can evict them.
+  const redTimer = setInterval(() => red.catchUp(), 1000).unref();
   const app = buildApi({ backend: new LocalBackend(agent, {}, { node }), metrics, ...(opts.token !== undefined ? { token: opts.token } : {}) });
   try {
     await app.listen({ host, port });
@@ -120,6 +124,7 @@ export async function startEngine(opts: { listen: string; token?: string; budget
     app,
     url: listenUrl(app, host, port),
     async stop() {
+      clearInterval(redTimer);
       try {
         agent.close();
       } finally {

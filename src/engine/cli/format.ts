@@ -29,7 +29,8 @@ export function resultAsText(table: ResultTable): string {
   return textTable(table.columns.map((c) => c.name), rows);
 }
 
-function csvField(v: string): string {
+/** A CSV field, quoted when it must be. */
+export function csvField(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 

@@ -1,18 +1,24 @@
 import { readFile } from 'node:fs/promises';
-import type { ErrorResponse, ExplainResponse, QueryRequest, QueryResponse } from '../api/contract.js';
+import { WispClient, WispError } from '../api/client.js';
+import type { QueryRequest } from '../api/contract.js';
 import { parseCommandLine, UsageError } from './args.js';
 import { renderDiagnostic } from './diagnostic.js';
+import { follow } from './follow.js';
 import { resultAsCsv, resultAsText } from './format.js';
 import { parseDurationMs, parseTimeMs } from './time.js';
 
 const QUERY_USAGE = `usage: wisp query [--url U] [--token-file F] [--from T] [--to T] [--interval D]
                   [--var NAME=VALUE]... [--fn NAME [--arg KEY=VALUE]...]
                   [--format table|csv|json] [--explain] FILE|-
+       wisp query --follow [--format table|csv|jsonl] [same options] FILE|-
   Runs a PxL script on an engine (or broker) and prints its outputs.
   --fn runs that function of the script with the --arg values instead (Pixie's
   'px run px/service -- --start_time -5m'): each value is read as its parameter's type
   (annotation, else default), and what the function returns is the output.
   --explain prints the physical plan the script would run instead, and runs nothing.
+  --follow streams: the stored rows the script selects, then new rows as they are captured
+  (windowed aggregates per closed window), until interrupted; it reconnects on its own and
+  resumes where it was. jsonl: one JSON object per row.
   T: now, -5m, RFC 3339 or epoch ms (default: --from -5m --to now). D: 500ms, 10s, 1m.
   Values may start with '-' (--from -5m --to -1m, --arg start_time=-5m) or be attached
   with '=' (--from=-5m).
@@ -50,6 +56,7 @@ export async function runQuery(argv: string[]): Promise<number> {
       arg: { type: 'string', multiple: true, default: [] },
       format: { type: 'string', default: 'table' },
       explain: { type: 'boolean' },
+      follow: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,7 +66,12 @@ export async function runQuery(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one script file (or - for stdin), got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}`);
   const format = values.format;
-  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new UsageError(`--format must be table, csv or json (got '${format}')`);
+  if (values.follow) {
+    if (values.explain) throw new UsageError('--follow and --explain do not go together');
+    if (format !== 'table' && format !== 'csv' && format !== 'jsonl') throw new UsageError(`--follow takes --format table, csv or jsonl (got '${format}')`);
+  } else if (format !== 'table' && format !== 'csv' && format !== 'json') {
+    throw new UsageError(`--format must be table, csv or json (got '${format}')`);
+  }
   const now = Date.now();
   const variables: Record<string, string[]> = {};
   for (const v of values.var) {
@@ -78,7 +90,7 @@ export async function runQuery(argv: string[]): Promise<number> {
   }
   const range = { from: optionValue('from', () => parseTimeMs(values.from, now)), to: optionValue('to', () => parseTimeMs(values.to, now)) };
   const intervalMs = values.interval !== undefined ? optionValue('interval', () => parseDurationMs(values.interval!)) : undefined;
-  const url = optionValue('url', () => new URL('/api/v1/query', values.url).toString());
+  optionValue('url', () => new URL('/api/v1/query', values.url));
   const file = positionals[0]!;
   const script = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   const request: QueryRequest = {
@@ -86,43 +98,34 @@ export async function runQuery(argv: string[]): Promise<number> {
     range,
     ...(intervalMs !== undefined ? { intervalMs } : {}),
     variables: Object.fromEntries(Object.entries(variables).map(([k, vs]) => [k, vs.length === 1 ? vs[0]! : vs])),
-    ...(values.explain ? { explain: true } : {}),
     ...(values.fn !== undefined ? { function: { name: values.fn, args } } : {}),
   };
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (values['token-file']) headers['authorization'] = `Bearer ${(await readFile(values['token-file'], 'utf8')).trim()}`;
-  let res: Response;
+  const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : undefined;
+  const client = new WispClient({ url: values.url, ...(token !== undefined ? { token } : {}) });
+  const name = file === '-' ? '<stdin>' : file;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(request) });
+    if (values.follow) {
+      await follow(client, request, format as 'table' | 'csv' | 'jsonl', (d) => console.error(renderDiagnostic(d, script, name)));
+      return 0;
+    }
+    if (values.explain) {
+      const plan = await client.explain(request);
+      console.log(format === 'json' ? JSON.stringify(plan, null, 2) : plan.plan);
+      for (const w of plan.warnings) console.error(renderDiagnostic(w, script, name));
+      return 0;
+    }
+    const result = await client.query(request);
+    if (format === 'json') {
+      console.log(JSON.stringify(result, null, 2));
+    } else {
+      const blocks = result.tables.map((t) => `# ${t.name}\n${format === 'csv' ? resultAsCsv(t) : resultAsText(t)}`);
+      console.log(blocks.join('\n\n'));
+    }
+    for (const w of result.warnings) console.error(renderDiagnostic(w, script, name));
+    return 0;
   } catch (e) {
-    throw new Error(`cannot reach the engine at ${values.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
-  }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`engine answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-  if (!res.ok) {
-    const err = (body as ErrorResponse).error;
-    if (!err) throw new Error(`engine answered ${res.status}: ${text.slice(0, 200)}`);
-    console.error(renderDiagnostic(err, script, file === '-' ? '<stdin>' : file));
+    if (!(e instanceof WispError)) throw e;
+    console.error(renderDiagnostic(e.diagnostic, script, name));
     return 1;
   }
-  if (values.explain) {
-    const plan = body as ExplainResponse;
-    console.log(format === 'json' ? JSON.stringify(plan, null, 2) : plan.plan);
-    for (const w of plan.warnings) console.error(renderDiagnostic(w, script, file === '-' ? '<stdin>' : file));
-    return 0;
-  }
-  const result = body as QueryResponse;
-  if (format === 'json') {
-    console.log(JSON.stringify(result, null, 2));
-  } else {
-    const blocks = result.tables.map((t) => `# ${t.name}\n${format === 'csv' ? resultAsCsv(t) : resultAsText(t)}`);
-    console.log(blocks.join('\n\n'));
-  }
-  for (const w of result.warnings) console.error(renderDiagnostic(w, script, file === '-' ? '<stdin>' : file));
-  return 0;
 }

@@ -98,7 +98,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
     compileMs: options.compileMs ?? LIMITS.compileMs,
     startedMs,
   });
-  const { outputs } = interp.run(module, options.call);
+  const { outputs, stream } = interp.run(module, options.call);
   if (outputs.length === 0) {
     warnings.push({
       severity: 'warning',
@@ -107,7 +107,7 @@ function compileChecked(script: string, options: CompileOptions, catalog: Catalo
       hints: ["add px.display(df, 'name') for each table to return"],
     });
   }
-  const program = { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })) };
+  const program = { outputs: outputs.map((o) => ({ name: o.name, plan: prune(o.plan) })), ...(stream ? { stream } : {}) };
   return adhoc ? { program, warnings, adhocFilters: adhocReport(adhoc) } : { program, warnings };
 }
 

@@ -34,6 +34,24 @@ export function columnBytes(c: StoredColumn): number {
   return c.data.byteLength;
 }
 
+/** Rows [from, to) of a stored column, sharing its buffers (dictionaries are shared whole). */
+export function sliceColumn(c: StoredColumn, from: number, to: number): StoredColumn {
+  switch (c.kind) {
+    case 'time':
+      return { kind: 'time', base: c.base, data: c.data.subarray(from, to) };
+    case 'f64':
+      return { kind: 'f64', data: c.data.subarray(from, to) };
+    case 'i32':
+      return { kind: 'i32', data: c.data.subarray(from, to) };
+    case 'big':
+      return { kind: 'big', data: c.data.subarray(from, to) };
+    case 'bool':
+      return { kind: 'bool', data: c.data.subarray(from, to) };
+    case 'dict':
+      return { kind: 'dict', codes: c.codes.subarray(from, to), dict: c.dict };
+  }
+}
+
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**

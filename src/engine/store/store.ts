@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Table, type TableOptions, type TableStats } from './table.js';
 import type { Row, TableSchema } from '../schema.js';
 
@@ -10,6 +11,8 @@ export const DEFAULT_TABLE_BUDGET = 64 * 1024 * 1024;
  */
 export class Store {
   private readonly byName = new Map<string, Table>();
+  /** Names this store among every store ever started: row sequence numbers mean something only within one. */
+  readonly epoch = randomBytes(6).toString('hex');
 
   /** Creates a table; a second table of the same name is an error. */
   create(schema: TableSchema, options?: Partial<TableOptions>): Table {

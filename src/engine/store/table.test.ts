@@ -150,3 +150,35 @@ test('the store is a catalog of its tables and reports stats by name', () => {
   const http = new Store().create({ name: 'http_events', fields: SCHEMA.fields });
   assert.equal(http.stats().budgetBytes, DEFAULT_TABLE_BUDGET);
 });
+
+test('since(seq) gives each appended row once, by sequence, across sealed batches and the tail', () => {
+  const t = new Table(SCHEMA, { budgetBytes: 1 << 30, batchRows: 100 });
+  t.append(Array.from({ length: 250 }, (_, i) => row(i)));
+  const seen: number[] = [];
+  let seq = 0;
+  let late = false;
+  for (;;) {
+    const r = t.since(seq, 37);
+    assert.equal(r.firstSeq, 0);
+    assert.equal(r.from, seq);
+    for (const b of r.batches) for (let i = 0; i < b.rows; i++) seen.push(readValue(b.columns.get('n')!, i) as number);
+    if (r.to === seq) break;
+    seq = r.to;
+    if (seq >= 200 && !late) {
+      t.append([row(250)]);
+      late = true;
+    }
+  }
+  assert.deepEqual(seen, Array.from({ length: 251 }, (_, i) => i));
+  assert.equal(t.nextSeq(), 251);
+});
+
+test('since(seq) past dropped rows starts at the oldest stored row and says where that is', () => {
+  const t = new Table(SCHEMA, { budgetBytes: 40_000, batchRows: 50 });
+  t.append(Array.from({ length: 2000 }, (_, i) => row(i)));
+  const r = t.since(0, 10);
+  assert.ok(r.firstSeq > 0, 'the budget dropped the oldest rows');
+  assert.equal(r.firstSeq, t.stats().droppedRows);
+  assert.equal(r.from, r.firstSeq);
+  assert.equal(readValue(r.batches[0]!.columns.get('n')!, 0), r.firstSeq);
+});

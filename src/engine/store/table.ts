@@ -1,4 +1,4 @@
-import { ColumnBuilder, columnBytes, type StoredColumn } from './column.js';
+import { ColumnBuilder, columnBytes, sliceColumn, type StoredColumn } from './column.js';
 import type { ColumnInput, DataType, Row, RowValue, TableSchema } from '../schema.js';
 
 /** An immutable run of rows in columnar form; `minTime`/`maxTime` let range scans skip it. */
@@ -20,6 +20,18 @@ export interface TableStats {
   readonly droppedRows: number;
   readonly droppedBatches: number;
   readonly appendedRows: number;
+}
+
+/**
+ * Rows of a table by sequence number (the n-th row ever appended has seq n-1), for streams: the
+ * rows `from <= seq < to` as batches sharing the store's buffers; `firstSeq` is the oldest row
+ * still stored, so a reader that asked for less than it lost `firstSeq - asked` rows.
+ */
+export interface SeqRange {
+  readonly firstSeq: number;
+  readonly from: number;
+  readonly to: number;
+  readonly batches: readonly ColumnBatch[];
 }
 
 /** Options of one table. */
@@ -243,6 +255,44 @@ export class Table {
   /** The base TIME64NS offsets are relative to (null before the first row). */
   timeBaseNs(): bigint | null {
     return this.timeBase;
+  }
+
+  /** Sequence number the next appended row will get (= rows ever appended). */
+  nextSeq(): number {
+    return this.appended;
+  }
+
+  /**
+   * At most `maxRows` rows from sequence number `seq` on (from the oldest stored row when `seq`
+   * is older), oldest first. A batch keeps the time bounds of the batch it was cut from, which
+   * still bound its rows.
+   */
+  since(seq: number, maxRows: number): SeqRange {
+    const firstSeq = this.appended - (this.sealedRows + this.tailRows);
+    const from = Math.max(seq, firstSeq);
+    const to = Math.min(this.appended, from + maxRows);
+    const out: ColumnBatch[] = [];
+    let s = firstSeq;
+    const take = (b: ColumnBatch): void => {
+      const end = s + b.rows;
+      if (end > from && s < to) {
+        const lo = Math.max(from, s) - s;
+        const hi = Math.min(to, end) - s;
+        const columns = new Map<string, StoredColumn>();
+        for (const [name, c] of b.columns) columns.set(name, sliceColumn(c, lo, hi));
+        out.push({ rows: hi - lo, minTime: b.minTime, maxTime: b.maxTime, columns, bytes: Math.ceil((b.bytes * (hi - lo)) / b.rows) });
+      }
+      s = end;
+    };
+    for (const b of this.batches) {
+      if (s >= to) break;
+      take(b);
+    }
+    const n = this.tailRows;
+    if (n > 0 && s < to) {
+      take({ rows: n, minTime: this.tailMin, maxTime: this.tailMax, columns: new Map(this.tail.map((b) => [b.name, b.view(n)])), bytes: this.tailBytes });
+    }
+    return { firstSeq, from, to, batches: out };
   }
 
   /**

@@ -56,7 +56,7 @@ const CTX_UNSUPPORTED: Readonly<Record<string, string>> = {
     "Wisp watches pods, not ReplicaSets or Deployments, so a Deployment's UID is unknown; df.ctx['deployment'] gives its namespace/name",
 };
 
-const METHODS = new Set(['groupby', 'agg', 'merge', 'drop', 'head', 'append']);
+const METHODS = new Set(['groupby', 'agg', 'merge', 'drop', 'head', 'append', 'stream']);
 
 /** pandas habits, with the PxL way to say the same. */
 const PANDAS: Record<string, string> = {
@@ -76,7 +76,6 @@ const PANDAS: Record<string, string> = {
   columns: 'the columns are known from the script',
   distinct: 'use df.groupby([...]).agg()',
   drop_duplicates: 'use df.groupby([...]).agg()',
-  stream: 'streaming queries are not supported; Grafana re-runs the query',
 };
 
 const str = isText;
@@ -224,6 +223,10 @@ export function callFrameMethod(m: Value & { kind: 'method' }, args: readonly Va
       const others = o.kind === 'list' ? o.items.map((i) => frameOf(i, 'append')) : [frameOf(o, 'append')];
       return newFrame(build.union(plan, others.map((x) => ({ plan: x.frame.plan, at: x.at })), at), at);
     }
+    case 'stream':
+      // Pixie's streaming mode: the same rows; the interpreter marks the program as a stream.
+      bindArgs('stream', [], 0, args, kwargs, at);
+      return newFrame(plan, at);
     case 'merge':
       return merge(df, bindArgs('merge', ['right', 'how', 'left_on', 'right_on', 'suffixes'], 1, args, kwargs, at), at);
     default:

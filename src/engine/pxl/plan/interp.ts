@@ -51,6 +51,8 @@ export class Interpreter {
   /** Size of the plans displayed so far (LIMITS.planSize bounds them together). */
   private displayed = 0;
   private steps = 0;
+  /** True once the script called `df.stream()` (Pixie: the query runs until cancelled). */
+  private streamed = false;
 
   constructor(private readonly env: Environment) {
     const start: Span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
@@ -66,12 +68,12 @@ export class Interpreter {
    * called function returns: one DataFrame named after the function, or several named
    * `name[0]`, `name[1]` …
    */
-  run(module: Module, call?: FunctionCall): { outputs: Displayed[] } {
+  run(module: Module, call?: FunctionCall): { outputs: Displayed[]; stream: boolean } {
     this.calling = call !== undefined;
     const r = this.block(module.body, this.globals);
     if (r) throw new PxlError(PxlCode.syntax, "'return' outside a function", r.value.at);
     if (call) this.callFunction(call);
-    return { outputs: this.outputs };
+    return { outputs: this.outputs, stream: this.streamed };
   }
 
   private callFunction(call: FunctionCall): void {
@@ -354,6 +356,7 @@ export class Interpreter {
       case 'function':
         return this.callUser(fn, args, kwargs, at);
       case 'method':
+        if (fn.name === 'stream') this.streamed = true;
         return callFrameMethod(fn, args, kwargs, at);
       default:
         throw new PxlError(PxlCode.type, `${describeValue(fn)} cannot be called`, e.func.span);

@@ -82,6 +82,8 @@ export type LogicalPlan =
 /** A compiled script: each `px.display(df, name)` is one output, in script order. */
 export interface Program {
   readonly outputs: readonly { readonly name: string; readonly plan: LogicalPlan }[];
+  /** The script called `df.stream()`: it is meant to run as a stream (`stream: true`). */
+  readonly stream?: boolean;
 }
 
 /*
