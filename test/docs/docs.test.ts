@@ -11,11 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { nodeClient } from '../support/capture.js';
 import { nodeServer, wispEngine, type Peer } from '../support/peers.js';
@@ -134,13 +135,47 @@ function number(block: Block, arg: string): number {
   return n;
 }
 
-async function runCommands(block: Block): Promise<void> {
-  const text = directive(block, 'offline') ? offline(block.text) : localised(block.text);
+async function runCommands(block: Block, command?: string): Promise<void> {
+  const text = command ?? (directive(block, 'offline') ? offline(block.text) : localised(block.text));
   const interrupt = directive(block, 'interrupt');
   const r = await bash(text, 60_000, interrupt ? number(block, interrupt.arg) * 1000 : undefined).catch((e: Error) => fail(block, e.message));
   lastRun.set(block.file, { block, ...r });
   const want = number(block, directive(block, 'exit')?.arg ?? '0');
   if (r.code !== want) fail(block, `exited ${r.code}, the doc expects ${want}\n--- ran:\n${text}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`);
+}
+
+/**
+ * A TypeScript example: transpiled and run with node from inside the repository, so that
+ * `import … from 'wisp/client'` resolves to this checkout's build as it would in a project that
+ * installed the package.
+ */
+async function runTypeScript(block: Block): Promise<void> {
+  const out = ts.transpileModule(localised(block.text), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    reportDiagnostics: true,
+  });
+  const problems = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  if (problems.length > 0) fail(block, `does not parse as TypeScript: ${problems.join('; ')}`);
+  const dir = join(root, 'out/doctest');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${block.file.replace(/\W/g, '_')}-${block.line}.mjs`);
+  writeFileSync(file, out.outputText);
+  return runCommands(block, `node ${file}`);
+}
+
+/**
+ * PromQL: each expression parses (`promtool check rules` over a rule file made of them) and
+ * every `wisp_…` metric it names is one the engine's /metrics declares.
+ */
+async function checkPromql(block: Block): Promise<void> {
+  const exprs = block.text.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const rules = { groups: [{ name: 'doc', rules: exprs.map((expr, i) => ({ record: `doc:expr_${i}`, expr })) }] };
+  writeFileSync(join(sandbox, 'doc-rules.json'), JSON.stringify(rules));
+  const r = await bash('promtool check rules doc-rules.json');
+  if (r.code !== 0) fail(block, `promtool check rules: ${r.stdout}${r.stderr}`);
+  const declared = new Set([...(await (await fetch(`${engine.url}/metrics`)).text()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
+  const unknown = [...new Set(exprs.flatMap((e) => [...e.matchAll(/\bwisp_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))))].filter((n) => !declared.has(n));
+  if (unknown.length > 0) fail(block, `metrics the engine's /metrics does not declare: ${unknown.join(', ')}`);
 }
 
 /**
@@ -308,6 +343,10 @@ async function checkBlock(block: Block): Promise<void> {
       return runCommands(block);
     case 'console':
       return runConsole(block);
+    case 'ts':
+      return runTypeScript(block);
+    case 'promql':
+      return checkPromql(block);
     case 'python':
     case 'pxl':
       return runPxl(block);
@@ -321,7 +360,7 @@ async function checkBlock(block: Block): Promise<void> {
       }
       return;
     default:
-      fail(block, `a \`${block.lang || 'bare'}\` block this test does not know how to check; give it a language (sh, console, python, json, yaml) or mark what it is (<!-- doctest: output --> after a command, <!-- doctest: text --> for a figure)`);
+      fail(block, `a \`${block.lang || 'bare'}\` block this test does not know how to check; give it a language (sh, console, python, ts, promql, json, yaml) or mark what it is (<!-- doctest: output --> after a command, <!-- doctest: text --> for a figure)`);
   }
 }
 
