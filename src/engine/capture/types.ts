@@ -41,6 +41,11 @@ export interface DataEvent {
   readonly pid: number;
   readonly fd: number;
   readonly direction: Direction;
+  /**
+   * Which stage reads the bytes: 'http' (the default when absent), or 'tls' for the first bytes
+   * of a TLS connection (its plaintext handshake).
+   */
+  readonly protocol?: 'http' | 'tls';
   /** Wall-clock ns of the syscall's exit (when the bytes were really read or written). */
   readonly tsNs: bigint;
   /** Stream offset, in this direction, of the first byte of the whole syscall's data. */
