@@ -272,3 +272,37 @@ process.stdin.on('data', (d) => {
     await server.stop();
   }
 });
+
+test('conn_stats and tls_handshakes: listed by /api/v1/schema with Pixie\'s columns, and df.ctx answers on them', async () => {
+  const schema = (await (await fetch(`${engine.url}/api/v1/schema`)).json()) as { tables: Array<{ name: string; columns: Array<{ name: string; type: string }> }> };
+  const cols = (name: string): string[] => (schema.tables.find((t) => t.name === name)?.columns ?? []).map((c) => `${c.name}:${c.type}`);
+  assert.deepEqual(cols('conn_stats'), [
+    'time_:TIME64NS', 'upid:UINT128', 'remote_addr:STRING', 'remote_port:INT64', 'trace_role:INT64', 'addr_family:INT64', 'protocol:INT64',
+    'ssl:BOOLEAN', 'conn_open:INT64', 'conn_close:INT64', 'conn_active:INT64', 'bytes_sent:INT64', 'bytes_recv:INT64',
+  ]);
+  assert.ok(cols('tls_handshakes').includes('sni:STRING') && cols('tls_handshakes').includes('cert_not_after:TIME64NS'));
+
+  const server = await nodeServer(ECHO_SERVER);
+  try {
+    const client = nodeChild(echoClient(server.port, [10], 20));
+    await waitForLine(client, /^open$/);
+    await expectKeys(engine, client.pid!, [{ addr_family: 2, protocol: 0, ssl: false, remote_addr: '127.0.0.1', remote_port: server.port, trace_role: 1, conn_open: 2, conn_close: 1, conn_active: 1, bytes_sent: 30, bytes_recv: 30 }], 'client');
+    const script = `import px
+df = px.DataFrame(table='conn_stats', start_time='-5m')
+df.pid = df.ctx['pid']
+df.cmd = df.ctx['cmd']
+df = df[df.pid == ${client.pid}]
+df = df.groupby(['pid', 'cmd']).agg(n=('conn_open', px.count))
+px.display(df, 'ctx')
+`;
+    const res = (await (await fetch(`${engine.url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script }) })).json()) as QueryResponse;
+    const t = res.tables[0]!;
+    assert.equal(t.rowCount, 1, JSON.stringify(res));
+    assert.equal(Number(t.data[0]![0]), client.pid);
+    assert.match(String(t.data[1]![0]), /node/);
+    client.stdin!.write('close\n');
+    await exited(client);
+  } finally {
+    await server.stop();
+  }
+});
