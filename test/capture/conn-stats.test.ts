@@ -279,6 +279,7 @@ test('conn_stats and tls_handshakes: listed by /api/v1/schema with Pixie\'s colu
   assert.deepEqual(cols('conn_stats'), [
     'time_:TIME64NS', 'upid:UINT128', 'remote_addr:STRING', 'remote_port:INT64', 'trace_role:INT64', 'addr_family:INT64', 'protocol:INT64',
     'ssl:BOOLEAN', 'conn_open:INT64', 'conn_close:INT64', 'conn_active:INT64', 'bytes_sent:INT64', 'bytes_recv:INT64',
+    'comm:STRING',
   ]);
   assert.ok(cols('tls_handshakes').includes('sni:STRING') && cols('tls_handshakes').includes('cert_not_after:TIME64NS'));
 

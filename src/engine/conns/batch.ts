@@ -1,7 +1,7 @@
 /**
  * From the connections stage's row batches (conns_js.c) to the columns of `conn_stats` and
- * `tls_handshakes`: numbers and strings as they come, booleans from 0/1, the upid filled once
- * per distinct process of the batch, never per row.
+ * `tls_handshakes`: numbers and strings as they come, booleans from 0/1, the upid and comm
+ * filled once per distinct process of the batch, never per row.
  */
 import type { NativeRows } from '../capture/addon.js';
 import type { ColumnInput, TableSchema } from '../schema.js';
@@ -15,15 +15,18 @@ import { formatUpid } from '../meta/upid.js';
 export function connsColumns(b: NativeRows, schema: TableSchema, processes: ProcessSource, asid = 0): Record<string, ColumnInput> {
   const p = b.procs;
   const upid: string[] = new Array<string>(p.pid.length);
+  const comm: string[] = new Array<string>(p.pid.length);
   for (let i = 0; i < upid.length; i++) {
     const pid = p.pid[i]!;
     const info = withKernelView(processes.lookup(pid), p.comm[i]!, BigInt(p.startTicks[i]!));
     upid[i] = formatUpid({ asid, pid, startTicks: info.startTicks });
+    comm[i] = info.comm;
   }
   const out: Record<string, ColumnInput> = {};
   for (const f of schema.fields) {
     if (f.name === 'time_') out[f.name] = { kind: 'time', base: b.timeBase, data: b.time };
     else if (f.name === 'upid') out[f.name] = { kind: 'dict', codes: p.codes, dict: upid };
+    else if (f.name === 'comm') out[f.name] = { kind: 'dict', codes: p.codes, dict: comm };
     else if (f.type === 'STRING') {
       const s = b.strings[f.name];
       if (s === undefined) throw new Error(`${b.table} batch: no column ${f.name}`);

@@ -23,6 +23,7 @@ export const CONN_STATS_SCHEMA: TableSchema = {
     { name: 'conn_active', type: 'INT64', semantic: 'ST_NONE', doc: 'Connections open now (conn_open - conn_close)' },
     { name: 'bytes_sent', type: 'INT64', semantic: 'ST_BYTES', doc: 'Bytes sent to the remote endpoint since tracing began (cumulative)' },
     { name: 'bytes_recv', type: 'INT64', semantic: 'ST_BYTES', doc: 'Bytes received from the remote endpoint since tracing began (cumulative)' },
+    { name: 'comm', type: 'STRING', semantic: 'ST_NONE', doc: 'Command name of the process (/proc/<pid>/comm); Wisp\'s own column' },
   ],
 };
 
@@ -53,5 +54,6 @@ export const TLS_HANDSHAKES_SCHEMA: TableSchema = {
     { name: 'cert_issuer', type: 'STRING', semantic: 'ST_NONE', doc: "Server certificate's issuer, RFC 4514 (TLS <= 1.2)" },
     { name: 'cert_sans', type: 'STRING', semantic: 'ST_NONE', doc: "Server certificate's subject alternative names (DNS:a,IP:b) (TLS <= 1.2)" },
     { name: 'cert_not_after', type: 'TIME64NS', semantic: 'ST_NONE', doc: "Server certificate's expiry (TLS <= 1.2; 0 when not seen)" },
+    { name: 'comm', type: 'STRING', semantic: 'ST_NONE', doc: 'Command name of the traced process (/proc/<pid>/comm)' },
   ],
 };

@@ -5,7 +5,10 @@ import type { Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { WispDataSource } from '../datasource.js';
 import { spanFromMessage } from '../diagnostics.js';
-import { QUERY_PRESETS } from '../presets.js';
+import { NETWORK_PRESETS, QUERY_PRESETS } from '../presets.js';
+
+/** Every preset the picker offers: the HTTP ones, then the network ones. */
+const PRESETS = [...QUERY_PRESETS, ...NETWORK_PRESETS];
 import { DEFAULT_SCRIPT } from '../types.js';
 import { isPixieQuery, migrateQuery } from '../migrate.js';
 import type { QueryFormat, SchemaResponse, WispOptions, WispQuery } from '../types.js';
@@ -74,7 +77,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
   const run = (text: string) => {
     const { query: q, onChange: change, onRunQuery: runQuery } = latest.current;
     // An edited preset is no longer that preset.
-    const preset = QUERY_PRESETS.find((p) => p.id === q.preset);
+    const preset = PRESETS.find((p) => p.id === q.preset);
     change({ ...q, script: text, preset: preset?.script === text ? q.preset : undefined });
     runQuery();
   };
@@ -93,7 +96,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
     setEditor({ editor: ed, monaco });
   };
 
-  const presetOptions = QUERY_PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
+  const presetOptions = PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
   const outputOptions = [
     { label: 'All outputs', value: '' },
     ...[...new Set([...outputsSeen, ...(query.output ? [query.output] : [])])].map((n) => ({ label: n, value: n })),
@@ -110,7 +113,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
             value={query.preset ?? null}
             placeholder="Choose a preset…"
             onChange={(v) => {
-              const preset = QUERY_PRESETS.find((p) => p.id === v.value);
+              const preset = PRESETS.find((p) => p.id === v.value);
               if (preset) {
                 onChange({ ...query, preset: preset.id, script: preset.script, format: preset.format ?? 'auto', output: '' });
                 onRunQuery();
