@@ -188,10 +188,13 @@ test('the network graph: the echo and TLS pairs as edges with their connections 
 
 test('bytes/s and open connections by service, and the heaviest connections table, agree with the traffic', async () => {
   const bytes = (await panelRows('TCP bytes/s by service', 'bytes')).filter((r) => r['service'] === 'net-echo-cli');
-  // Max − min per interval (as Pixie reads its counters): each connection's bytes, when its
-  // rows fall in one interval; never more than the total.
+  // Max − min per interval (as Pixie reads its counters): growth between two rows of a key in
+  // one interval; what grows across an interval boundary is not counted, so never more than
+  // the total (how much less depends on where the rows fall).
+  assert.ok(bytes.length > 0, 'the client has points');
+  assert.ok(bytes.every((r) => Number(r['bytes_per_s']) >= 0));
   const moved = bytes.reduce((a, r) => a + Number(r['bytes_per_s']) * (INTERVAL_MS / 1000), 0);
-  assert.ok(moved > 0 && moved <= 2 * TOTAL + 1e-6, `${moved} bytes`);
+  assert.ok(moved <= 2 * TOTAL + 1e-6, `${moved} bytes`);
   const open = (await panelRows('Open TCP connections by service', 'open_connections')).filter((r) => r['service'] === 'net-echo-cli');
   assert.ok(open.length > 0 && open.every((r) => Number(r['open_connections']) <= 1), JSON.stringify(open));
   const heavy = (await panelRows('Heaviest and longest-lived connections', 'connections')).filter((r) => r['service'] === 'net-echo-cli');

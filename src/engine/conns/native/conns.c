@@ -9,7 +9,9 @@
  * connection found mid-stream (open before tracing began) counts as opened when first seen,
  * its bytes from then on. Rows:
  * - at each report (the period), one per key with open connections or changes since its last
- *   row, stamped with the report's time; a close is reported by the first report after it;
+ *   row, stamped with the report's time;
+ * - at the close of a key's last open connection, a row stamped with the close, unless the key
+ *   had a row less than a quarter period before (then the next report has the close);
  * - when a key goes from no open connection to one and its last row is older than a period (or
  *   it has none), a row of its totals just before, stamped 1 ns before the open: so max - min of
  *   a key's counters over any window that holds the open counts everything, even a connection
@@ -512,6 +514,7 @@ static void on_open(struct wisp_conns *s, const struct wisp_open_event *ev, uint
 static void on_close(struct wisp_conns *s, const struct wisp_close_event *ev, uint64_t ts)
 {
 	struct cs_conn *c = conn_find(s, ev->hdr.conn_id);
+	struct cs_key *k;
 
 	hs_close(s->hs, ev->hdr.conn_id, ts);
 	if (!c)
@@ -523,7 +526,17 @@ static void on_close(struct wisp_conns *s, const struct wisp_close_event *ev, ui
 	if (!resolve(s, c) && c->role == WISP_ROLE_UNKNOWN)
 		s->c.role_unknown++;
 	s->c.closed++;
+	k = c->key;
 	conn_end(s, c);
+	/*
+	 * Reported at close: a key whose last connection closed gets its row now, with the exact
+	 * totals, unless it had one less than a quarter period ago (a client opening one connection
+	 * after another would make a row per connection); then the next report writes it.
+	 */
+	if (k && k->active == 0 && (int64_t)ts - k->last_row_ns >= (int64_t)s->o.period_ns / 4) {
+		key_row(s, k, (int64_t)ts, 0);
+		k->dirty = 0;
+	}
 }
 
 static void meta_of(const struct cs_conn *c, struct hs_meta *m)

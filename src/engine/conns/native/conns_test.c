@@ -292,6 +292,34 @@ static void test_rows_each_period_while_open_then_none(void)
 	wisp_conns_free(s);
 }
 
+static void test_a_key_going_idle_is_reported_at_the_close(void)
+{
+	struct host h = { 0 };
+	struct wisp_conns *s = stage(&h, 3);
+	struct rows r;
+	char a[96];
+
+	open_rec(s, 1, 7, WISP_ROLE_CLIENT, 40001, 6379, 2, 1 * S);
+	close_rec(s, 1, 7, 40, 12, 3 * S);
+	/* One after another on the same key, within a quarter period of that row: the report has it. */
+	open_rec(s, 2, 7, WISP_ROLE_CLIENT, 40002, 6379, 2, 3 * S + S / 2);
+	close_rec(s, 2, 7, 5, 6, 4 * S);
+	r = take(s, WISP_TABLE_CONN_STATS);
+	/* The baseline and the close of the first, before any report. */
+	CHECK(r.n == 2);
+	CHECK_STR(counters(&r, 1, a), "1,1,0,40,12");
+	CHECK(when(&r, 1) == 3 * S);
+	wisp_rows_free(r.chain);
+	report(s, 6 * S);
+	report(s, 11 * S);
+	r = take(s, WISP_TABLE_CONN_STATS);
+	CHECK(r.n == 1);
+	CHECK_STR(counters(&r, 0, a), "2,2,0,45,18");
+	CHECK(when(&r, 0) == 6 * S);
+	wisp_rows_free(r.chain);
+	wisp_conns_free(s);
+}
+
 static void test_a_key_coming_back_gets_a_baseline(void)
 {
 	struct host h = { 0 };
@@ -620,6 +648,7 @@ int main(void)
 {
 	RUN(test_one_key_per_remote_endpoint_and_role);
 	RUN(test_rows_each_period_while_open_then_none);
+	RUN(test_a_key_going_idle_is_reported_at_the_close);
 	RUN(test_a_key_coming_back_gets_a_baseline);
 	RUN(test_connections_found_mid_stream);
 	RUN(test_only_the_traced_side);
