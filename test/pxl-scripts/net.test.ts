@@ -15,6 +15,8 @@ import { spawn } from 'node:child_process';
 import type { QueryResponse, ResultTable } from '../../src/engine/api/contract.js';
 import { waitForLine, wispEngine, type Peer } from '../support/peers.js';
 
+const WISP = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));
+
 const SCRIPTS = fileURLToPath(new URL('../../../test/pxl-scripts/', import.meta.url));
 const SIZES = [100, 2000, 30_000];
 const TOTAL = SIZES.reduce((a, b) => a + b, 0);
@@ -72,8 +74,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(script: string): Promise<QueryResponse> {
-  const res = await fetch(`${engine.url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script, range }) });
+async function run(script: string, url = engine.url): Promise<QueryResponse> {
+  const res = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script, range }) });
   const body = (await res.json()) as QueryResponse;
   assert.equal(res.status, 200, JSON.stringify(body));
   return body;
@@ -143,4 +145,21 @@ test('conn_stats.pxl: per process and remote endpoint, opened/closed/open at the
     { pid: client.pid, cmd: client.label, remote_port: server.port, trace_role: 1, ...common },
     { pid: server.pid, cmd: server.label, remote_port: 0, trace_role: 2, ...common },
   ]);
+});
+
+test('through `wisp broker`: both scripts answer for conn_stats what the engine answers (the broker splits and merges the aggregates)', async () => {
+  const broker = spawn(WISP, ['broker', '--listen', '127.0.0.1:0', '--engines', engine.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = (await waitForLine(broker, /^wisp broker: API on (http:\/\/\S+) /, 30_000))[1]!;
+    for (const name of ['conn_stats.pxl', 'net_flow_graph.pxl']) {
+      const script = readFileSync(join(SCRIPTS, name), 'utf8');
+      const mine = (res: QueryResponse): string[] =>
+        res.tables.flatMap((t) => rows(t).filter((r) => Object.values(r).some((v) => v === client.pid || v === server.pid || v === client.label || v === server.label)).map((r) => `${t.name} ${JSON.stringify(r)}`)).sort();
+      const direct = mine(await run(script));
+      assert.ok(direct.length >= 2, `${name}: ${direct.length} rows of ours`);
+      assert.deepEqual(mine(await run(script, url)), direct, name);
+    }
+  } finally {
+    broker.kill();
+  }
 });
