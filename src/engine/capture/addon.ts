@@ -88,6 +88,7 @@ export interface ConnsCounters {
   readonly vanished: number;
   readonly exited: number;
   readonly roleFromListen: number;
+  readonly roleFromPeer: number;
   readonly roleUnknown: number;
   readonly connEvictions: number;
   readonly keyEvictions: number;

@@ -148,7 +148,7 @@ static const struct {
 } counters[] = {
 	COUNTER("records", records), COUNTER("malformedRecords", malformed_records), COUNTER("connections", conns),
 	COUNTER("keys", keys), COUNTER("opened", opened), COUNTER("closed", closed), COUNTER("vanished", vanished),
-	COUNTER("exited", exited), COUNTER("roleFromListen", role_from_listen), COUNTER("roleUnknown", role_unknown),
+	COUNTER("exited", exited), COUNTER("roleFromListen", role_from_listen), COUNTER("roleFromPeer", role_from_peer), COUNTER("roleUnknown", role_unknown),
 	COUNTER("connEvictions", conn_evictions), COUNTER("keyEvictions", key_evictions),
 	COUNTER("statsRows", stats_rows), COUNTER("handshakes", handshakes), COUNTER("tlsRecords", tls_records),
 	COUNTER("tlsMalformed", tls_malformed), COUNTER("tlsIncomplete", tls_incomplete), COUNTER("tlsGaps", tls_gaps),

@@ -438,6 +438,23 @@ static int side_reported(const struct wisp_conns *s, uint8_t role)
 }
 
 /* Tries to learn a connection's role and count it; 0 when it stays unknown. */
+/*
+ * The role of a connection whose other end is traced too (loopback, or two processes of the
+ * node): the opposite of that end's, when it is known. A walk over the connections, only for
+ * the rare one whose own process could not tell (it exited right after).
+ */
+static uint8_t peer_role(const struct wisp_conns *s, const struct cs_conn *c)
+{
+	for (const struct cs_conn *p = s->conn_head; p; p = p->next) {
+		if (p == c || p->role == WISP_ROLE_UNKNOWN || p->family != c->family || p->local_port != c->remote_port ||
+		    p->remote_port != c->local_port || memcmp(p->local_addr, c->remote_addr, 16) ||
+		    memcmp(p->remote_addr, c->local_addr, 16))
+			continue;
+		return p->role == WISP_ROLE_CLIENT ? WISP_ROLE_SERVER : WISP_ROLE_CLIENT;
+	}
+	return WISP_ROLE_UNKNOWN;
+}
+
 static int resolve(struct wisp_conns *s, struct cs_conn *c)
 {
 	if (c->key)
@@ -448,6 +465,11 @@ static int resolve(struct wisp_conns *s, struct cs_conn *c)
 			c->role = WISP_ROLE_UNKNOWN;
 		if (c->role != WISP_ROLE_UNKNOWN)
 			s->c.role_from_listen++;
+	}
+	if (c->role == WISP_ROLE_UNKNOWN) {
+		c->role = peer_role(s, c);
+		if (c->role != WISP_ROLE_UNKNOWN)
+			s->c.role_from_peer++;
 	}
 	if (c->role == WISP_ROLE_UNKNOWN || !side_reported(s, c->role))
 		return 0;

@@ -381,6 +381,53 @@ static void test_connections_found_mid_stream(void)
 	wisp_conns_free(s);
 }
 
+/* An open record of a loopback connection: both addresses 127.0.0.1. */
+static void loopback_open(struct wisp_conns *s, uint64_t id, uint32_t pid, uint8_t role, uint16_t lport, uint16_t rport)
+{
+	struct wisp_open_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	header(&ev.hdr, WISP_EV_OPEN, id, pid, 1 * S);
+	ev.role = role;
+	ev.family = 2;
+	ev.local_port = lport;
+	ev.remote_port = rport;
+	ev.local_addr[0] = ev.remote_addr[0] = 127;
+	ev.local_addr[3] = ev.remote_addr[3] = 1;
+	ev.start_boottime_ns = 1000ull * pid;
+	wisp_conns_record(s, &ev, sizeof(ev), 0);
+}
+
+static void test_a_role_told_by_the_traced_other_end(void)
+{
+	struct host h = { 0 };
+	struct wisp_conns *s = stage(&h, 3);
+	struct rows r;
+	char a[96];
+	int found = 0;
+
+	/* The client was found mid-stream and exited before /proc could tell; the server end was accepted. */
+	loopback_open(s, 2, 8, WISP_ROLE_UNKNOWN, 41000, 6000);
+	CHECK(wisp_conns_counters(s)->role_from_peer == 0);
+	loopback_open(s, 1, 7, WISP_ROLE_SERVER, 6000, 41000);
+	close_rec(s, 2, 8, 400, 400, 2 * S);
+	CHECK(wisp_conns_counters(s)->role_from_peer == 1 && wisp_conns_counters(s)->role_unknown == 0);
+	report(s, 6 * S);
+	r = take(s, WISP_TABLE_CONN_STATS);
+	/* Each end: its baseline and the report's row. */
+	CHECK(r.n == 4);
+	for (uint32_t i = 0; i < r.n; i++) {
+		if (pid_of(&r, i) != 8 || when(&r, i) != 6 * S)
+			continue;
+		CHECK(num(&r, i, "trace_role") == 1 && num(&r, i, "remote_port") == 6000);
+		CHECK_STR(counters(&r, i, a), "1,1,0,400,400");
+		found++;
+	}
+	CHECK(found == 1);
+	wisp_rows_free(r.chain);
+	wisp_conns_free(s);
+}
+
 static void test_only_the_traced_side(void)
 {
 	struct host h = { 0 };
@@ -651,6 +698,7 @@ int main(void)
 	RUN(test_a_key_going_idle_is_reported_at_the_close);
 	RUN(test_a_key_coming_back_gets_a_baseline);
 	RUN(test_connections_found_mid_stream);
+	RUN(test_a_role_told_by_the_traced_other_end);
 	RUN(test_only_the_traced_side);
 	RUN(test_gone_without_a_close);
 	RUN(test_bad_records_are_counted);

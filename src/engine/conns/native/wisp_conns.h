@@ -48,6 +48,7 @@ struct wisp_conns_counters {
 	uint64_t vanished;           /* closed because the kernel's map lost them (LRU) with no close record */
 	uint64_t exited;             /* closed because their process exited without close(2) */
 	uint64_t role_from_listen;   /* roles of connections found mid-stream told by the listening sockets */
+	uint64_t role_from_peer;     /* ... told by the traced other end of the connection */
 	uint64_t role_unknown;       /* connections left out of conn_stats: their role could not be told */
 	uint64_t conn_evictions;     /* connections forgotten beyond max_conns */
 	uint64_t key_evictions;      /* idle keys forgotten beyond max_keys (their totals start over) */
