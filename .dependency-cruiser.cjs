@@ -13,6 +13,7 @@ const FLOORS = [
   { name: 'capture', path: '^src/engine/capture/' },
   { name: 'meta', path: '^src/engine/meta/' },
   { name: 'http', path: '^src/engine/http/' },
+  { name: 'conns', path: '^src/engine/conns/' },
   { name: 'store', path: '^src/engine/store/' },
   { name: 'agent', path: '^src/engine/agent\\.ts$' },
   { name: 'pxl', path: '^src/engine/pxl/' },

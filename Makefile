@@ -36,38 +36,55 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 # embeds the BPF object, so the .node file is the single artifact.
 ADDON := out/capture/wisp_capture.node
 NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
-# The HTTP stage's native code (src/engine/http/native) is linked in; its fuzz harnesses are not.
+# The native code of the HTTP stage (src/engine/http/native) and of the connections stage
+# (src/engine/conns/native, which reads TLS records through the HTTP stage's reassembly) is
+# linked in; their fuzz harnesses and unit tests are not.
 HTTP_NATIVE_SRC := $(filter-out src/engine/http/native/fuzz_%.c src/engine/http/native/%_test.c,$(wildcard src/engine/http/native/*.c))
-ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC)
+CONNS_NATIVE_SRC := $(filter-out src/engine/conns/native/fuzz_%.c src/engine/conns/native/%_test.c,$(wildcard src/engine/conns/native/*.c))
+CONNS_NATIVE_DEPS := src/engine/http/native/reassembly.c
+NATIVE_HEADERS := $(wildcard src/engine/http/native/*.h src/engine/conns/native/*.h) bpf/socket_trace.h
+ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC) $(CONNS_NATIVE_SRC)
 
 addon: $(ADDON)
 
-$(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h src/engine/http/native/*.h) $(BPF_OUT)/socket_trace.skel.h bpf/socket_trace.h
+$(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h) $(NATIVE_HEADERS) $(BPF_OUT)/socket_trace.skel.h
 	@mkdir -p $(@D)
 	cc -std=gnu11 -O2 -g -Wall -Wextra -fPIC -shared -fvisibility=hidden -pthread -I$(NODE_INCLUDE) -I$(BPF_OUT) -Ibpf \
 		$(ADDON_SRC) -o $@ -lbpf -lelf -lz
 
-# --- fuzz: libFuzzer harnesses of the native HTTP code, with AddressSanitizer and UBSan ---
-# Each src/engine/http/native/fuzz_X.c links the stage's sources; `make test` runs them all for a
-# bounded time (scripts/fuzz.sh) from seeds written from the recorded exchanges.
+# --- fuzz: libFuzzer harnesses of the native code, with AddressSanitizer and UBSan ---
+# Each src/engine/{http,conns}/native/fuzz_X.c links its stage's sources; `make test` runs them
+# all for a bounded time (scripts/fuzz.sh) from seeds written from the recorded exchanges and
+# handshakes.
 FUZZ_OUT := out/fuzz
-FUZZERS := $(patsubst src/engine/http/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/http/native/fuzz_*.c))
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ibpf -Isrc/engine/http/native
+FUZZERS := $(patsubst src/engine/http/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/http/native/fuzz_*.c)) \
+	$(patsubst src/engine/conns/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/conns/native/fuzz_*.c))
+SANITIZE := -std=gnu11 -g -O1 -fno-sanitize-recover=all -Ibpf
+FUZZ_CFLAGS := $(SANITIZE) -fsanitize=fuzzer,address,undefined
 
 fuzz: $(FUZZERS)
 
-$(FUZZ_OUT)/fuzz_%: src/engine/http/native/fuzz_%.c $(HTTP_NATIVE_SRC) $(wildcard src/engine/http/native/*.h) bpf/socket_trace.h
+$(FUZZ_OUT)/fuzz_%: src/engine/http/native/fuzz_%.c $(HTTP_NATIVE_SRC) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $< $(HTTP_NATIVE_SRC) -o $@
+	clang $(FUZZ_CFLAGS) -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
 
-# Unit tests of the native code (src/engine/http/native/*_test.c), built with the same sanitizers.
-NATIVE_TESTS := $(patsubst src/engine/http/native/%_test.c,$(FUZZ_OUT)/%_test,$(wildcard src/engine/http/native/*_test.c))
+$(FUZZ_OUT)/fuzz_%: src/engine/conns/native/fuzz_%.c $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) $(NATIVE_HEADERS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -Isrc/engine/conns/native $< $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) -o $@
+
+# Unit tests of the native code (src/engine/{http,conns}/native/*_test.c), built with the same sanitizers.
+NATIVE_TESTS := $(patsubst src/engine/http/native/%_test.c,$(FUZZ_OUT)/%_test,$(wildcard src/engine/http/native/*_test.c)) \
+	$(patsubst src/engine/conns/native/%_test.c,$(FUZZ_OUT)/%_test,$(wildcard src/engine/conns/native/*_test.c))
 
 native-tests: $(NATIVE_TESTS)
 
-$(FUZZ_OUT)/%_test: src/engine/http/native/%_test.c $(HTTP_NATIVE_SRC) $(wildcard src/engine/http/native/*.h) bpf/socket_trace.h
+$(FUZZ_OUT)/%_test: src/engine/http/native/%_test.c $(HTTP_NATIVE_SRC) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)
-	clang -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Ibpf -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
+	clang $(SANITIZE) -fsanitize=address,undefined -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
+
+$(FUZZ_OUT)/%_test: src/engine/conns/native/%_test.c $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) $(NATIVE_HEADERS)
+	@mkdir -p $(@D)
+	clang $(SANITIZE) -fsanitize=address,undefined -Isrc/engine/conns/native $< $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) -o $@
 
 # --- ts: the engine, CLI, tests and benches ---
 ts:

@@ -19,6 +19,13 @@ const volatile __u32 max_bytes_per_syscall = 20 * 1024;
 const volatile __u32 tail_bytes_per_syscall = 4 * 1024;
 const volatile __u32 lazy_detect_attempts = 32;
 /*
+ * Bytes of each direction of a TLS connection copied at most (TracerOptions.tlsCaptureBytes):
+ * the plaintext handshake is in the first few KiB (a certificate chain rarely passes 10 KiB);
+ * user space mutes the connection once it has parsed the handshake, this bounds the copy when
+ * it does not. A syscall that starts past it is only counted (tls_ciphertext_bytes).
+ */
+const volatile __u32 tls_capture_bytes = 32 * 1024;
+/*
  * Which ends are traced (TracerOptions.sides), as a mask of enum wisp_role: 1 client, 2
  * server, 3 both. A connection of the other role makes no records at all; its bytes are only
  * counted (side_bytes), decided at accept/connect or when a connection found mid-stream shows
@@ -77,31 +84,6 @@ struct {
 	__type(value, struct syscall_args);
 } args SEC(".maps");
 
-struct conn_key {
-	__u32 tgid;
-	__u32 fd;
-};
-
-enum wisp_proto {
-	PROTO_UNKNOWN = 0,
-	PROTO_HTTP,
-	PROTO_OTHER,
-	PROTO_TLS, /* TLS records: its plaintext comes from the uprobes of ssl.bpf.h */
-};
-
-struct conn_state {
-	__u64 sock;    /* tells a reused fd from the connection it held before */
-	__u64 file;    /* the fd's file when the socket was found: an fd-table read revalidates it */
-	__u64 conn_id;
-	__u64 pos[2];  /* bytes moved so far, by enum wisp_direction */
-	__u8 role;
-	__u8 proto;
-	__u8 attempts; /* HTTP detection tries left on a connection picked up mid-stream */
-	__u8 opened;   /* an open event went out, so a close event must follow */
-	__u8 shed;     /* its data is shed under overload, see shed.bpf.h */
-	__u8 pad[3];
-};
-
 /*
  * LRU so that entries of processes that exit without close(2) (the kernel closes their fds, no
  * syscall fires) age out instead of filling the map; a live entry is only evicted when more
@@ -110,8 +92,8 @@ struct conn_state {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct conn_key);
-	__type(value, struct conn_state);
+	__type(key, struct wisp_conn_key);
+	__type(value, struct wisp_conn_state);
 } conns SEC(".maps");
 
 /*
@@ -123,7 +105,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct conn_key);
+	__type(key, struct wisp_conn_key);
 	__type(value, __u64);
 } not_tcp SEC(".maps");
 
@@ -195,7 +177,7 @@ static __always_inline void count_drop(__u32 reason, __u64 n)
 
 /* The header every record starts with. */
 static __always_inline void fill_header(struct wisp_event_header *h, __u8 kind,
-					const struct conn_key *k, __u64 conn_id, __u64 ts)
+					const struct wisp_conn_key *k, __u64 conn_id, __u64 ts)
 {
 	h->kind = kind;
 	h->tgid = k->tgid;

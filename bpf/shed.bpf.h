@@ -69,7 +69,7 @@ static __always_inline int is_5xx_status(const __u8 *b, __u32 len)
 	return len >= 10 && has_prefix(b, "HTTP/1.", 7) && b[8] == ' ' && b[9] == '5';
 }
 
-static __always_inline void emit_shed(const struct conn_key *k, const struct conn_state *st,
+static __always_inline void emit_shed(const struct wisp_conn_key *k, const struct wisp_conn_state *st,
 				      __u8 req_dir, __u64 req_pos, __u64 ts)
 {
 	struct wisp_shed_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -86,7 +86,7 @@ static __always_inline void emit_shed(const struct conn_key *k, const struct con
 }
 
 /* Keeps the head of a request start of a shed connection: its first n bytes at user address first. */
-static __always_inline void stash_request(const struct conn_state *st, __u64 first, __u32 first_len,
+static __always_inline void stash_request(const struct wisp_conn_state *st, __u64 first, __u32 first_len,
 					  __u64 pos, __u32 size, __u64 ts)
 {
 	struct shed_stash *s = bpf_map_lookup_elem(&shed_stash, &st->conn_id);
@@ -113,7 +113,7 @@ static __always_inline void stash_request(const struct conn_state *st, __u64 fir
 }
 
 /* Sends the kept request of a shed connection as the data record its syscall would have made. */
-static __always_inline int emit_stash(const struct conn_key *k, const struct conn_state *st,
+static __always_inline int emit_stash(const struct wisp_conn_key *k, const struct wisp_conn_state *st,
 				      __u8 req_dir)
 {
 	struct shed_stash *s = bpf_map_lookup_elem(&shed_stash, &st->conn_id);
@@ -145,7 +145,7 @@ static __always_inline int emit_stash(const struct conn_key *k, const struct con
  * Decides whether this data syscall of an HTTP connection is shed (returns 1: count it, copy
  * nothing) or copied as usual (0). pos is where the syscall's bytes start.
  */
-static __always_inline int shed_syscall(const struct conn_key *k, struct conn_state *st,
+static __always_inline int shed_syscall(const struct wisp_conn_key *k, struct wisp_conn_state *st,
 					const struct syscall_args *a, __u64 pos, __u32 size,
 					__u64 ts)
 {

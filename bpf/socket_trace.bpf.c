@@ -2,9 +2,11 @@
 /*
  * Wisp socket tracer: syscall tracepoints only (no kprobes or fentry on the target kernels).
  * Each traced syscall's enter half saves its arguments per thread; the exit half acts on the
- * real return value: it opens, advances or closes the (tgid, fd) connection state, and for
- * HTTP connections copies the bytes into the ring buffer. The programs filter, identify, copy
- * and count; parsing happens in user space.
+ * real return value: it opens, advances or closes the (tgid, fd) connection state of every TCP
+ * connection (open and close records with byte totals; user space reads the positions of open
+ * ones from the `conns` map), copies the bytes of HTTP connections and the handshake of TLS
+ * ones into the ring buffer, and only counts the rest. The programs filter, identify, copy and
+ * count; parsing happens in user space.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,7 @@
 #include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "http.bpf.h"
+#include "tls.bpf.h"
 #include "copy.bpf.h"
 #include "shed.bpf.h"
 #include "ssl.bpf.h"
@@ -47,7 +50,7 @@ static __always_inline int side_traced(__u8 role)
 }
 
 
-static __always_inline void emit_open(const struct conn_key *k, struct conn_state *st,
+static __always_inline void emit_open(const struct wisp_conn_key *k, struct wisp_conn_state *st,
 				      struct sock *sk, __u64 ts)
 {
 	struct wisp_open_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -66,7 +69,7 @@ static __always_inline void emit_open(const struct conn_key *k, struct conn_stat
 }
 
 /* Ends a connection: a close event if user space was told it opened. */
-static __always_inline void emit_close(const struct conn_key *k, const struct conn_state *st,
+static __always_inline void emit_close(const struct wisp_conn_key *k, const struct wisp_conn_state *st,
 				       __u64 ts)
 {
 	struct wisp_close_event *ev;
@@ -89,11 +92,11 @@ static __always_inline void emit_close(const struct conn_key *k, const struct co
  * Starts tracking (k -> sk). Whatever the fd held before is over (its close may have happened
  * through dup2, close_range or exec), so the old state is closed first.
  */
-static __always_inline struct conn_state *conn_start(const struct conn_key *k, struct sock *sk,
+static __always_inline struct wisp_conn_state *conn_start(const struct wisp_conn_key *k, struct sock *sk,
 						     struct file *file, __u8 role, __u64 ts)
 {
-	struct conn_state *old = bpf_map_lookup_elem(&conns, k);
-	struct conn_state st = {};
+	struct wisp_conn_state *old = bpf_map_lookup_elem(&conns, k);
+	struct wisp_conn_state st = {};
 
 	if (old)
 		emit_close(k, old, ts);
@@ -150,9 +153,9 @@ static __always_inline int enter_accept(__u32 listen_fd)
 
 static __always_inline int exit_accept_or_connect(long ret)
 {
-	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct wisp_conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct syscall_args a;
-	struct conn_state *st;
+	struct wisp_conn_state *st;
 	struct file *file;
 	struct sock *sk;
 	__u8 role;
@@ -230,8 +233,8 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int wisp_e_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct conn_key k = { .tgid = id >> 32, .fd = ctx->args[0] };
-	struct conn_state *st;
+	struct wisp_conn_key k = { .tgid = id >> 32, .fd = ctx->args[0] };
+	struct wisp_conn_state *st;
 
 	if (!traced(id))
 		return 0;
@@ -256,8 +259,12 @@ static __always_inline void count_only(struct syscall_args *a, __u8 reason)
 	a->count_as = reason;
 }
 
-/* What user space asked for this connection (struct wisp_conn_ctl), if its slot names it. */
-static __always_inline void apply_ctl(const struct conn_state *st, struct syscall_args *a)
+/*
+ * What user space asked for this connection (struct wisp_conn_ctl), if its slot names it. A
+ * muted TLS connection (its handshake is parsed) becomes a plain counted one, so its later
+ * syscalls take the cheapest path and no longer read the slot; its bytes are ciphertext.
+ */
+static __always_inline void apply_ctl(struct wisp_conn_state *st, struct syscall_args *a)
 {
 	__u32 slot = st->conn_id % WISP_CTL_SLOTS;
 	struct wisp_conn_ctl *c = bpf_map_lookup_elem(&conn_ctl, &slot);
@@ -272,9 +279,11 @@ static __always_inline void apply_ctl(const struct conn_state *st, struct syscal
 	barrier();
 	if (c->conn_id != st->conn_id)
 		return;
-	if (muted)
-		count_only(a, WISP_DROP_MUTED_BYTES);
-	else
+	if (muted) {
+		count_only(a, st->tls ? WISP_DROP_TLS_CIPHERTEXT_BYTES : WISP_DROP_MUTED_BYTES);
+		if (st->proto == WISP_CONN_PROTO_TLS)
+			st->proto = WISP_CONN_PROTO_OTHER;
+	} else
 		a->skip_to = skip_to;
 }
 
@@ -286,9 +295,9 @@ static __always_inline void apply_ctl(const struct conn_state *st, struct syscal
 static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op, __u8 dir)
 {
 	struct syscall_args a = { .buf = buf, .fd = fd, .iovcnt = iovcnt, .op = op, .direction = dir };
-	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct wisp_conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
 	struct file *file = fd_file(fd);
-	struct conn_state *st;
+	struct wisp_conn_state *st;
 	__u64 *not_sock;
 	struct sock *sk;
 
@@ -300,10 +309,8 @@ static __always_inline int enter_data_traced(__u32 fd, __u64 buf, __u32 iovcnt, 
 		a.sock = st->sock;
 		if (!side_traced(st->role))
 			count_only(&a, WISP_DROP_SIDE_BYTES);
-		else if (st->proto == PROTO_OTHER)
-			count_only(&a, WISP_DROP_NON_HTTP_BYTES);
-		else if (st->proto == PROTO_TLS)
-			count_only(&a, WISP_DROP_TLS_CIPHERTEXT_BYTES);
+		else if (st->proto == WISP_CONN_PROTO_OTHER)
+			count_only(&a, st->tls ? WISP_DROP_TLS_CIPHERTEXT_BYTES : WISP_DROP_NON_HTTP_BYTES);
 		else
 			apply_ctl(st, &a);
 		save_args(&a);
@@ -329,12 +336,15 @@ static __always_inline int enter_data(__u32 fd, __u64 buf, __u32 iovcnt, __u8 op
 	return enter_data_traced(fd, buf, iovcnt, op, dir);
 }
 
-/* The connection the bytes belong to; a connection already open when we started is picked up
- * here with role unknown. */
-static __always_inline struct conn_state *conn_for_data(const struct conn_key *k,
+/*
+ * The connection the bytes belong to. A connection already open when we started is picked up
+ * here with role unknown; its positions start at the bytes first seen (see exit_data for when
+ * it is announced).
+ */
+static __always_inline struct wisp_conn_state *conn_for_data(const struct wisp_conn_key *k,
 							const struct syscall_args *a, __u64 ts)
 {
-	struct conn_state *st = bpf_map_lookup_elem(&conns, k);
+	struct wisp_conn_state *st = bpf_map_lookup_elem(&conns, k);
 
 	if (st && st->sock == a->sock) {
 		/* The same socket through another file (dup2 of a dup): cache the file seen now. */
@@ -346,52 +356,66 @@ static __always_inline struct conn_state *conn_for_data(const struct conn_key *k
 }
 
 /*
- * Decides whether st carries HTTP from the first bytes of this syscall. A connection seen from
- * accept/connect decides on its first message. One picked up mid-stream may start inside a
- * message, so it keeps trying at syscall boundaries for lazy_detect_attempts syscalls.
+ * Decides what st carries from the first bytes of this syscall: HTTP (copied), a TLS handshake
+ * (its first bytes copied) or anything else (counted). A connection seen from accept/connect
+ * decides on its first message. One picked up mid-stream may start inside a message, so it
+ * keeps trying at syscall boundaries for lazy_detect_attempts syscalls; whoever writes the
+ * request (or the ClientHello) is then the client, and the connection is announced now if it
+ * was not yet (one side traced).
  */
-static __always_inline void detect_http(struct conn_state *st, const struct syscall_args *a,
-					__u32 size, const struct conn_key *k, __u64 ts)
+static __always_inline void detect_protocol(struct wisp_conn_state *st, const struct syscall_args *a,
+					    __u32 size, const struct wisp_conn_key *k, __u64 ts)
 {
 	__u8 b[WISP_SNIFF_BYTES] = {};
 	__u64 first;
 	__u32 seg = first_segment(a, size, &first), len = read_head(b, sizeof(b), first, seg);
-	int verdict;
+	int verdict, hello, writes_request, role_was_unknown = st->role == WISP_ROLE_UNKNOWN;
 
 	if (a->op == OP_DATA_IOV && seg == 0)
 		return;
-	if (a->op != OP_DATA_NONE && tls_record_at(first, seg)) {
-		tls_conn_seen(k, st);
-		return;
-	}
+	/* OpenSSL reads a record's 5-byte header alone: enough to tell a TLS handshake. */
+	if (len == 0)
+		len = read_head(b, 5, first, seg);
 	verdict = a->op == OP_DATA_NONE ? SNIFF_OTHER : http_sniff(b, len);
-	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
-		st->proto = PROTO_HTTP;
+	hello = verdict == SNIFF_OTHER || verdict == SNIFF_SHORT ? tls_sniff(b, len) : 0;
+	/* A lone record header does not say who sent the hello: it decides only a known role. */
+	if (hello == WISP_TLS_HEADER_ONLY && st->role == WISP_ROLE_UNKNOWN)
+		hello = 0;
+	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE || hello) {
+		st->proto = hello ? WISP_CONN_PROTO_TLS : WISP_CONN_PROTO_HTTP;
+		if (hello)
+			tls_conn_seen(k, st);
 		if (st->role == WISP_ROLE_UNKNOWN) {
-			/* Whoever writes the request is the client. */
-			int writes_request = (verdict == SNIFF_REQUEST) == (a->direction == WISP_DIR_EGRESS);
-
+			writes_request = (verdict == SNIFF_REQUEST || hello == WISP_TLS_CLIENT_HELLO) ==
+					 (a->direction == WISP_DIR_EGRESS);
 			st->role = writes_request ? WISP_ROLE_CLIENT : WISP_ROLE_SERVER;
 		}
-		if (!st->opened && side_traced(st->role))
+		/* Announced with role 0 already (exit_data): again, now with its role. */
+		if ((!st->opened || role_was_unknown) && side_traced(st->role))
 			emit_open(k, st, (struct sock *)st->sock, ts);
 		return;
 	}
-	if (st->role != WISP_ROLE_UNKNOWN && st->opened && verdict == SNIFF_OTHER) {
-		st->proto = PROTO_OTHER;
+	/* TLS records past the hello (a connection found mid-stream): ciphertext, counted. */
+	if (a->op != OP_DATA_NONE && tls_record_head(b, len)) {
+		tls_conn_seen(k, st);
+		st->proto = WISP_CONN_PROTO_OTHER;
+		return;
+	}
+	if (st->role != WISP_ROLE_UNKNOWN && verdict == SNIFF_OTHER) {
+		st->proto = WISP_CONN_PROTO_OTHER;
 		return;
 	}
 	if (st->attempts > 0)
 		st->attempts--;
 	if (st->attempts == 0)
-		st->proto = PROTO_OTHER;
+		st->proto = WISP_CONN_PROTO_OTHER;
 }
 
 static __always_inline int exit_data(long ret)
 {
 	struct syscall_args a;
-	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct conn_state *st;
+	struct wisp_conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct wisp_conn_state *st;
 	struct scratch_slot *slot;
 	struct wisp_data_event *ev;
 	__u64 ts, pos;
@@ -417,24 +441,37 @@ static __always_inline int exit_data(long ret)
 		return 0;
 	pos = st->pos[a.direction & 1];
 	st->pos[a.direction & 1] = pos + size;
-	if (st->proto == PROTO_UNKNOWN && side_traced(st->role))
-		detect_http(st, &a, size, &k, ts);
+	if (st->proto == WISP_CONN_PROTO_UNKNOWN && side_traced(st->role))
+		detect_protocol(st, &a, size, &k, ts);
+	/*
+	 * A connection found mid-stream whose first syscall did not show its role: with both
+	 * sides traced it is announced now, role 0, so that every TCP connection counts in
+	 * conn_stats whatever its protocol (user space tells the role from the listening sockets);
+	 * a later message start announces it again with its role. With one side traced it waits
+	 * for that message, as no record may name the other side.
+	 */
+	if (!st->opened && trace_sides == (WISP_ROLE_CLIENT | WISP_ROLE_SERVER))
+		emit_open(&k, st, (struct sock *)st->sock, ts);
 	if (!side_traced(st->role)) {
 		count_drop(WISP_DROP_SIDE_BYTES, size);
 		return 0;
 	}
-	if (st->proto != PROTO_HTTP) {
-		count_drop(st->proto == PROTO_TLS ? WISP_DROP_TLS_CIPHERTEXT_BYTES : WISP_DROP_NON_HTTP_BYTES, size);
+	if (st->proto == WISP_CONN_PROTO_TLS) {
+		if (!tls_copy(st, a.direction & 1, pos, size))
+			return 0;
+	} else if (st->proto != WISP_CONN_PROTO_HTTP) {
+		count_drop(st->tls ? WISP_DROP_TLS_CIPHERTEXT_BYTES : WISP_DROP_NON_HTTP_BYTES, size);
+		return 0;
+	} else if (shed_syscall(&k, st, &a, pos, size, ts)) {
 		return 0;
 	}
-	if (shed_syscall(&k, st, &a, pos, size, ts))
-		return 0;
 	slot = scratch_slot();
 	if (!slot)
 		return 0;
 	ev = (struct wisp_data_event *)slot->rec;
 	fill_header(&ev->hdr, WISP_EV_DATA, &k, st->conn_id, ts);
 	ev->direction = a.direction;
+	ev->protocol = st->proto == WISP_CONN_PROTO_TLS ? WISP_PROTOCOL_TLS : WISP_PROTOCOL_HTTP;
 	ev->size = size;
 	ev->pos = pos;
 	if (a.op == OP_DATA_NONE) {

@@ -35,6 +35,13 @@ enum wisp_direction {
 	WISP_DIR_INGRESS = 1,
 };
 
+/* What the bytes of a data record are (struct wisp_data_event.protocol). */
+enum wisp_protocol {
+	WISP_PROTOCOL_HTTP = 0,
+	/* The first bytes of a TLS connection: its plaintext handshake (tls_capture_bytes at most). */
+	WISP_PROTOCOL_TLS = 1,
+};
+
 /* Leads every record; `kind` says which struct follows. */
 struct wisp_event_header {
 	__u8 kind;
@@ -72,10 +79,11 @@ struct wisp_open_event {
 struct wisp_data_event {
 	struct wisp_event_header hdr;
 	__u8 direction;
-	__u8 pad0;
+	/* enum wisp_protocol: which user-space stage reads the bytes. */
+	__u8 protocol;
 	/* 1: the plaintext of a TLS connection, read by the uprobes of bpf/ssl.bpf.h. */
 	__u8 tls;
-	__u8 pad1;
+	__u8 pad0;
 	/* The syscall's return value: all the bytes it moved, captured or not. */
 	__u32 size;
 	/* Stream offset of the syscall's first byte in this direction. */
@@ -103,6 +111,38 @@ struct wisp_shed_event {
 	struct wisp_event_header hdr;
 	/* By enum wisp_direction: the stream position where shedding began. */
 	__u64 pos[2];
+};
+
+/*
+ * The `conns` map: (tgid, fd) -> what the kernel tracks of every TCP connection of a traced
+ * task, HTTP or not. User space reads it on a period (conn_stats), so its layout is part of the
+ * contract too.
+ */
+struct wisp_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+/* struct wisp_conn_state.proto: what the connection's bytes were found to be. */
+enum wisp_conn_proto {
+	WISP_CONN_PROTO_UNKNOWN = 0, /* not decided yet */
+	WISP_CONN_PROTO_HTTP,
+	WISP_CONN_PROTO_OTHER,       /* bytes only counted */
+	WISP_CONN_PROTO_TLS,         /* its handshake is being copied (then OTHER, with tls set) */
+};
+
+struct wisp_conn_state {
+	__u64 sock;    /* tells a reused fd from the connection it held before */
+	__u64 file;    /* the fd's file when the socket was found: an fd-table read revalidates it */
+	__u64 conn_id;
+	__u64 pos[2];  /* bytes moved so far, by enum wisp_direction */
+	__u8 role;
+	__u8 proto;    /* enum wisp_conn_proto */
+	__u8 attempts; /* protocol detection tries left on a connection picked up mid-stream */
+	__u8 opened;   /* an open event went out, so a close event must follow */
+	__u8 shed;     /* its data is shed under overload, see shed.bpf.h */
+	__u8 tls;      /* a TLS handshake started on it (stays set once its copy ends) */
+	__u8 pad[2];
 };
 
 /* Slots of the conn_ctl map; a connection's slot is conn_id % WISP_CTL_SLOTS. */
@@ -150,7 +190,10 @@ enum wisp_drop {
 	WISP_DROP_SHED_BYTES,
 	/* Not a loss: exchanges sent through shedding because their answer was a 5xx. */
 	WISP_DROP_SHED_KEPT_5XX,
-	/* Not a loss: the ciphertext of TLS connections, counted, never copied (bpf/ssl.bpf.h). */
+	/*
+	 * Not a loss: the ciphertext of TLS connections past the handshake copy (tls.bpf.h),
+	 * counted, never copied; their plaintext comes from bpf/ssl.bpf.h.
+	 */
 	WISP_DROP_TLS_CIPHERTEXT_BYTES,
 	/* Plaintext of a TLS call whose socket was not found (no syscall tied it to one). */
 	WISP_DROP_TLS_NO_SOCKET_BYTES,

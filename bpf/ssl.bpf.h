@@ -25,9 +25,9 @@
 /* Defined in socket_trace.bpf.c, after this file's include. */
 static __always_inline int traced(__u64 pid_tgid);
 static __always_inline int side_traced(__u8 role);
-static __always_inline void emit_open(const struct conn_key *k, struct conn_state *st,
+static __always_inline void emit_open(const struct wisp_conn_key *k, struct wisp_conn_state *st,
 				      struct sock *sk, __u64 ts);
-static __always_inline void apply_ctl(const struct conn_state *st, struct syscall_args *a);
+static __always_inline void apply_ctl(struct wisp_conn_state *st, struct syscall_args *a);
 
 #define WISP_SSL_NO_FD 0xffffffffu
 
@@ -128,28 +128,30 @@ static __always_inline struct tls_proc *tls_proc_of(__u32 tgid)
 	return bpf_map_lookup_elem(&tls_procs, &tgid);
 }
 
-/* A connection's first bytes were a TLS record: its ciphertext is counted, never copied. */
-static __always_inline void tls_conn_seen(const struct conn_key *k, struct conn_state *st)
+/*
+ * A connection carries TLS records: past its handshake (tls.bpf.h) its ciphertext is counted,
+ * never copied, and its process counts one more TLS connection.
+ */
+static __always_inline void tls_conn_seen(const struct wisp_conn_key *k, struct wisp_conn_state *st)
 {
-	struct tls_proc *p = tls_proc_of(k->tgid);
+	struct tls_proc *p;
 
-	st->proto = PROTO_TLS;
+	if (st->tls)
+		return;
+	st->tls = 1;
+	p = tls_proc_of(k->tgid);
 	if (p)
 		__sync_fetch_and_add(&p->connections, 1);
 }
 
 /*
- * Whether the seg bytes at user address addr start like a TLS record: handshake (22) or
- * application data (23), version 3.x. Three bytes tell: OpenSSL reads a record's 5-byte header
- * on its own before its body.
+ * Whether the first bytes of a syscall start like a TLS record: handshake (22) or application
+ * data (23), version 3.x. Three bytes tell: OpenSSL reads a record's 5-byte header on its own
+ * before its body.
  */
-static __always_inline int tls_record_at(__u64 addr, __u32 seg)
+static __always_inline int tls_record_head(const __u8 *b, __u32 len)
 {
-	__u8 b[3] = {};
-
-	if (seg < sizeof(b) || bpf_probe_read_user(b, sizeof(b), (const void *)addr))
-		return 0;
-	return (b[0] == 22 || b[0] == 23) && b[1] == 3 && b[2] <= 4;
+	return len >= 3 && (b[0] == 22 || b[0] == 23) && b[1] == 3 && b[2] <= 4;
 }
 
 /*
@@ -215,8 +217,8 @@ static __always_inline __u32 ssl_count(const struct ssl_call *c, long ret)
 static __always_inline int ssl_fd(const struct ssl_call *c, __u32 tgid, __u32 *fd)
 {
 	struct ssl_key key = { .ssl = c->ssl, .tgid = tgid };
-	struct conn_key ck = { .tgid = tgid };
-	struct conn_state *st;
+	struct wisp_conn_key ck = { .tgid = tgid };
+	struct wisp_conn_state *st;
 	__u32 *known;
 
 	if (c->fd != WISP_SSL_NO_FD) {
@@ -233,7 +235,7 @@ static __always_inline int ssl_fd(const struct ssl_call *c, __u32 tgid, __u32 *f
 		return 0;
 	ck.fd = c->guess_fd;
 	st = bpf_map_lookup_elem(&conns, &ck);
-	if (!st || st->proto != PROTO_TLS)
+	if (!st || !st->tls)
 		return 0;
 	*fd = c->guess_fd;
 	bpf_map_update_elem(&ssl_fds, &key, fd, BPF_ANY);
@@ -245,17 +247,17 @@ static __always_inline int ssl_fd(const struct ssl_call *c, __u32 tgid, __u32 *f
  * syscalls (HTTP/2 after ALPN "h2" does not: its bytes are only counted). Also settles the
  * role of a connection found mid-stream.
  */
-static __always_inline int tls_is_http(struct tls_stream *ts, struct conn_state *st,
+static __always_inline int tls_is_http(struct tls_stream *ts, struct wisp_conn_state *st,
 				       const struct ssl_call *c, __u32 size)
 {
 	__u8 b[WISP_SNIFF_BYTES] = {};
 	int verdict;
 
-	if (ts->proto != PROTO_UNKNOWN)
-		return ts->proto == PROTO_HTTP;
+	if (ts->proto != WISP_CONN_PROTO_UNKNOWN)
+		return ts->proto == WISP_CONN_PROTO_HTTP;
 	verdict = http_sniff(b, read_head(b, sizeof(b), c->buf, size));
 	if (verdict == SNIFF_REQUEST || verdict == SNIFF_RESPONSE) {
-		ts->proto = PROTO_HTTP;
+		ts->proto = WISP_CONN_PROTO_HTTP;
 		if (st->role == WISP_ROLE_UNKNOWN)
 			st->role = (verdict == SNIFF_REQUEST) == (c->direction == WISP_DIR_EGRESS)
 					   ? WISP_ROLE_CLIENT : WISP_ROLE_SERVER;
@@ -263,7 +265,7 @@ static __always_inline int tls_is_http(struct tls_stream *ts, struct conn_state 
 	}
 	/* A connection followed from its start knows at once; one found mid-stream keeps trying. */
 	if ((st->opened && verdict == SNIFF_OTHER) || ts->attempts == 0 || --ts->attempts == 0)
-		ts->proto = PROTO_OTHER;
+		ts->proto = WISP_CONN_PROTO_OTHER;
 	return 0;
 }
 
@@ -286,9 +288,9 @@ static __always_inline struct tls_stream *tls_stream_of(__u32 tgid, __u64 conn_i
 static __always_inline int ssl_exit(long ret)
 {
 	struct ssl_call *c = bpf_task_storage_get(&ssl_calls, bpf_get_current_task_btf(), 0, 0);
-	struct conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct wisp_conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct syscall_args a = {};
-	struct conn_state *st, view;
+	struct wisp_conn_state *st, view;
 	struct scratch_slot *slot;
 	struct wisp_data_event *ev;
 	struct tls_stream *ts;
@@ -309,8 +311,16 @@ static __always_inline int ssl_exit(long ret)
 		count_drop(WISP_DROP_TLS_NO_SOCKET_BYTES, size);
 		return 0;
 	}
-	/* Its ciphertext is accounted for as such from now on, whatever the first bytes were. */
-	st->proto = PROTO_TLS;
+	/*
+	 * Its ciphertext is only counted from now on, whatever its first bytes were, except while
+	 * its handshake is still being copied for the connections stage (tls.bpf.h): a library
+	 * with memory BIOs (Node) returns from its calls before its records reach the socket, so
+	 * only that stage, once it has parsed the handshake, knows when it is over (it mutes the
+	 * connection then).
+	 */
+	tls_conn_seen(&k, st);
+	if (st->proto != WISP_CONN_PROTO_TLS)
+		st->proto = WISP_CONN_PROTO_OTHER;
 	ts = tls_stream_of(k.tgid, st->conn_id);
 	if (!ts || size == 0)
 		return 0;
@@ -332,10 +342,12 @@ static __always_inline int ssl_exit(long ret)
 	if (!st->opened)
 		emit_open(&k, st, (struct sock *)st->sock, now);
 	apply_ctl(st, &a);
-	if (a.op == OP_COUNT) {
-		count_drop(a.count_as, size);
-		return 0;
-	}
+	/*
+	 * A TLS connection's mute is the handshake stage's, done with the ciphertext once it has
+	 * parsed the handshake: the plaintext goes on.
+	 */
+	if (a.op == OP_COUNT)
+		a.op = OP_DATA_BUF;
 	/* Shedding reads the other direction's position from the state: show it the plaintext's. */
 	view = *st;
 	view.pos[0] = ts->pos[0];
@@ -352,6 +364,7 @@ static __always_inline int ssl_exit(long ret)
 	ev = (struct wisp_data_event *)slot->rec;
 	fill_header(&ev->hdr, WISP_EV_DATA, &k, st->conn_id, now);
 	ev->direction = a.direction;
+	ev->protocol = WISP_PROTOCOL_HTTP;
 	ev->tls = 1;
 	ev->size = size;
 	ev->pos = pos;

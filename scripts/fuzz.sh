@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every native fuzz harness (built by `make fuzz` into out/fuzz) for a bounded time, from the
-# seeds in out/fuzz/corpus (written from the recorded exchanges), the inputs that once failed
-# (test/fuzz/regressions/HARNESS/) and what earlier runs found.
+# seeds in out/fuzz/corpus (written from the recorded exchanges), test/fuzz/seeds/HARNESS/ (real
+# TLS handshake messages), the inputs that once failed (test/fuzz/regressions/HARNESS/) and what
+# earlier runs found.
 # A crash, a sanitizer report or a leak fails the run and leaves the input in out/fuzz/crash-*.
 #   scripts/fuzz.sh [SECONDS]   (total time, split between the harnesses; default 60)
 set -euo pipefail
@@ -19,8 +20,10 @@ for h in "${harnesses[@]}"; do
   name=${h##*/fuzz_}
   corpus=out/fuzz/corpus/$name
   mkdir -p "$corpus"
-  # Inputs that once failed stay in the corpus, so every run replays them first.
+  # Inputs that once failed stay in the corpus, so every run replays them first; seeds that are
+  # not written from the recorded exchanges (TLS handshake messages) are kept beside them.
   if [ -d "test/fuzz/regressions/$name" ]; then cp test/fuzz/regressions/"$name"/* "$corpus"/; fi
+  if [ -d "test/fuzz/seeds/$name" ]; then cp test/fuzz/seeds/"$name"/* "$corpus"/; fi
   echo "wisp fuzz: $name for ${each}s"
   if ! ASAN_OPTIONS=detect_leaks=1 "$h" -max_total_time="$each" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="out/fuzz/crash-$name-" "$corpus" > "out/fuzz/$name.log" 2>&1; then

@@ -13,6 +13,10 @@
  *   3. paced at ~10k req/s again with a probe: a request with a unique path every 100 ms, timed
  *      from its response to the moment a query finds its row (request → queryable, p99);
  *   4. paced at `--high` req/s (or as close as two cores allow): the fraction captured.
+ * Then connection tracking alone (`tcp`): a Node TCP echo server under a non-HTTP load (16
+ * loops, each opening a connection, making 10 round trips of 64 bytes and closing), saturated
+ * without and with the engine: exchanges/s both ways, the engine's CPU and its BPF run time per
+ * exchange and per connection, and whether conn_stats counted every connection the load made.
  * Medians over the rounds are printed (and each round's figures); drops by reason summed over
  * the rounds; the engine's peak RSS (VmHWM), the highest of the rounds.
  * Captured requests are counted by the engine itself with a PxL query on the phase's path. The
@@ -20,7 +24,7 @@
  * other work on the machine is neither captured nor billed.
  *
  *   node out/bench/capture/run.js [--seconds 8] [--rounds 3] [--high 30000] [--sides both|server|client]
- *                                 [--targets nginx,nginx-tls,node]
+ *                                 [--targets nginx,nginx-tls,node,tcp]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -37,11 +41,11 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     high: { type: 'string', default: '30000' },
     sides: { type: 'string', default: 'both' },
-    targets: { type: 'string', default: 'nginx,nginx-tls,node' },
+    targets: { type: 'string', default: 'nginx,nginx-tls,node,tcp' },
   },
 });
-const TARGETS = ['nginx', 'nginx-tls', 'node'];
-const targets = values.targets!.split(',');
+const TARGETS = ['nginx', 'nginx-tls', 'node', 'tcp'];
+const targets = new Set(values.targets!.split(','));
 for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t}; known: ${TARGETS.join(', ')}`);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
@@ -319,13 +323,125 @@ async function benchTarget(name: string, peer: Peer, file: string, scheme = 'htt
   return out;
 }
 
+/** A non-HTTP TCP server: echoes what it reads. */
+const TCP_SERVER = `
+import net from 'node:net';
+const s = net.createServer((c) => c.on('data', (d) => c.write(d)));
+s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`;
+
+interface TcpLoad {
+  readonly connections: number;
+  readonly exchanges: number;
+  readonly rps: number;
+}
+
+/**
+ * The non-HTTP load for `seconds`, in the bench cgroup: 16 loops, each a connection after
+ * another of 10 round trips of 64 bytes; exchanges are round trips completed.
+ */
+async function tcpLoad(port: number): Promise<TcpLoad> {
+  const code = `
+import net from 'node:net';
+const end = Date.now() + ${seconds * 1000};
+let connections = 0, exchanges = 0;
+const msg = Buffer.alloc(64, 0x61);
+async function loop() {
+  while (Date.now() < end) {
+    await new Promise((resolve) => {
+      const c = net.connect(${port}, '127.0.0.1');
+      let trips = 0, got = 0;
+      c.setNoDelay(true);
+      c.on('connect', () => { connections++; c.write(msg); });
+      c.on('data', (d) => {
+        got += d.length;
+        if (got < 64) return;
+        got = 0; exchanges++;
+        if (++trips < 10) c.write(msg); else c.end();
+      });
+      c.on('error', resolve);
+      c.on('close', resolve);
+    });
+  }
+}
+const t0 = Date.now();
+await Promise.all(Array.from({ length: 16 }, loop));
+console.log(JSON.stringify({ connections, exchanges, seconds: (Date.now() - t0) / 1000 }));`;
+  const r = await run('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$1" --input-type=module -e "$2"', cgroup.path, process.execPath, code]);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { connections?: number; exchanges?: number; seconds?: number };
+  if (out.connections === undefined || out.exchanges === undefined || !out.seconds) throw new Error(`the TCP load printed no summary: ${r.stdout}${r.stderr}`);
+  return { connections: out.connections, exchanges: out.exchanges, rps: out.exchanges / out.seconds };
+}
+
+/**
+ * Connections conn_stats counted for the server `pid` (its cumulative conn_open), read after a
+ * report period (5 s) has passed since the load ended, so the last closes are in.
+ */
+async function connsCounted(e: Engine, pid: number): Promise<number> {
+  const script = `import px
+df = px.DataFrame(table='conn_stats', start_time='-10m')
+df = df[px.upid_to_pid(df.upid) == ${pid}]
+df = df[df.trace_role == 2]
+df = df.groupby(['remote_addr']).agg(n=('conn_open', px.max))
+df = df.agg(n=('n', px.sum))
+px.display(df)
+`;
+  await new Promise((r) => setTimeout(r, 6000));
+  return Number((await query(e, script))[0]?.[0] ?? 0);
+}
+
+interface TcpRound {
+  rpsWithout: number;
+  rpsWith: number;
+  kernelUsPerExchange: number;
+  engineUsPerExchange: number;
+  kernelUsPerConn: number;
+  engineUsPerConn: number;
+  connsPerS: number;
+  counted: number;
+}
+
+/** One round of connection tracking alone: the TCP load without, then with a fresh engine. */
+async function tcpRound(peer: Peer): Promise<{ round: TcpRound; drops: Record<string, number>; rssMiB: number }> {
+  const without = await tcpLoad(peer.port);
+  const engine = await startEngine();
+  try {
+    await settle(engine);
+    const cpu0 = cpuSeconds(engine.child.pid!);
+    const bpf0 = await bpfRunNs(engine.child.pid!);
+    const load = await tcpLoad(peer.port);
+    await settle(engine);
+    const cpu1 = cpuSeconds(engine.child.pid!);
+    const bpf1 = await bpfRunNs(engine.child.pid!);
+    const counted = await connsCounted(engine, peer.pid);
+    return {
+      round: {
+        rpsWithout: without.rps,
+        rpsWith: load.rps,
+        kernelUsPerExchange: (bpf1 - bpf0) / 1e3 / Math.max(1, load.exchanges),
+        engineUsPerExchange: ((cpu1 - cpu0) * 1e6) / Math.max(1, load.exchanges),
+        kernelUsPerConn: (bpf1 - bpf0) / 1e3 / Math.max(1, load.connections),
+        engineUsPerConn: ((cpu1 - cpu0) * 1e6) / Math.max(1, load.connections),
+        connsPerS: load.connections / seconds,
+        counted: counted / Math.max(1, load.connections),
+      },
+      drops: await drops(engine),
+      rssMiB: peakRssMiB(engine.child.pid!),
+    };
+  } finally {
+    await stopEngine(engine);
+  }
+}
+
 async function main(): Promise<void> {
   await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
   const dir = filesDir({ 'small.txt': 612 });
   const rows: Row[] = [];
+  const tcpRounds: TcpRound[] = [];
+  const tcpDrops: Record<string, number> = {};
+  let tcpRss = 0;
   for (const tls of [false, true]) {
     const name = tls ? 'nginx-tls' : 'nginx';
-    if (!targets.includes(name)) continue;
+    if (!targets.has(name)) continue;
     const nginx = await nginxServer(dir, '127.0.0.1', tls ? selfSignedCert() : undefined);
     enter([nginx.pid, ...nginx.workerPids()]);
     try {
@@ -334,10 +450,26 @@ async function main(): Promise<void> {
       await nginx.stop();
     }
   }
-  if (targets.includes('node')) rows.push(await benchNode());
+  if (targets.has('node')) rows.push(await benchNode());
+  if (targets.has('tcp')) {
+    const echo = await nodeServer(TCP_SERVER);
+    enter([echo.pid]);
+    try {
+      // A first load warms the server (its JIT) so that "without" is not billed for it.
+      await tcpLoad(echo.port);
+      for (let r = 0; r < rounds; r++) {
+        const one = await tcpRound(echo);
+        tcpRounds.push(one.round);
+        for (const [k, v] of Object.entries(one.drops)) tcpDrops[k] = (tcpDrops[k] ?? 0) + v;
+        tcpRss = Math.max(tcpRss, one.rssMiB);
+      }
+    } finally {
+      await echo.stop();
+    }
+  }
   await run('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=0']);
   await cgroup.remove();
-  print(rows);
+  report(rows, tcpRounds, tcpDrops, tcpRss);
 }
 
 async function benchNode(): Promise<Row> {
@@ -355,7 +487,7 @@ s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`);
   }
 }
 
-function print(rows: readonly Row[]): void {
+function report(rows: readonly Row[], tcpRounds: readonly TcpRound[], tcpDrops: Record<string, number>, tcpRss: number): void {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
   console.log(`bench/capture — ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
@@ -377,6 +509,16 @@ function print(rows: readonly Row[]): void {
   }
   console.log('targets: total ≤ 3.5 µs/request (both sides); loss ≤ 10 %; 100 % captured with no drops when paced; ' +
     'request→queryable p99 ≤ 250 ms; engine RSS ≤ 200 MiB + store budget; /healthz p99 ≤ 50 ms saturated');
+  if (tcpRounds.length === 0) return;
+  const t = (k: keyof TcpRound): number => median(tcpRounds.map((x) => x[k]));
+  console.log('connection tracking alone: Node TCP echo, 16 loops of a connection per 10 round trips of 64 bytes, saturated');
+  console.log('| load | exchanges/s without | exchanges/s with | loss | kernel µs/exchange | engine µs/exchange | kernel µs/connection | engine µs/connection | connections/s | conn_stats counted | drops | engine peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(`| tcp echo | ${t('rpsWithout').toFixed(0)} | ${t('rpsWith').toFixed(0)} | ${pct(median(tcpRounds.map((x) => 1 - x.rpsWith / x.rpsWithout)))} | ` +
+    `${f(t('kernelUsPerExchange'))} | ${f(t('engineUsPerExchange'))} | ${f(t('kernelUsPerConn'))} | ${f(t('engineUsPerConn'))} | ${t('connsPerS').toFixed(0)} | ` +
+    `${pct(t('counted'))} | ${JSON.stringify(tcpDrops)} | ${tcpRss.toFixed(0)} MiB |`);
+  console.log('tcp rounds (exchanges/s without → with; kernel + engine µs/exchange; counted): ' +
+    tcpRounds.map((x) => `${x.rpsWithout.toFixed(0)} → ${x.rpsWith.toFixed(0)}; ${f(x.kernelUsPerExchange)} + ${f(x.engineUsPerExchange)}; ${pct(x.counted)}`).join(' | '));
 }
 
 await main();

@@ -1,6 +1,8 @@
-import type { NativeBatch, NativeHttpOptions, NativeProc } from './capture/addon.js';
+import type { NativeBatch, NativeHttpOptions, NativeProc, NativeRows } from './capture/addon.js';
 import { Tracer, type TracerOptions } from './capture/tracer.js';
 import type { TlsStats } from './capture/types.js';
+import { connsColumns } from './conns/batch.js';
+import { CONN_STATS_SCHEMA, TLS_HANDSHAKES_SCHEMA } from './conns/schema.js';
 import { httpColumns, httpRows } from './http/batch.js';
 import { LossLog, type Missing } from './http/loss.js';
 import { HTTP_EVENTS_SCHEMA, type HttpEventRow } from './http/schema.js';
@@ -13,6 +15,9 @@ import type { Table } from './store/table.js';
 
 /** Default byte budget of `http_events` (256 MiB): the node's main table gets most of the memory. */
 const DEFAULT_HTTP_EVENTS_BUDGET = 256 * 1024 * 1024;
+/** Default byte budgets of the connection tables: a busy conn_stats key makes one row per period. */
+const DEFAULT_CONN_STATS_BUDGET = 32 * 1024 * 1024;
+const DEFAULT_TLS_HANDSHAKES_BUDGET = 16 * 1024 * 1024;
 
 /** Default byte budget of `process_stats` (32 MiB: ~130 bytes a row, about 3.5 hours of 100 processes every 5 s). */
 const DEFAULT_PROCESS_STATS_BUDGET = 32 * 1024 * 1024;
@@ -26,6 +31,9 @@ export interface AgentOptions {
   readonly stitcher?: NativeHttpOptions;
   /** Byte budget of `http_events` (default DEFAULT_HTTP_EVENTS_BUDGET). */
   readonly budgetBytes?: number;
+  /** Byte budgets of `conn_stats` (default 32 MiB) and `tls_handshakes` (default 16 MiB). */
+  readonly connStatsBudgetBytes?: number;
+  readonly tlsHandshakesBudgetBytes?: number;
   /**
    * A cgroup v2 directory: capture only processes in it or below it (TracerOptions.cgroup;
    * this wins over `tracer.cgroup`). Default: every process on the host.
@@ -80,8 +88,10 @@ export class Agent {
   private constructor(tracer: Tracer, opts: AgentOptions) {
     this.metadata = opts.metadata ? opts.metadata(this.processes) : new HostMetadata({ processes: this.processes });
     this.table = this.store.create(HTTP_EVENTS_SCHEMA, { budgetBytes: opts.budgetBytes ?? DEFAULT_HTTP_EVENTS_BUDGET });
+    this.store.create(CONN_STATS_SCHEMA, { budgetBytes: opts.connStatsBudgetBytes ?? DEFAULT_CONN_STATS_BUDGET });
+    this.store.create(TLS_HANDSHAKES_SCHEMA, { budgetBytes: opts.tlsHandshakesBudgetBytes ?? DEFAULT_TLS_HANDSHAKES_BUDGET });
     this.tracer = tracer;
-    tracer.onBatches((batches, procs) => this.ingest(batches, procs));
+    tracer.onBatches((batches, procs, conns) => this.ingest(batches, procs, conns));
     this.lossTimer = setInterval(() => this.countMissing(), 1000).unref();
     this.processStats = this.store.create(PROCESS_STATS_SCHEMA, { budgetBytes: opts.processStats?.budgetBytes ?? DEFAULT_PROCESS_STATS_BUDGET });
     // The engine itself is not traced (capture skips its own pid), so it has no stats either.
@@ -117,8 +127,18 @@ export class Agent {
     this.listeners.push(cb);
   }
 
-  private ingest(batches: NativeBatch[], procs: NativeProc[]): void {
+  private ingest(batches: NativeBatch[], procs: NativeProc[], conns: NativeRows[]): void {
     for (const p of procs) this.processes.remember(p.pid, BigInt(p.startTicks), p);
+    for (const b of conns) {
+      const table = this.store.get(b.table);
+      try {
+        if (table === undefined) throw new Error(`no table ${b.table}`);
+        table.appendColumns(b.rows, connsColumns(b, table.schema, this.processes));
+      } catch (e) {
+        this.rowErrors += b.rows;
+        console.error(`wisp: dropped ${b.rows} ${b.table} rows: ${(e as Error).message}`);
+      }
+    }
     for (const b of batches) {
       const columns = httpColumns(b, this.processes);
       try {

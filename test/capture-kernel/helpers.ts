@@ -92,8 +92,15 @@ export const opens = (evs: CaptureRecord[], pid: number): ConnOpenEvent[] =>
   evs.filter((e): e is ConnOpenEvent => e.kind === 'open' && e.pid === pid);
 export const closes = (evs: CaptureRecord[], pid: number): ConnCloseEvent[] =>
   evs.filter((e): e is ConnCloseEvent => e.kind === 'close' && e.pid === pid);
-export const datas = (evs: CaptureRecord[], key: string, dir?: DataEvent['direction']): DataEvent[] =>
-  evs.filter((e): e is DataEvent => e.kind === 'data' && e.connKey === key && (dir === undefined || e.direction === dir));
+/**
+ * The data records of one connection (one direction) for one user-space stage: 'http' (the
+ * bytes the HTTP stitcher reads: plaintext, or a TLS connection's plaintext from the uprobes) or
+ * 'tls' (a TLS connection's handshake, copied for the connections stage).
+ */
+export const datas = (evs: CaptureRecord[], key: string, dir?: DataEvent['direction'], stage: 'http' | 'tls' = 'http'): DataEvent[] =>
+  evs.filter(
+    (e): e is DataEvent => e.kind === 'data' && e.connKey === key && (dir === undefined || e.direction === dir) && (e.protocol ?? 'http') === stage,
+  );
 export const sheds = (evs: CaptureRecord[], key: string): ConnShedEvent[] =>
   evs.filter((e): e is ConnShedEvent => e.kind === 'shed' && e.connKey === key);
 
@@ -102,11 +109,11 @@ export const sheds = (evs: CaptureRecord[], key: string): ConnShedEvent[] =>
  * each other with no gap (a syscall's records share its pos; the first may start past offset 0
  * when its head was not copied).
  */
-export function stream(evs: CaptureRecord[], key: string, dir: DataEvent['direction']): Buffer {
+export function stream(evs: CaptureRecord[], key: string, dir: DataEvent['direction'], stage: 'http' | 'tls' = 'http'): Buffer {
   const parts: Buffer[] = [];
   let at: bigint | undefined;
   let next: bigint | undefined;
-  for (const e of datas(evs, key, dir)) {
+  for (const e of datas(evs, key, dir, stage)) {
     if (e.pos !== at) {
       if (next !== undefined && e.pos !== next) throw new Error(`${key} ${dir}: syscall at ${e.pos}, expected ${next}`);
       at = e.pos;

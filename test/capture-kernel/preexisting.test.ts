@@ -41,8 +41,15 @@ test('connections open before the tracer are picked up at the next message, role
     [client.pid, server.pid].every((pid) => opens(rec.events, pid).some((o) =>
       stream(rec.events, o.connKey, pid === client.pid ? 'ingress' : 'egress').toString().endsWith('/second'))));
 
-  const [cli] = opens(rec.events, client.pid);
-  const [srv] = opens(rec.events, server.pid).filter((o) => o.remotePort === clientPort);
+  // Announced when first seen, role 0 (both sides are traced: every TCP connection counts in
+  // conn_stats), then again once a message start shows the role.
+  const cliOpens = opens(rec.events, client.pid);
+  const srvOpens = opens(rec.events, server.pid).filter((o) => o.remotePort === clientPort);
+  assert.deepEqual(cliOpens.map((o) => o.role), [0, 1]);
+  assert.deepEqual(srvOpens.map((o) => o.role), [0, 2]);
+  assert.equal(new Set([...cliOpens, ...srvOpens].map((o) => o.connKey)).size, 2, 'one connection per end');
+  const cli = cliOpens.at(-1);
+  const srv = srvOpens.at(-1);
   assert.ok(cli && srv);
   assert.deepEqual([cli.role, cli.localPort, cli.remotePort], [1, clientPort, port], 'it read a response: client');
   assert.deepEqual([srv.role, srv.localPort, srv.remotePort], [2, port, clientPort], 'it wrote a response: server');

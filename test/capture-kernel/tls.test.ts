@@ -1,9 +1,10 @@
 /**
- * The record contract for TLS (bpf/ssl.bpf.h): the plaintext a process hands to OpenSSL arrives
- * as data records of the socket's own connection, flagged tls, byte-exact at contiguous
- * plaintext positions from 0, while the ciphertext is only counted (tls_ciphertext_bytes) and
- * the close event keeps the wire's totals. Python's ssl module (libssl.so.3) against Node's
- * https server.
+ * The record contract for TLS (bpf/ssl.bpf.h, bpf/tls.bpf.h): the plaintext a process hands to
+ * OpenSSL arrives as data records of the socket's own connection, flagged tls, byte-exact at
+ * contiguous plaintext positions from 0; the same connection's handshake arrives as records for
+ * the connections stage (protocol 'tls', from wire position 0); the rest of the ciphertext is
+ * only counted (tls_ciphertext_bytes) and the close event keeps the wire's totals. Python's ssl
+ * module (libssl.so.3) against Node's https server.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +58,13 @@ test('TLS plaintext arrives byte-exact as flagged data records of the socket\'s 
 
   const out = datas(rec.events, open.connKey, 'egress');
   const inn = datas(rec.events, open.connKey, 'ingress');
-  assert.ok(out.length > 0 && [...out, ...inn].every((d) => d.tls), 'every data record of the connection is flagged tls');
+  assert.ok(out.length > 0 && [...out, ...inn].every((d) => d.tls), 'every plaintext record of the connection is flagged tls');
+  // The handshake of that same connection, for tls_handshakes: a ClientHello out, a ServerHello in.
+  const hello = stream(rec.events, open.connKey, 'egress', 'tls');
+  const answer = stream(rec.events, open.connKey, 'ingress', 'tls');
+  assert.deepEqual([hello[0], hello[1], hello[5]], [0x16, 3, 1], 'the handshake copy starts with the ClientHello');
+  assert.deepEqual([answer[0], answer[1], answer[5]], [0x16, 3, 2], 'and the answer with the ServerHello');
+  assert.ok(datas(rec.events, open.connKey, undefined, 'tls').every((d) => !d.tls), 'handshake records are not plaintext');
   // A TLS call's records (one per chunk) share its position; calls follow each other from 0.
   let pos = 0;
   for (const d of out) {
@@ -75,6 +82,10 @@ test('TLS plaintext arrives byte-exact as flagged data records of the socket\'s 
 
   const [close] = closes(rec.events, py.pid);
   assert.ok(close!.egressBytes > BigInt(total), `close keeps the wire's total (${close!.egressBytes}), more than the plaintext (${total})`);
+  // Nothing here parses the handshake and mutes the connection, as the engine's connections
+  // stage does: its copy goes on to tls_capture_bytes per direction, the rest is counted.
   const after_ = rec.tracer.stats().drops;
-  assert.ok(after_['tls_ciphertext_bytes']! - before['tls_ciphertext_bytes']! >= total, 'the ciphertext is counted as such');
+  const counted = after_['tls_ciphertext_bytes']! - before['tls_ciphertext_bytes']!;
+  assert.ok(counted + hello.length + answer.length >= Number(close!.egressBytes + close!.ingressBytes),
+    `every ciphertext byte is copied as handshake or counted (${counted} counted, ${hello.length} + ${answer.length} copied)`);
 });

@@ -1,5 +1,5 @@
 /**
- * The provisioned "HTTP overview" dashboard and datasource as the deploy tests read them, and
+ * The provisioned dashboards ("HTTP overview", "Network") and datasource as the deploy tests read them, and
  * Grafana's way of filling variables: in dashboard order, each variable's script run with the
  * values of the ones before it, "All" sent as the list of every value (what the plugin's
  * collectVariables gets from Grafana for a multi-value variable with includeAll).
@@ -71,9 +71,9 @@ export function queryVariables(dashboard: Dashboard): Variable[] {
   return dashboard.templating.list.filter((v): v is Variable => v.type === 'query');
 }
 
-/** provisioning/dashboards/http-overview.json. */
-export function loadDashboard(): Dashboard {
-  return JSON.parse(readFileSync(join(root, 'provisioning/dashboards/http-overview.json'), 'utf8')) as Dashboard;
+/** A provisioned dashboard: provisioning/dashboards/http-overview.json unless told. */
+export function loadDashboard(file = 'http-overview.json'): Dashboard {
+  return JSON.parse(readFileSync(join(root, 'provisioning/dashboards', file), 'utf8')) as Dashboard;
 }
 
 /** provisioning/datasources/wisp.yaml. */

@@ -25,6 +25,7 @@ test('dist/ holds exactly what Grafana loads', () => {
     'LICENSE',
     'README.md',
     'dashboards/http-overview.json',
+    'dashboards/network.json',
     'img/logo.svg',
     'img/screenshots/adhoc-filter.png',
     'img/screenshots/annotations.png',
@@ -97,9 +98,12 @@ test('plugin.json validates against Grafana\'s schema and declares the route tha
     const png = fs.readFileSync(path.join(dist, shot.path));
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', shot.path);
   }
-  // The provisioned dashboard is the one the plugin includes, byte for byte.
-  assert.deepEqual(pluginJson.includes, [{ type: 'dashboard', name: 'HTTP overview', path: 'dashboards/http-overview.json' }]);
-  assert.deepEqual(fs.readFileSync(path.join(dist, pluginJson.includes[0].path)), fs.readFileSync(path.join(root, 'provisioning', pluginJson.includes[0].path)));
+  // The provisioned dashboards are the ones the plugin includes, byte for byte.
+  assert.deepEqual(pluginJson.includes, [
+    { type: 'dashboard', name: 'HTTP overview', path: 'dashboards/http-overview.json' },
+    { type: 'dashboard', name: 'Network', path: 'dashboards/network.json' },
+  ]);
+  for (const i of pluginJson.includes) assert.deepEqual(fs.readFileSync(path.join(dist, i.path)), fs.readFileSync(path.join(root, 'provisioning', i.path)));
   assert.equal(pluginJson.dependencies.grafanaDependency, '>=11.0.0');
   assert.match(pluginJson.info.version, /^\d+\.\d+\.\d+$/);
   assert.match(pluginJson.info.updated, /^\d{4}-\d{2}-\d{2}$/);

@@ -382,6 +382,33 @@ px.display(df.groupby('c').agg(n=('latency', px.count)))`,
     assert.deepEqual(await page.evaluate(() => window.__wisp.frames.map((f) => [f.name, f.fields])), [['picked', ['req_method']]]);
   });
 
+  await scene('the provisioned Network dashboard: every panel runs, the node graph frames are drawn', async () => {
+    const json = JSON.parse(readFileSync(path.join(root, 'provisioning/dashboards/network.json'), 'utf8')) as {
+      panels: Array<{ id: number; title: string; type: string; targets: WispQuery[] }>;
+    };
+    const panels = await page.evaluate((d) => window.__wisp.runner!.importDashboard(d), json);
+    assert.deepEqual(panels.map((p) => p.title), json.panels.map((p) => p.title));
+    for (const p of panels) assert.deepEqual(p.result.errors, [], p.title);
+    // The test's HTTP traffic is TCP too: conn_stats has it, so the graph and series have rows.
+    const graph = panels.find((p) => p.title === 'Network graph')!.result.frames;
+    assert.deepEqual(graph.map((f) => [f.name, (f.meta as { preferredVisualisationType?: string } | undefined)?.preferredVisualisationType]), [['nodes', 'nodeGraph'], ['edges', 'nodeGraph']]);
+    assert.deepEqual(graph[1]!.fields.map((f) => f.name).slice(0, 5), ['id', 'source', 'target', 'mainstat', 'secondarystat']);
+    const edges = graph[1]!;
+    const ids = edges.fields[0]!.values as string[];
+    assert.ok(ids.length > 0, 'edges');
+    const nodeIds = new Set(graph[0]!.fields.find((f) => f.name === 'id')!.values as string[]);
+    for (const f of ['source', 'target']) for (const v of edges.fields.find((x) => x.name === f)!.values as string[]) assert.ok(nodeIds.has(v), `${f} ${v} is a node`);
+    // Drawn: the node graph panel shows both frames, every edge id in the page.
+    const graphId = json.panels.find((p) => p.title === 'Network graph')!.id;
+    const text = await page.locator(`#panel-dash-${graphId}`).innerText();
+    for (const id of ids) assert.ok(text.includes(id), `edge ${id} drawn`);
+    for (const title of ['TCP bytes/s by service', 'Open TCP connections by service', 'Heaviest and longest-lived connections']) {
+      const r = panels.find((p) => p.title === title)!.result;
+      assert.ok(r.frames.length > 0 && r.frames[0]!.length > 0, `${title} has rows`);
+    }
+    await shot('network-dashboard');
+  });
+
   await scene('a superseded query is cancelled in the browser, through the proxy, and in the engine', async () => {
     const cancelled = async (): Promise<number> => {
       const m = /^wisp_queries_total\{outcome="cancelled"\} (\d+)/m.exec(await (await fetch(`${engineUrl}/metrics`)).text());

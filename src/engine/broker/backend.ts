@@ -3,6 +3,7 @@ import { ANSWER_BYTES, share } from '../api/budget.js';
 import { resultToJson } from '../api/encode.js';
 import type { QueryFrame } from '../api/options.js';
 import type { QueryBackend } from '../api/server.js';
+import { CONN_STATS_SCHEMA, TLS_HANDSHAKES_SCHEMA } from '../conns/schema.js';
 import { HTTP_EVENTS_SCHEMA } from '../http/schema.js';
 import type { Catalog } from '../pxl/catalog.js';
 import { compile, languageSchema } from '../pxl/compile.js';
@@ -71,8 +72,8 @@ function staticCatalog(tables: readonly TableSchema[]): Catalog {
  * merges their streamed answers, and runs the rest of the plan itself.
  */
 export class BrokerBackend implements QueryBackend {
-  private catalog: Catalog = staticCatalog([HTTP_EVENTS_SCHEMA]);
-  private tables: readonly TableSchema[] = [HTTP_EVENTS_SCHEMA];
+  private catalog: Catalog = staticCatalog([HTTP_EVENTS_SCHEMA, CONN_STATS_SCHEMA, TLS_HANDSHAKES_SCHEMA]);
+  private tables: readonly TableSchema[] = [HTTP_EVENTS_SCHEMA, CONN_STATS_SCHEMA, TLS_HANDSHAKES_SCHEMA];
   private readonly engines = new Map<string, EngineState>();
   private refreshed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -153,7 +154,7 @@ export class BrokerBackend implements QueryBackend {
         this.catalog = staticCatalog(this.tables);
         break;
       } catch (e) {
-        // Next engine; the static http_events schema stays until one answers well.
+        // Next engine; the static schemas stay until one answers well.
         this.note(u, '/api/v1/schema', e);
       }
     }

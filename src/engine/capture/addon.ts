@@ -63,6 +63,50 @@ type NativeStringColumn =
   | 'remote_addr' | 'local_addr' | 'req_headers' | 'req_method' | 'req_path' | 'req_body' | 'resp_headers'
   | 'resp_message' | 'resp_body';
 
+/**
+ * One batch of a connections-stage table (`conn_stats` or `tls_handshakes`) as conns_js.c hands
+ * it over: numbers as typed arrays by column name, strings deduplicated per batch, processes as
+ * a table rows point into (as in NativeBatch).
+ */
+export interface NativeRows {
+  readonly table: string;
+  readonly rows: number;
+  readonly timeBase: bigint;
+  readonly time: Float64Array;
+  readonly numbers: Readonly<Record<string, Float64Array>>;
+  readonly strings: Readonly<Record<string, NativeStrings>>;
+  readonly procs: NativeBatch['procs'];
+}
+
+/** The connections stage's counters (wisp_conns.h `struct wisp_conns_counters`), by reason. */
+export interface ConnsCounters {
+  readonly records: number;
+  readonly malformedRecords: number;
+  readonly connections: number;
+  readonly keys: number;
+  readonly opened: number;
+  readonly closed: number;
+  readonly vanished: number;
+  readonly exited: number;
+  readonly roleFromListen: number;
+  readonly roleFromPeer: number;
+  readonly roleUnknown: number;
+  readonly connEvictions: number;
+  readonly keyEvictions: number;
+  readonly statsRows: number;
+  readonly handshakes: number;
+  readonly tlsRecords: number;
+  readonly tlsMalformed: number;
+  readonly tlsIncomplete: number;
+  readonly tlsGaps: number;
+  readonly tlsTruncated: number;
+  readonly tlsEvictions: number;
+  readonly tlsLateRecords: number;
+  readonly tlsBuffered: number;
+  readonly muteRequests: number;
+  readonly rowAllocFailures: number;
+}
+
 /** A process as /proc described it when its first connection opened (raw file text). */
 export interface NativeProc {
   readonly pid: number;
@@ -136,6 +180,10 @@ export interface AddonOpenOptions {
   /** Ring fill (%) where overload shedding starts (default 50) and sheds everything (95). */
   shedFromPercent?: number;
   shedAllPercent?: number;
+  /** Bytes of each direction of a TLS connection copied for its handshake (default 32 KiB). */
+  tlsCaptureBytes?: number;
+  /** conn_stats report period in ms (default 5000). */
+  connStatsPeriodMs?: number;
 }
 
 /** The kernel's loss counters, by reason; in stitched mode also the stitcher's and the thread's. */
@@ -143,6 +191,7 @@ interface AddonStats {
   drops: Record<string, number>;
   tls: TlsStats;
   http?: HttpCounters;
+  conns?: ConnsCounters;
   drain?: { loops: number; stalls: number; batches: number };
 }
 
@@ -157,7 +206,7 @@ export interface CtlCall {
 export interface CaptureAddon {
   open(opts: AddonOpenOptions): TracerHandle;
   drain(h: TracerHandle): Buffer | null;
-  take(h: TracerHandle): { batches: NativeBatch[]; procs: NativeProc[] };
+  take(h: TracerHandle): { batches: NativeBatch[]; procs: NativeProc[]; conns: NativeRows[] };
   stop(h: TracerHandle): void;
   stats(h: TracerHandle): AddonStats;
   ids(h: TracerHandle): { programs: number[]; links: number[] };

@@ -29,7 +29,7 @@ const FIELDS = {
   },
   wisp_data_event: {
     from: LAYOUT.data,
-    names: { direction: 'direction', tls: 'tls', syscallSize: 'size', pos: 'pos', chunkOffset: 'chunk_offset', dataLen: 'data_len', data: 'data' },
+    names: { direction: 'direction', protocol: 'protocol', tls: 'tls', syscallSize: 'size', pos: 'pos', chunkOffset: 'chunk_offset', dataLen: 'data_len', data: 'data' },
   },
   wisp_close_event: { from: LAYOUT.close, names: { egressBytes: 'egress_bytes', ingressBytes: 'ingress_bytes' } },
   wisp_shed_event: { from: LAYOUT.shed, names: { pos: 'pos' } },
@@ -119,7 +119,7 @@ test('decodeBatch turns open, data and close records into CaptureEvents', () => 
       localAddr: '127.0.0.1', localPort: 8080, remoteAddr: '::1', remotePort: 51000, comm: 'curl', startTicks: 1234n,
     },
     {
-      kind: 'data', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_002_000n, direction: 'ingress', tls: false,
+      kind: 'data', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 1_700_000_000_000_002_000n, direction: 'ingress', protocol: 'http', tls: false,
       pos: 5n, size: 100_000, chunkOffset: 16_384, data: Uint8Array.from(payload),
     },
     {
@@ -139,6 +139,20 @@ test('decodeBatch turns a shed record into a shed marker with both positions', (
   assert.deepEqual(records, [
     { kind: 'shed', connKey: '4242:7:9', pid: 4242, fd: 7, tsNs: 5_010n, egressPos: 1234n, ingressPos: 98_765n },
   ]);
+});
+
+test('decodeBatch tells TLS handshake bytes from HTTP ones by the record\'s protocol', () => {
+  const hello = Buffer.from([0x16, 3, 1, 0, 5, 1, 0, 0, 1, 3]);
+  const tls = Buffer.concat([header(2, 56, 4242, 7, 9n, 2_000n), hello]);
+  tls[33] = 1;
+  tls.writeUInt32LE(hello.byteLength, 36);
+  tls.writeUInt32LE(hello.byteLength, 52);
+  const unknown = Buffer.from(tls);
+  unknown[33] = 7;
+  const events: CaptureRecord[] = [];
+  assert.deepEqual(decodeBatch(frame(tls, unknown), 0n, events), { dataBytes: hello.byteLength, malformed: 1, shed: 0 });
+  assert.equal(events.length, 1);
+  assert.equal(events[0]!.kind === 'data' && events[0]!.protocol, 'tls');
 });
 
 test('decodeBatch skips and counts malformed records instead of throwing', () => {

@@ -12,7 +12,7 @@ export const LAYOUT = {
     size: 96, role: 32, family: 33, localPort: 34, remotePort: 36, localAddr: 40, remoteAddr: 56,
     startBoottimeNs: 72, comm: 80,
   },
-  data: { size: 56, direction: 32, tls: 34, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
+  data: { size: 56, direction: 32, protocol: 33, tls: 34, syscallSize: 36, pos: 40, chunkOffset: 48, dataLen: 52, data: 56 },
   close: { size: 48, egressBytes: 32, ingressBytes: 40 },
   /** pos[2]: egress at pos, ingress at pos + 8. */
   shed: { size: 48, pos: 32 },
@@ -22,6 +22,9 @@ const KIND_OPEN = 1;
 const KIND_DATA = 2;
 const KIND_CLOSE = 3;
 const KIND_SHED = 4;
+/** enum wisp_protocol. */
+const PROTOCOL_HTTP = 0;
+const PROTOCOL_TLS = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 /** Each record in a batch is preceded by [u32 length][u32 zero] and padded to 8 bytes. */
@@ -163,8 +166,9 @@ function decodeData(
   const h = LAYOUT.header;
   const d = LAYOUT.data;
   const dir = bytes[rec + d.direction];
+  const protocol = bytes[rec + d.protocol];
   const dataLen = view.getUint32(rec + d.dataLen, true);
-  if ((dir !== 0 && dir !== 1) || d.data + dataLen > len) return undefined;
+  if ((dir !== 0 && dir !== 1) || (protocol !== PROTOCOL_HTTP && protocol !== PROTOCOL_TLS) || d.data + dataLen > len) return undefined;
   const pid = view.getUint32(rec + h.tgid, true);
   const fd = view.getUint32(rec + h.fd, true);
   const start = rec + d.data;
@@ -174,6 +178,7 @@ function decodeData(
     pid,
     fd,
     direction: dir === 0 ? 'egress' : 'ingress',
+    protocol: protocol === PROTOCOL_TLS ? 'tls' : 'http',
     tls: bytes[rec + d.tls] === 1,
     tsNs: view.getBigUint64(rec + h.tsNs, true) + clockOffsetNs,
     pos: view.getBigUint64(rec + d.pos, true),

@@ -6,7 +6,7 @@
  * native code and this hands over `http_events` column batches. Raw mode (`raw: true`, for the
  * kernel tests and the dump tool): ring records decoded into `CaptureEvent`s.
  */
-import { loadAddon, type CaptureAddon, type HttpCounters, type NativeBatch, type NativeHttpOptions, type NativeProc, type TracerHandle } from './addon.js';
+import { loadAddon, type CaptureAddon, type ConnsCounters, type HttpCounters, type NativeBatch, type NativeHttpOptions, type NativeProc, type NativeRows, type TracerHandle } from './addon.js';
 import { checkCgroupDir } from './cgroup.js';
 import { ConnKeys, connIdOf, decodeBatch } from './decode.js';
 import type { CaptureEvent, CaptureRecord, CaptureStats, TlsStats } from './types.js';
@@ -59,6 +59,17 @@ export interface TracerOptions {
    */
   shedFromPercent?: number;
   shedAllPercent?: number;
+  /**
+   * How often `conn_stats` rows are made (stitched mode): every open connection's key gets a
+   * row each period, and a closed one in the first report after its close. Default 5000 ms
+   * (Pixie's period).
+   */
+  connStatsPeriodMs?: number;
+  /**
+   * Bytes of each direction of a TLS connection the kernel copies for its handshake, at most;
+   * once user space has read the handshake it stops the copy anyway. Default 32 KiB.
+   */
+  tlsCaptureBytes?: number;
 }
 
 /** TracerOptions.sides. */
@@ -83,15 +94,17 @@ export type EventsListener = (events: CaptureEvent[]) => void;
 export type RecordsListener = (records: CaptureRecord[]) => void;
 
 /**
- * Receives the column batches finished since the last take, and the processes first seen
- * since, as /proc described them then (stitched mode).
+ * Receives the column batches finished since the last take, the processes first seen since,
+ * as /proc described them then, and the connections stage's rows (`conn_stats`,
+ * `tls_handshakes`) (stitched mode).
  */
-export type BatchesListener = (batches: NativeBatch[], procs: NativeProc[]) => void;
+export type BatchesListener = (batches: NativeBatch[], procs: NativeProc[], conns: NativeRows[]) => void;
 
-/** Counters of a tracer: CaptureStats, plus the stitcher's in stitched mode. */
+/** Counters of a tracer: CaptureStats, plus the stitcher's and the connections stage's in stitched mode. */
 export interface TracerStats extends CaptureStats {
   readonly http?: HttpCounters;
   readonly tls?: TlsStats;
+  readonly conns?: ConnsCounters;
 }
 
 const KiB = 1024;
@@ -184,6 +197,8 @@ export class Tracer {
     const raw = opts.raw ?? false;
     const shedFromPercent = intOption(opts, 'shedFromPercent', 50, 1, 99);
     const shedAllPercent = intOption(opts, 'shedAllPercent', Math.max(95, shedFromPercent + 1), shedFromPercent + 1, 100);
+    const connStatsPeriodMs = intOption(opts, 'connStatsPeriodMs', 5000, 100, 3_600_000);
+    const tlsCaptureBytes = intOption(opts, 'tlsCaptureBytes', 32 * KiB, 0, 1 << 30);
     const sides = opts.sides ?? 'both';
     if (!Object.hasOwn(SIDE_MASKS, sides)) {
       throw new RangeError(`wisp capture: option sides must be 'server', 'client' or 'both', got ${JSON.stringify(sides)}`);
@@ -202,6 +217,8 @@ export class Tracer {
       traceSides: SIDE_MASKS[sides],
       shedFromPercent,
       shedAllPercent,
+      connStatsPeriodMs,
+      tlsCaptureBytes,
       ...(opts.http !== undefined ? { http: opts.http } : {}),
       ...(cgroupPath !== undefined ? { cgroupPath } : {}),
     });
@@ -236,8 +253,8 @@ export class Tracer {
   drain(): void {
     if (!this.#raw) {
       if (this.#handle === undefined) return;
-      const { batches, procs } = this.#addon.take(this.#handle);
-      if (batches.length > 0 || procs.length > 0) for (const cb of this.#batchListeners) cb(batches, procs);
+      const { batches, procs, conns } = this.#addon.take(this.#handle);
+      if (batches.length > 0 || procs.length > 0 || conns.length > 0) for (const cb of this.#batchListeners) cb(batches, procs, conns);
       return;
     }
     for (;;) {
@@ -267,7 +284,14 @@ export class Tracer {
     if (this.#handle === undefined) return this.#finalStats!;
     const s = this.#addon.stats(this.#handle);
     if (s.http === undefined) return { events: this.#events, bytes: this.#bytes, drops: { ...s.drops, decode_malformed: this.#malformed }, tls: s.tls };
-    return { events: s.http.records, bytes: s.http.bytes, drops: { ...s.drops, decode_malformed: s.http.malformedRecords }, http: s.http, tls: s.tls };
+    return {
+      events: s.http.records,
+      bytes: s.http.bytes,
+      drops: { ...s.drops, decode_malformed: s.http.malformedRecords },
+      http: s.http,
+      tls: s.tls,
+      ...(s.conns !== undefined ? { conns: s.conns } : {}),
+    };
   }
 
   /**

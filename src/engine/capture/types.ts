@@ -41,6 +41,11 @@ export interface DataEvent {
   readonly pid: number;
   readonly fd: number;
   readonly direction: Direction;
+  /**
+   * Which stage reads the bytes: 'http' (the default when absent), or 'tls' for the first bytes
+   * of a TLS connection (its plaintext handshake).
+   */
+  readonly protocol?: 'http' | 'tls';
   /** The plaintext of a TLS connection, read by the uprobes on its TLS library (bpf/ssl.bpf.h). */
   readonly tls: boolean;
   /** Wall-clock ns of the syscall's exit (when the bytes were really read or written). */

@@ -53,9 +53,9 @@ test('every subcommand takes every value option with a leading -', async (t) => 
   const dashed = (...names: string[]): string[] => [...names.flatMap((n) => [`--${n}`, '-x']), '--help'];
   const commands: Array<[string, (argv: string[]) => Promise<number>, string[]]> = [
     ['query', runQuery, dashed('url', 'token-file', 'from', 'to', 'interval', 'var', 'format')],
-    ['engine', runEngine, dashed('listen', 'token-file', 'budget-mib', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param', 'cgroup', 'kubernetes', 'node-name')],
-    ['tail', runTail, dashed('format', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param')],
-    ['demo', runDemo, dashed('listen', 'rps', 'duration', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param')],
+    ['engine', runEngine, dashed('listen', 'token-file', 'budget-mib', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param', 'conn-stats-period-ms', 'cgroup', 'kubernetes', 'node-name')],
+    ['tail', runTail, dashed('format', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param', 'conn-stats-period-ms')],
+    ['demo', runDemo, dashed('listen', 'rps', 'duration', 'sides', 'body-bytes', 'redact', 'redact-header', 'redact-query-param', 'conn-stats-period-ms')],
     ['broker', runBroker, dashed('listen', 'token-file', 'engine-token-file', 'engines', 'kubernetes-service', 'engine-timeout')],
   ];
   for (const [name, run, argv] of commands) {

@@ -15,6 +15,7 @@ export const CAPTURE_OPTIONS = {
   redact: { type: 'string' },
   'redact-header': { type: 'string', multiple: true },
   'redact-query-param': { type: 'string', multiple: true },
+  'conn-stats-period-ms': { type: 'string' },
 } as const;
 
 /** Usage lines of the capture flags. */
@@ -27,7 +28,10 @@ export const CAPTURE_USAGE = `  --sides server|client|both
   --redact-query-param NAME
                           also redact this query/path parameter's value (repeatable)
   --redact MODE           defaults: the built-in rules plus the names above (docs/capture.md);
-                          listed: only the names above; off: keep everything as sent`;
+                          listed: only the names above; off: keep everything as sent
+  --conn-stats-period-ms N
+                          how often conn_stats rows are made (default 5000, from 100 to
+                          3600000): each open connection's totals once a period`;
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -36,10 +40,11 @@ export interface CaptureSettings {
   readonly sides?: TraceSides;
   readonly bodyPrefixBytes?: number;
   readonly redaction: RedactionOptions;
+  readonly connStatsPeriodMs?: number;
 }
 
 /** Checks the capture flags; a bad value is a UsageError naming the flag. */
-export function captureSettings(values: { sides?: string; 'body-bytes'?: string; redact?: string; 'redact-header'?: string[]; 'redact-query-param'?: string[] }): CaptureSettings {
+export function captureSettings(values: { sides?: string; 'body-bytes'?: string; redact?: string; 'redact-header'?: string[]; 'redact-query-param'?: string[]; 'conn-stats-period-ms'?: string }): CaptureSettings {
   const sides = values.sides;
   if (sides !== undefined && sides !== 'server' && sides !== 'client' && sides !== 'both') {
     throw new UsageError(`--sides must be server, client or both (got '${sides}')`);
@@ -49,6 +54,12 @@ export function captureSettings(values: { sides?: string; 'body-bytes'?: string;
   if (body !== undefined) {
     bodyPrefixBytes = /^\d+$/.test(body) ? Number(body) : NaN;
     if (!(bodyPrefixBytes <= MAX_BODY_BYTES)) throw new UsageError(`--body-bytes wants an integer from 0 to ${MAX_BODY_BYTES} (got '${body}')`);
+  }
+  let connStatsPeriodMs: number | undefined;
+  const period = values['conn-stats-period-ms'];
+  if (period !== undefined) {
+    connStatsPeriodMs = /^\d+$/.test(period) ? Number(period) : NaN;
+    if (!(connStatsPeriodMs >= 100 && connStatsPeriodMs <= 3_600_000)) throw new UsageError(`--conn-stats-period-ms wants an integer from 100 to 3600000 (got '${period}')`);
   }
   const mode = values.redact ?? 'defaults';
   if (mode !== 'defaults' && mode !== 'listed' && mode !== 'off') throw new UsageError(`--redact must be defaults, listed or off (got '${mode}')`);
@@ -66,13 +77,21 @@ export function captureSettings(values: { sides?: string; 'body-bytes'?: string;
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (--redact-header wants an HTTP header name, --redact-query-param a parameter name)`);
   }
-  return { ...(sides !== undefined ? { sides } : {}), ...(bodyPrefixBytes !== undefined ? { bodyPrefixBytes } : {}), redaction };
+  return {
+    ...(sides !== undefined ? { sides } : {}),
+    ...(bodyPrefixBytes !== undefined ? { bodyPrefixBytes } : {}),
+    redaction,
+    ...(connStatsPeriodMs !== undefined ? { connStatsPeriodMs } : {}),
+  };
 }
 
 /** The Agent options the capture flags set. */
 export function agentCapture(settings: CaptureSettings): Pick<AgentOptions, 'tracer' | 'stitcher'> {
   return {
-    ...(settings.sides !== undefined ? { tracer: { sides: settings.sides } } : {}),
+    tracer: {
+      ...(settings.sides !== undefined ? { sides: settings.sides } : {}),
+      ...(settings.connStatsPeriodMs !== undefined ? { connStatsPeriodMs: settings.connStatsPeriodMs } : {}),
+    },
     stitcher: { ...(settings.bodyPrefixBytes !== undefined ? { bodyPrefixBytes: settings.bodyPrefixBytes } : {}), redaction: settings.redaction },
   };
 }

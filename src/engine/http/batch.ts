@@ -23,7 +23,7 @@ export type HttpColumns = Readonly<Record<keyof HttpEventRow, ColumnInput>>;
  * its command name and start time (so its upid is still right) came with the connection. A
  * start time that merely differs is not overridden: a time namespace shifts /proc's.
  */
-function withKernelView(proc: ProcessInfo, comm: string, startTicks: bigint): ProcessInfo {
+export function withKernelView(proc: ProcessInfo, comm: string, startTicks: bigint): ProcessInfo {
   if (startTicks === 0n && comm === '') return proc;
   if (proc.startTicks === 0n) return { ...proc, comm: comm || proc.comm, startTicks };
   return proc.comm === '' ? { ...proc, comm } : proc;

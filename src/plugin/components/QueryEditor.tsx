@@ -5,7 +5,10 @@ import type { Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { WispDataSource } from '../datasource.js';
 import { spanFromMessage } from '../diagnostics.js';
-import { QUERY_PRESETS } from '../presets.js';
+import { NETWORK_PRESETS, QUERY_PRESETS } from '../presets.js';
+
+/** Every preset the picker offers: the HTTP ones, then the network ones. */
+const PRESETS = [...QUERY_PRESETS, ...NETWORK_PRESETS];
 import { DEFAULT_SCRIPT } from '../types.js';
 import { isPixieQuery, migrateQuery } from '../migrate.js';
 import type { QueryFormat, SchemaResponse, ScriptFunction, WispOptions, WispQuery } from '../types.js';
@@ -90,7 +93,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
   const run = (text: string) => {
     const { query: q, onChange: change, onRunQuery: runQuery } = latest.current;
     // An edited preset is no longer that preset.
-    const preset = QUERY_PRESETS.find((p) => p.id === q.preset);
+    const preset = PRESETS.find((p) => p.id === q.preset);
     change({ ...q, script: text, preset: preset?.script === text ? q.preset : undefined });
     runQuery();
   };
@@ -133,7 +136,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
   const usesColumns = script.includes('$__columns');
   const columnOptions = [...new Set((schema?.tables ?? []).flatMap((t) => t.columns.map((c) => c.name)))].map((c) => ({ label: c, value: c }));
 
-  const presetOptions = QUERY_PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
+  const presetOptions = PRESETS.map((p) => ({ label: p.label, value: p.id, description: p.description }));
   const outputOptions = [
     { label: 'All outputs', value: '' },
     ...[...new Set([...outputsSeen, ...(query.output ? [query.output] : [])])].map((n) => ({ label: n, value: n })),
@@ -150,7 +153,7 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
             value={query.preset ?? null}
             placeholder="Choose a preset…"
             onChange={(v) => {
-              const preset = QUERY_PRESETS.find((p) => p.id === v.value);
+              const preset = PRESETS.find((p) => p.id === v.value);
               if (preset) {
                 onChange({ ...query, preset: preset.id, script: preset.script, format: preset.format ?? 'auto', output: '' });
                 onRunQuery();

@@ -83,6 +83,7 @@ export class RecordEncoder {
       case 'data': {
         const d = LAYOUT.data;
         b[d.direction] = e.direction === 'egress' ? 0 : 1;
+        b[d.protocol] = e.protocol === 'tls' ? 1 : 0;
         b[d.tls] = e.tls ? 1 : 0;
         v.setUint32(d.syscallSize, e.size, true);
         v.setBigUint64(d.pos, e.pos, true);

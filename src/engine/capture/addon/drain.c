@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
@@ -64,6 +65,8 @@ int drain_record(void *ctx, void *data, size_t size)
 	struct drain *d = ctx;
 
 	wisp_stitcher_record(d->st, data, size, d->offset);
+	if (d->conns)
+		wisp_conns_record(d->conns, data, size, d->offset);
 	/* libbpf has consumed this record; a negative return only ends the round. */
 	return ++d->round_records >= ROUND_RECORDS ? -E2BIG : 0;
 }
@@ -148,8 +151,37 @@ void drain_proc(void *ctx, uint32_t pid, uint64_t start_boottime_ns)
 	proc_info_free(old);
 }
 
+/*
+ * Reads the kernel's `conns` map whole (in batches of SNAPSHOT_BATCH entries) and makes the
+ * connections stage's report. An entry changed or gone while the map is read is seen as it was
+ * then; the next report sees it again, and closes come as records anyway.
+ */
+static void report(struct drain *d, int64_t now)
+{
+	struct wisp_conn_key *keys = d->snap_keys;
+	struct wisp_conn_state *vals = d->snap_vals;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t in = 0, out = 0;
+	int first = 1;
+
+	wisp_conns_snapshot_begin(d->conns, now);
+	for (;;) {
+		uint32_t n = SNAPSHOT_BATCH;
+		int err = bpf_map_lookup_batch(d->conns_map_fd, first ? NULL : &in, &out, keys, vals, &n, &opts);
+
+		first = 0;
+		for (uint32_t i = 0; i < n; i++)
+			wisp_conns_snapshot_entry(d->conns, &keys[i], sizeof(keys[i]), &vals[i], sizeof(vals[i]));
+		if (err)
+			break; /* ENOENT: the whole map was read */
+		in = out;
+	}
+	wisp_conns_report(d->conns, now);
+}
+
 static void publish(struct drain *d)
 {
+	struct wisp_rows *conn_rows[2] = { NULL, NULL };
 	struct wisp_batch *b = wisp_stitcher_take(d->st), *last = b;
 	uint64_t rows = 0, n = 0;
 
@@ -159,7 +191,24 @@ static void publish(struct drain *d)
 		if (!last->next)
 			break;
 	}
+	for (int t = 0; d->conns && t < 2; t++)
+		conn_rows[t] = wisp_conns_take(d->conns, (enum wisp_conns_table)t);
 	pthread_mutex_lock(&d->lock);
+	for (int t = 0; t < 2; t++) {
+		struct wisp_rows *r = conn_rows[t];
+
+		if (!r)
+			continue;
+		if (d->conns_ready[t].tail)
+			d->conns_ready[t].tail->next = r;
+		else
+			d->conns_ready[t].head = r;
+		while (r->next)
+			r = r->next;
+		d->conns_ready[t].tail = r;
+	}
+	if (d->conns)
+		d->conns_counters = *wisp_conns_counters(d->conns);
 	if (b) {
 		if (d->ready_tail)
 			d->ready_tail->next = b;
@@ -201,7 +250,15 @@ static uint32_t round_once(struct drain *d, int64_t *last_flush, int64_t *last_p
 	now = now_ns(CLOCK_REALTIME);
 	if (now - *last_flush >= FLUSH_NS) {
 		wisp_stitcher_flush_idle(d->st, now);
+		if (d->conns)
+			wisp_conns_flush_idle(d->conns, now);
 		*last_flush = now;
+	}
+	if (d->conns && now - d->last_report >= d->report_ns) {
+		report(d, now);
+		d->last_report = now;
+		publish(d);
+		*last_publish = now;
 	}
 	if (now - *last_publish >= PUBLISH_NS || wisp_stitcher_pending_rows(d->st) >= 4096) {
 		publish(d);
@@ -245,6 +302,7 @@ int drain_start(struct drain *d)
 	int err;
 
 	atomic_store(&d->stop, 0);
+	d->last_report = now_ns(CLOCK_REALTIME);
 	err = pthread_mutex_init(&d->lock, NULL);
 	if (err)
 		return -err;
@@ -269,14 +327,21 @@ void drain_stop(struct drain *d)
 	last_flush = now_ns(CLOCK_REALTIME);
 	while (round_once(d, &last_flush, &last_publish) >= ROUND_RECORDS)
 		;
+	/* A last report, so connections closed since the previous one are in the table. */
+	if (d->conns)
+		report(d, now_ns(CLOCK_REALTIME));
 	publish(d);
 }
 
-struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs)
+struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs, struct wisp_rows *conns[2])
 {
 	struct wisp_batch *b;
 
 	pthread_mutex_lock(&d->lock);
+	for (int t = 0; t < 2; t++) {
+		conns[t] = d->conns_ready[t].head;
+		d->conns_ready[t].head = d->conns_ready[t].tail = NULL;
+	}
 	b = d->ready;
 	d->ready = d->ready_tail = NULL;
 	d->ready_rows = 0;
@@ -287,10 +352,11 @@ struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs)
 	return b;
 }
 
-void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct drain_stats *s)
+void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct wisp_conns_counters *cc, struct drain_stats *s)
 {
 	pthread_mutex_lock(&d->lock);
 	*c = d->counters;
+	*cc = d->conns_counters;
 	*s = d->stats;
 	pthread_mutex_unlock(&d->lock);
 }

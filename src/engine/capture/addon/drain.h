@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "../../http/native/wisp_http.h"
+#include "../../conns/native/wisp_conns.h"
+#include "socket_trace.h"
 
 struct ring_buffer;
 struct wisp_conn_ctl;
@@ -45,8 +47,25 @@ struct drain_stats {
 	uint64_t batches;      /* batches published */
 };
 
+/* Entries read per batch lookup of the `conns` map. */
+#define SNAPSHOT_BATCH 1024
+
+/* Rows of the connections stage's tables waiting for JS, by enum wisp_conns_table. */
+struct conns_ready {
+	struct wisp_rows *head;
+	struct wisp_rows *tail;
+};
+
 struct drain {
 	struct wisp_stitcher *st;
+	/*
+	 * The connections stage (conn_stats, tls_handshakes), fed the same records; every
+	 * report_ns it reads the kernel's `conns` map (fd conns_map_fd) and reports.
+	 */
+	struct wisp_conns *conns;
+	int conns_map_fd;
+	int64_t report_ns;
+	int64_t last_report;
 	struct ring_buffer *rb;
 	struct wisp_conn_ctl *ctl;  /* the conn_ctl map, mmapped */
 	uint32_t poll_us;           /* sleep when the ring was empty */
@@ -62,12 +81,16 @@ struct drain {
 	struct wisp_batch *ready_tail;
 	uint64_t ready_rows;
 	struct wisp_http_counters counters;
+	struct conns_ready conns_ready[2];
+	struct wisp_conns_counters conns_counters;
 	struct drain_stats stats;
 	struct proc_info *procs;    /* read since the last take */
 	struct proc_info *procs_tail;
 	uint32_t nprocs;
 	/* The drain thread's alone: */
 	uint64_t seen[PROC_SEEN_SLOTS][2];
+	struct wisp_conn_key snap_keys[SNAPSHOT_BATCH];
+	struct wisp_conn_state snap_vals[SNAPSHOT_BATCH];
 };
 
 /* The ring callback: feeds one record to the stitcher. */
@@ -88,11 +111,14 @@ int drain_start(struct drain *d);
  */
 void drain_stop(struct drain *d);
 
-/* The batches ready for JS (a chain, or NULL) and the processes read since; the caller owns them. */
-struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs);
+/*
+ * The batches ready for JS (a chain, or NULL), the processes read since and the connections
+ * stage's rows by table (chains, or NULL); the caller owns them.
+ */
+struct wisp_batch *drain_take(struct drain *d, struct proc_info **procs, struct wisp_rows *conns[2]);
 
 /* A copy of the counters and the drain's own stats. */
-void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct drain_stats *s);
+void drain_snapshot(struct drain *d, struct wisp_http_counters *c, struct wisp_conns_counters *cc, struct drain_stats *s);
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: the tightest of a few readings. */
 int64_t drain_clock_offset(void);

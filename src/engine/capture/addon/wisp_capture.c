@@ -30,6 +30,8 @@
 
 #include "socket_trace.h"
 #include "socket_trace.skel.h"
+#include "conns_host.h"
+#include "conns_js.h"
 #include "ctl.h"
 #include "drain.h"
 #include "js.h"
@@ -126,11 +128,17 @@ static void tracer_destroy(struct tracer *t)
 	{
 		struct proc_info *procs = NULL;
 
-		wisp_batch_free(drain_take(&t->drain, &procs));
+		struct wisp_rows *rows[2];
+
+		wisp_batch_free(drain_take(&t->drain, &procs, rows));
 		proc_info_free(procs);
+		wisp_rows_free(rows[0]);
+		wisp_rows_free(rows[1]);
 	}
 	wisp_stitcher_free(t->drain.st);
 	t->drain.st = NULL;
+	wisp_conns_free(t->drain.conns);
+	t->drain.conns = NULL;
 }
 
 static napi_value throw_step(napi_env env, const char *step, int err, const char *hint)
@@ -340,6 +348,7 @@ static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 		return -1;
 	}
 	t->drain.rb = t->rb;
+	t->drain.conns_map_fd = bpf_map__fd(t->skel->maps.conns);
 	wisp_stitcher_on_process(t->drain.st, drain_proc, &t->drain);
 	err = drain_start(&t->drain);
 	if (err) {
@@ -352,8 +361,9 @@ static int start_stitched(napi_env env, struct tracer *t, uint32_t drain_ms)
 /*
  * open({ selfTgid, maxBytesPerSyscall, tailBytesPerSyscall?, ringBufferBytes, lazyDetectAttempts,
  *        batchBytes, cgroupPath?, traceSides?, shedFromPercent?, shedAllPercent?, raw?,
- *        drainIntervalMs?, http? })
- * traceSides: 1 client, 2 server, 3 both (default); shedding from 50 % of the ring to all at 95 %.
+ *        drainIntervalMs?, tlsCaptureBytes?, connStatsPeriodMs?, http? })
+ * traceSides: 1 client, 2 server, 3 both (default); shedding from 50 % of the ring to all at 95 %;
+ * conn_stats reported every connStatsPeriodMs (default 5000, Pixie's period).
  */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
@@ -361,7 +371,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	napi_value argv[1], handle, http_obj;
 	uint32_t self_tgid = 0, max_bytes = 20 * 1024, tail_bytes = 4 * 1024, ring_bytes = 32u << 20;
 	uint32_t attempts = 32, sides = WISP_ROLE_CLIENT | WISP_ROLE_SERVER, shed_from = 50, shed_all = 95;
-	uint32_t batch_bytes = 4u << 20, drain_ms = 10;
+	uint32_t batch_bytes = 4u << 20, drain_ms = 10, tls_bytes = 32 * 1024, period_ms = 5000;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct tracer *t;
 	struct js_options http;
@@ -382,8 +392,14 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	    js_u32_opt(env, argv[0], "traceSides", &sides) ||
 	    js_u32_opt(env, argv[0], "shedFromPercent", &shed_from) ||
 	    js_u32_opt(env, argv[0], "shedAllPercent", &shed_all) ||
-	    js_u32_opt(env, argv[0], "drainIntervalMs", &drain_ms) || get_bool_opt(env, argv[0], "raw", &raw))
+	    js_u32_opt(env, argv[0], "drainIntervalMs", &drain_ms) ||
+	    js_u32_opt(env, argv[0], "tlsCaptureBytes", &tls_bytes) ||
+	    js_u32_opt(env, argv[0], "connStatsPeriodMs", &period_ms) || get_bool_opt(env, argv[0], "raw", &raw))
 		return NULL;
+	if (period_ms < 100 || period_ms > 3600 * 1000) {
+		napi_throw_range_error(env, NULL, "wisp capture: option connStatsPeriodMs must be in [100, 3600000]");
+		return NULL;
+	}
 	if (shed_from < 1 || shed_from >= shed_all || shed_all > 100) {
 		napi_throw_range_error(env, NULL, "wisp capture: options shedFromPercent < shedAllPercent must be in [1, 100]");
 		return NULL;
@@ -443,11 +459,25 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 		}
 		t->drain.st = wisp_stitcher_new(&http.o, drain_ctl, &t->drain);
 		js_options_free(&http);
-		if (!t->drain.st) {
+		{
+			struct wisp_conns_options co;
+			struct wisp_conns_host host;
+
+			wisp_conns_options_default(&co);
+			co.period_ns = (uint64_t)period_ms * 1000000;
+			co.sides = (uint8_t)sides;
+			co.tls_max_bytes = tls_bytes;
+			conns_host_init(&host, drain_ctl, &t->drain);
+			t->drain.conns = wisp_conns_new(&co, &host);
+			t->drain.report_ns = (int64_t)co.period_ns;
+		}
+		if (!t->drain.st || !t->drain.conns) {
+			wisp_stitcher_free(t->drain.st);
+			wisp_conns_free(t->drain.conns);
 			free(t);
 			if (cgroup_fd >= 0)
 				close(cgroup_fd);
-			return throw_step(env, "allocating the HTTP stitcher", ENOMEM, NULL);
+			return throw_step(env, "allocating the HTTP and connections stages", ENOMEM, NULL);
 		}
 	}
 
@@ -467,6 +497,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	t->skel->rodata->shed_from_pct = shed_from;
 	t->skel->rodata->shed_all_pct = shed_all;
 	t->skel->rodata->lazy_detect_attempts = attempts;
+	t->skel->rodata->tls_capture_bytes = tls_bytes;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0 ||
 	    bpf_map__set_max_entries(t->skel->maps.scratch, ncpu) ||
@@ -662,11 +693,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	}
 	if (!t->raw) {
 		struct wisp_http_counters c;
+		struct wisp_conns_counters cc;
 		struct drain_stats d;
 		napi_value ds;
 
-		drain_snapshot(&t->drain, &c, &d);
+		drain_snapshot(&t->drain, &c, &cc, &d);
 		napi_set_named_property(env, out, "http", js_counters(env, &c));
+		napi_set_named_property(env, out, "conns", js_conns_counters(env, &cc));
 		napi_create_object(env, &ds);
 		set_number(env, ds, "loops", (double)d.loops);
 		set_number(env, ds, "stalls", (double)d.stalls);
@@ -677,8 +710,9 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 }
 
 /*
- * take(handle) -> { batches, procs }: the column batches finished since the last take, and the
- * processes first seen since, as /proc described them then (stitched mode).
+ * take(handle) -> { batches, procs, conns }: the column batches finished since the last take,
+ * the processes first seen since, as /proc described them then, and the connections stage's
+ * row batches (conn_stats and tls_handshakes, each saying its table) (stitched mode).
  */
 static napi_value js_take(napi_env env, napi_callback_info info)
 {
@@ -686,7 +720,10 @@ static napi_value js_take(napi_env env, napi_callback_info info)
 	napi_value argv[1], out, batches, procs;
 	struct tracer *t = get_tracer(env, info, argv, &argc);
 	struct proc_info *seen = NULL;
+	struct wisp_rows *rows[2];
 	struct wisp_batch *b;
+	napi_value conns, more;
+	uint32_t n = 0;
 
 	if (!t)
 		return NULL;
@@ -694,15 +731,29 @@ static napi_value js_take(napi_env env, napi_callback_info info)
 		napi_throw_error(env, NULL, "wisp capture: take() is for stitched mode; a raw tracer hands records to drain()");
 		return NULL;
 	}
-	b = drain_take(&t->drain, &seen);
+	b = drain_take(&t->drain, &seen, rows);
 	procs = js_procs(env, seen);
 	proc_info_free(seen);
+	napi_create_array(env, &conns);
+	for (int i = 0; i < 2; i++) {
+		uint32_t len = 0;
+
+		more = js_rows(env, rows[i]);
+		napi_get_array_length(env, more, &len);
+		for (uint32_t j = 0; j < len; j++) {
+			napi_value e;
+
+			napi_get_element(env, more, j, &e);
+			napi_set_element(env, conns, n++, e);
+		}
+	}
 	batches = js_batches(env, b);
 	if (!batches)
 		return NULL;
 	napi_create_object(env, &out);
 	napi_set_named_property(env, out, "batches", batches);
 	napi_set_named_property(env, out, "procs", procs);
+	napi_set_named_property(env, out, "conns", conns);
 	return out;
 }
 

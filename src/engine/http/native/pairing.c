@@ -15,6 +15,7 @@
  *   body, or an early answer) waits for the request, or for the close, to make its row.
  */
 #include "wisp_http.h"
+#include "addr.h"
 #include "columns.h"
 #include "http1.h"
 #include "reassembly.h"
@@ -305,86 +306,6 @@ static void account(struct wisp_stitcher *s, struct conn *c)
 }
 
 /* ---- rows ---- */
-
-/*
- * Addresses as the socket holds them: dotted IPv4, or RFC 5952 IPv6 (lower-case, the longest run
- * of two or more zero groups as `::`); IPv4-mapped IPv6 (a dual-stack socket talking IPv4) as
- * plain IPv4, as Pixie does.
- */
-static int put_dec(char *out, unsigned v)
-{
-	char t[3];
-	int n = 0, k = 0;
-
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		out[k++] = t[--n];
-	return k;
-}
-
-static int put_hex(char *out, unsigned v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int n = 0;
-
-	for (int shift = 12; shift >= 0; shift -= 4)
-		if ((v >> shift) || shift == 0 || n)
-			out[n++] = hex[(v >> shift) & 15];
-	return n;
-}
-
-static uint8_t format_addr(char *out, const uint8_t a[16], int v6)
-{
-	int mapped = a[10] == 0xff && a[11] == 0xff, best = -1, best_len = 0, n = 0;
-	uint16_t g[8];
-
-	for (int i = 0; i < 10 && mapped; i++)
-		mapped = a[i] == 0;
-	if (!v6 || mapped) {
-		const uint8_t *q = v6 ? a + 12 : a;
-
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				out[n++] = '.';
-			n += put_dec(out + n, q[i]);
-		}
-		return (uint8_t)n;
-	}
-	for (int i = 0; i < 8; i++)
-		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
-	for (int i = 0; i < 8;) {
-		int j = i;
-
-		if (g[i] != 0) {
-			i++;
-			continue;
-		}
-		while (j < 8 && g[j] == 0)
-			j++;
-		if (j - i > best_len) {
-			best = i;
-			best_len = j - i;
-		}
-		i = j;
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		if (i == best) {
-			out[n++] = ':';
-			out[n++] = ':';
-			i += best_len - 1;
-			continue;
-		}
-		if (n > 0 && out[n - 1] != ':')
-			out[n++] = ':';
-		n += put_hex(out + n, g[i]);
-	}
-	return (uint8_t)n;
-}
 
 /*
  * How much of a body prefix is text: when the body was cut, a multi-byte UTF-8 sequence split by
@@ -805,8 +726,8 @@ static void on_open(struct wisp_stitcher *s, const struct wisp_open_event *ev, u
 		s->proc(s->proc_ctx, ev->hdr.tgid, ev->start_boottime_ns);
 	c->local_port = ev->local_port;
 	c->remote_port = ev->remote_port;
-	c->local_len = format_addr(c->local_addr, ev->local_addr, ev->family == 10);
-	c->remote_len = format_addr(c->remote_addr, ev->remote_addr, ev->family == 10);
+	c->local_len = wisp_format_addr(c->local_addr, ev->local_addr, ev->family == 10);
+	c->remote_len = wisp_format_addr(c->remote_addr, ev->remote_addr, ev->family == 10);
 	c->proc.start_boottime_ns = ev->start_boottime_ns;
 	memcpy(c->proc.comm, ev->comm, sizeof(c->proc.comm));
 	/* The kernel pads comm with NULs, but a record is untrusted: keep what follows the first NUL zero. */
@@ -943,7 +864,11 @@ void wisp_stitcher_record(struct wisp_stitcher *s, const void *rec, size_t len, 
 		if (len < sizeof(ev))
 			break;
 		memcpy(&ev, r, sizeof(ev));
-		if (ev.direction > 1 || ev.data_len > len - sizeof(ev) || ev.pos > UINT64_MAX - ev.size)
+		/* A TLS handshake's bytes are the connections stage's (src/engine/conns/native). */
+		if (ev.protocol == WISP_PROTOCOL_TLS)
+			return;
+		if (ev.direction > 1 || ev.protocol != WISP_PROTOCOL_HTTP || ev.data_len > len - sizeof(ev) ||
+		    ev.pos > UINT64_MAX - ev.size)
 			break;
 		on_data(s, &ev, r + sizeof(ev), ts);
 		return;
