@@ -3,6 +3,8 @@
  * `POST /api/v1/query` of a real engine: Node `tls` servers and clients at TLS 1.2 and 1.3, and
  * Debian's `openssl s_server`. The certificate is made here with `openssl req`; every field of
  * the rows is what the test configured. Rows are picked by the pids of this test's processes.
+ * Last, with the OpenSSL uprobes: the connections whose http_events rows are encrypted are
+ * exactly those with a handshake.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -227,5 +229,60 @@ test('tls_handshakes: openssl s_server at TLS 1.2 with a Node client: the server
     assert.deepEqual({ ...cli!, handshake_duration: 0 }, { ...common, remote_port: port, local_port: clientPort, trace_role: 1, handshake_duration: 0 });
   } finally {
     server.kill();
+  }
+});
+
+/** The connections of `port` in a table, as `role:client port`, from the traced end's view. */
+function connectionsOf(t: QueryResponse['tables'][number], port: number, where: (i: number) => boolean = () => true): Set<string> {
+  const col = (name: string): unknown[] => t.data[t.columns.findIndex((c) => c.name === name)]!;
+  const [role, local, remote] = [col('trace_role'), col('local_port'), col('remote_port')].map((c) => c.map(Number));
+  const out = new Set<string>();
+  for (let i = 0; i < t.rowCount; i++) {
+    if (!where(i)) continue;
+    if (role[i] === 2 && local[i] === port) out.add(`2:${remote[i]}`);
+    if (role[i] === 1 && remote[i] === port) out.add(`1:${local[i]}`);
+  }
+  return out;
+}
+
+test('http_events and tls_handshakes agree on which connections were TLS: curl (libssl) to a Node https server and to a plain one', async () => {
+  const serve = (module: string, options: string): string => `import m from 'node:${module}';
+const s = m.createServer(${options}(req, res) => res.end('ok'));
+s.listen(0, '127.0.0.1', () => console.log('listening ' + s.address().port));`;
+  const secure = await nodeServer(serve('https', `{ cert: ${JSON.stringify(certPem)}, key: ${JSON.stringify(keyPem)} }, `));
+  const plain = await nodeServer(serve('http', ''));
+  try {
+    // Two requests a connection: curl keeps its connection for the second URL.
+    for (const [url, times] of [[`https://127.0.0.1:${secure.port}`, 2], [`http://127.0.0.1:${plain.port}`, 1]] as const) {
+      for (let i = 0; i < times; i++) {
+        const c = await run('curl', ['-sk', '-o', '/dev/null', '-o', '/dev/null', `${url}/a`, `${url}/b`]);
+        assert.equal(c.code, 0, c.stderr);
+      }
+    }
+    const ports = `df.local_port == ${secure.port} or df.remote_port == ${secure.port} or df.local_port == ${plain.port} or df.remote_port == ${plain.port}`;
+    const script = (table: string, columns: string): string => `import px
+df = px.DataFrame(table='${table}', start_time='-5m')
+df = df[${ports}]
+px.display(df[[${columns}]], '${table}')
+`;
+    const deadline = Date.now() + 15_000;
+    let http: QueryResponse['tables'][number];
+    let hs: QueryResponse['tables'][number];
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      http = (await query(script('http_events', "'trace_role', 'local_port', 'remote_port', 'encrypted'"))).tables[0]!;
+      hs = (await query(script('tls_handshakes', "'trace_role', 'local_port', 'remote_port'"))).tables[0]!;
+    } while ((http.rowCount < 12 || hs.rowCount < 4) && Date.now() < deadline);
+    const encrypted = http.data[http.columns.findIndex((c) => c.name === 'encrypted')]!;
+    assert.equal(http.rowCount, 12, 'three connections of two requests, both ends');
+    const tlsConns = connectionsOf(http, secure.port, (i) => encrypted[i] === true);
+    assert.equal(tlsConns.size, 4, 'two https connections, each seen from both ends, every row encrypted');
+    assert.deepEqual(connectionsOf(http, secure.port, (i) => encrypted[i] !== true), new Set(), 'no https row unencrypted');
+    assert.deepEqual(connectionsOf(hs, secure.port), tlsConns, 'a handshake for exactly the connections whose rows are encrypted');
+    assert.equal(connectionsOf(http, plain.port, (i) => encrypted[i] !== true).size, 2, 'the plain connection, both ends, not encrypted');
+    assert.deepEqual(connectionsOf(hs, plain.port), new Set(), 'and no handshake for it');
+  } finally {
+    await secure.stop();
+    await plain.stop();
   }
 });
