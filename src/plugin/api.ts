@@ -1,4 +1,4 @@
-import type { ApiDiagnostic, QueryRequest, QueryResponse, SchemaResponse, ScriptFunction } from './types.js';
+import type { ApiDiagnostic, QueryRequest, QueryResponse, SchemaResponse, ScriptFunction, StreamLine } from './types.js';
 
 /** The `path` of the data-proxy route in plugin.json; Grafana forwards `<url>/engine/*`. */
 const ROUTE_PATH = 'engine';
@@ -31,6 +31,16 @@ export type QueryOptions = Pick<HttpRequest, 'requestId' | 'signal'>;
  * rejects only when no HTTP answer came at all, or the request was cancelled (QueryCancelled).
  */
 export type Transport = (request: HttpRequest) => Promise<HttpResult>;
+
+/**
+ * Opens a streamed query (`POST url` with `body`): resolves with the response as soon as its
+ * headers came, its body read as it arrives. Aborting `signal` closes the connection. Grafana's
+ * BackendSrv buffers whole answers, so the datasource gives the browser's own `fetch` here.
+ */
+export type StreamOpener = (url: string, body: QueryRequest, signal: AbortSignal) => Promise<Response>;
+
+/** What a stream yields: the engine's lines, and a note each time the connection was made again. */
+export type StreamEvent = StreamLine | { t: 'reconnect'; reason: string; attempt: number };
 
 /** A request that was cancelled before its answer: superseded, or its caller unsubscribed. */
 export class QueryCancelled extends Error {
@@ -69,7 +79,8 @@ export class EngineError extends Error {
 export class EngineApi {
   constructor(
     readonly baseUrl: string,
-    private readonly transport: Transport
+    private readonly transport: Transport,
+    private readonly opener?: StreamOpener
   ) {}
 
   /** A raw request; `path` starts with `/`. */
@@ -87,6 +98,56 @@ export class EngineApi {
       throw new EngineError(res.status, 'the engine answered the query with a body that has no "tables" list');
     }
     return res.data;
+  }
+
+  /**
+   * Runs a script as a stream until `signal` aborts (then it ends quietly). A dropped
+   * connection, an answer from a proxy that lost the engine (5xx) or a stream the engine ended
+   * is opened again with the last cursor received, after `retryMs` × attempt (at most 5×), and
+   * yields a `reconnect` event; so each row comes once while the engine still stores it. A
+   * refused script (4xx) or an `error` line throws EngineError with the engine's diagnostic.
+   */
+  async *stream(body: QueryRequest, signal: AbortSignal, retryMs = 1000): AsyncGenerator<StreamEvent, void, undefined> {
+    if (!this.opener) {
+      throw new Error('this datasource cannot stream: it has no way to read an answer as it arrives');
+    }
+    let cursor: string | undefined;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      let reason: string;
+      try {
+        const res = await this.opener(this.baseUrl + '/api/v1/query', { ...body, stream: true, ...(cursor ? { cursor } : {}) }, signal);
+        if (res.status !== 200) {
+          const text = await res.text();
+          const error = toEngineError({ status: res.status, data: parseJson(text) ?? text });
+          if (res.status < 500) {
+            throw error;
+          }
+          reason = error.message;
+        } else {
+          for await (const line of jsonLines(res)) {
+            if (line.t === 'error') {
+              throw new EngineError(200, line.error.message, line.error);
+            }
+            if ('cursor' in line) {
+              cursor = line.cursor;
+              attempt = 1;
+            }
+            yield line;
+          }
+          reason = 'the engine ended the stream';
+        }
+      } catch (e) {
+        if (signal.aborted) {
+          return;
+        }
+        if (e instanceof EngineError) {
+          throw e;
+        }
+        reason = e instanceof Error ? e.message : String(e);
+      }
+      yield { t: 'reconnect', reason, attempt };
+      await sleep(retryMs * Math.min(attempt, 5), signal);
+    }
   }
 
   /** Tables, columns, functions and macros for completion. */
@@ -156,4 +217,58 @@ function messageOf(body: unknown): string {
 
 function isQueryResponse(body: unknown): body is QueryResponse {
   return typeof body === 'object' && body !== null && Array.isArray((body as { tables?: unknown }).tables);
+}
+
+/** The NDJSON lines of a body as they arrive; a line that is not JSON throws, naming it. */
+async function* jsonLines(res: Response): AsyncGenerator<StreamLine> {
+  if (!res.body) {
+    throw new Error('the stream has no body');
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        return;
+      }
+      const lines = (pending + decoder.decode(value, { stream: true })).split('\n');
+      pending = lines.pop() ?? '';
+      for (const text of lines) {
+        if (text.trim() === '') {
+          continue;
+        }
+        const line = parseJson(text);
+        if (typeof line !== 'object' || line === null || typeof (line as { t?: unknown }).t !== 'string') {
+          throw new Error(`the stream sent a line that is not a stream line: ${text.slice(0, 100)}`);
+        }
+        yield line as StreamLine;
+      }
+    }
+  } finally {
+    // Closes the connection when the reader stops early; harmless once the body has ended.
+    void reader.cancel().catch(() => undefined);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -20,23 +20,25 @@ import type {
 } from '@grafana/data';
 import { getBackendSrv, getTemplateSrv, isFetchError } from '@grafana/runtime';
 import type { TemplateSrv } from '@grafana/runtime';
-import { Observable } from 'rxjs';
+import { merge, Observable } from 'rxjs';
 
 import * as adhoc from './adhoc.js';
 import { annotationSupport } from './annotations.js';
 import { EngineApi, EngineError, engineBaseUrl, QueryCancelled } from './api.js';
-import type { HttpRequest, HttpResult } from './api.js';
+import type { HttpRequest, HttpResult, StreamOpener } from './api.js';
 import { AnnotationQueryEditor } from './components/AnnotationQueryEditor.js';
 import { VariableQueryEditor } from './components/VariableQueryEditor.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { toFrames } from './frames.js';
+import type { FrameOptions } from './frames.js';
 import { checkHealth } from './health.js';
+import { LiveAnswer } from './stream.js';
 import { VOLUME_SCRIPT } from './logs.js';
 import { migrateQuery, migrateVariableQuery } from './migrate.js';
 import type { PixieQuery, PixieVariableQuery } from './migrate.js';
 import { buildQueryRequest } from './request.js';
 import { DEFAULT_QUERY } from './types.js';
-import type { AdhocFilter, FunctionCall, SchemaResponse, ScriptFunction, WispOptions, WispQuery, WispVariableQuery } from './types.js';
+import type { AdhocFilter, FunctionCall, QueryRequest, SchemaResponse, ScriptFunction, WispOptions, WispQuery, WispVariableQuery } from './types.js';
 import { collectVariables } from './variables.js';
 
 /** `queryType` of the log-volume query Explore runs beside a logs query. */
@@ -83,6 +85,21 @@ function backendSrvTransport(req: HttpRequest): Promise<HttpResult> {
   });
 }
 
+/**
+ * The browser's own fetch to Grafana's data proxy, for streams: BackendSrv hands an answer over
+ * only once it is whole. Same origin, so Grafana's session cookie goes with it; the proxy adds
+ * the token, and passes the engine's chunked answer on as it comes (Go's reverse proxy flushes
+ * at once when there is no Content-Length).
+ */
+const browserStreamOpener: StreamOpener = (url, body, signal) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/x-ndjson' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+    signal,
+  });
+
 /** The filters of the dashboard's ad hoc variables on this datasource, scenes or not. */
 function dashboardFilters(request: DataQueryRequest<WispQuery>, datasourceName: string): AdHocVariableFilter[] {
   if (request.filters) {
@@ -110,7 +127,7 @@ export class WispDataSource
 
   constructor(settings: DataSourceInstanceSettings<WispOptions>) {
     super(settings);
-    this.api = new EngineApi(engineBaseUrl(settings.url), backendSrvTransport);
+    this.api = new EngineApi(engineBaseUrl(settings.url), backendSrvTransport, browserStreamOpener);
     this.engineUrl = settings.jsonData.engineUrl;
     this.variables = new WispVariableSupport(this);
     this.annotations = { ...annotationSupport, QueryEditor: AnnotationQueryEditor };
@@ -119,9 +136,19 @@ export class WispDataSource
   /**
    * Runs every visible query; each answer becomes frames, each failure a panel error.
    * Unsubscribing (Grafana does when a newer run of the panel starts) cancels the requests.
+   * Queries with "Stream" on keep answering (see streamTarget), each under its own key.
    */
   query(request: DataQueryRequest<WispQuery>): Observable<DataQueryResponse> {
     const targets = request.targets.map((t) => migrateQuery(t as WispQuery | PixieQuery)).filter((t) => this.filterQuery(t));
+    const streamed = targets.filter((t) => t.stream);
+    if (streamed.length === 0) {
+      return this.runTargets(targets, request);
+    }
+    const once = targets.filter((t) => !t.stream);
+    return merge(...(once.length > 0 ? [this.runTargets(once, request)] : []), ...streamed.map((t) => this.streamTarget(t, request)));
+  }
+
+  private runTargets(targets: WispQuery[], request: DataQueryRequest<WispQuery>): Observable<DataQueryResponse> {
     return new Observable<DataQueryResponse>((subscriber) => {
       const abort = new AbortController();
       Promise.all(targets.map((t) => this.runTarget(t, request, abort.signal))).then(
@@ -151,28 +178,68 @@ export class WispDataSource
     return `wisp_${where}_${target.refId}`;
   }
 
+  /** The request body of a target: the script as written, range, interval, variables, filters, picks. */
+  private bodyOf(target: WispQuery, request: DataQueryRequest<WispQuery>): QueryRequest {
+    const variables = { ...target.variables, ...collectVariables(getTemplateSrv(), request.scopedVars) };
+    const filters: AdhocFilter[] = [...adhoc.toAdhocFilters(dashboardFilters(request, this.name)), ...(target.adhocFilters ?? [])];
+    const call = target.function ? interpolateCall(target.function, getTemplateSrv(), request.scopedVars) : undefined;
+    return buildQueryRequest(target.script, request, variables, filters, { function: call, columns: target.columns });
+  }
+
+  private frameOptions(target: WispQuery, request: DataQueryRequest<WispQuery>): FrameOptions {
+    return {
+      refId: target.refId,
+      script: target.script,
+      output: target.output,
+      format: target.format,
+      explore: request.app === CoreApp.Explore,
+      logVolume: target.queryType === LOG_VOLUME_QUERY,
+    };
+  }
+
   private async runTarget(target: WispQuery, request: DataQueryRequest<WispQuery>, signal: AbortSignal): Promise<TargetResult> {
     try {
-      const variables = { ...target.variables, ...collectVariables(getTemplateSrv(), request.scopedVars) };
-      const filters: AdhocFilter[] = [...adhoc.toAdhocFilters(dashboardFilters(request, this.name)), ...(target.adhocFilters ?? [])];
-      const call = target.function ? interpolateCall(target.function, getTemplateSrv(), request.scopedVars) : undefined;
-      const body = buildQueryRequest(target.script, request, variables, filters, { function: call, columns: target.columns });
-      const res = await this.api.query(body, { requestId: this.requestIdOf(request, target), signal });
-      const frames = toFrames(res, {
-        refId: target.refId,
-        script: target.script,
-        output: target.output,
-        format: target.format,
-        explore: request.app === CoreApp.Explore,
-        logVolume: target.queryType === LOG_VOLUME_QUERY,
-      });
-      return { data: frames, errors: [] };
+      const res = await this.api.query(this.bodyOf(target, request), { requestId: this.requestIdOf(request, target), signal });
+      return { data: toFrames(res, this.frameOptions(target, request)), errors: [] };
     } catch (e) {
       if (e instanceof QueryCancelled) {
         return { data: [], errors: [] };
       }
       return { data: [], errors: [toQueryError(e, target.refId)] };
     }
+  }
+
+  /**
+   * A query with "Stream" on: the engine's stored rows first, then rows as they are captured and
+   * windows as they close, each change a `LoadingState.Streaming` answer holding the newest 1000
+   * rows per output (STREAM_MAX_ROWS, stream.ts) and the newest warnings as notices. A dropped
+   * connection is opened again with the last cursor (a notice says so). Unsubscribing — the panel closed, its
+   * query or time range changed — aborts the HTTP stream, and the engine's stream with it.
+   */
+  private streamTarget(target: WispQuery, request: DataQueryRequest<WispQuery>): Observable<DataQueryResponse> {
+    return new Observable<DataQueryResponse>((subscriber) => {
+      const abort = new AbortController();
+      const key = `wisp-stream-${target.refId}`;
+      const opts = this.frameOptions(target, request);
+      const answer = new LiveAnswer();
+      const run = async () => {
+        for await (const event of this.api.stream(this.bodyOf(target, request), abort.signal)) {
+          if (answer.apply(event)) {
+            subscriber.next({ key, data: answer.frames(opts), state: LoadingState.Streaming });
+          }
+        }
+      };
+      run().then(
+        () => subscriber.complete(),
+        (e: unknown) => {
+          if (!abort.signal.aborted) {
+            subscriber.next({ key, data: [], errors: [toQueryError(e, target.refId)], state: LoadingState.Error });
+            subscriber.complete();
+          }
+        }
+      );
+      return () => abort.abort();
+    });
   }
 
   /** Hidden and empty queries are not sent. */

@@ -29,6 +29,11 @@ export interface WispQuery extends DataQuery {
   function?: FunctionCall;
   /** The column picker: what `$__columns` in the script stands for (empty: every column). */
   columns?: string[];
+  /**
+   * Run as a stream (`stream: true`): the panel keeps updating with rows as they are captured
+   * and windows as they close (src/plugin/README.md, "Stream").
+   */
+  stream?: boolean;
 }
 
 /** A function of the script and its arguments as text (the engine reads each as its parameter's type). */
@@ -128,6 +133,8 @@ export interface QueryRequest {
   adhocFilters?: AdhocFilter[];
   function?: FunctionCall;
   columns?: string[];
+  stream?: boolean;
+  cursor?: string;
 }
 
 /** One function a script defines, as `POST /api/v1/functions` lists it. */
@@ -157,6 +164,20 @@ export interface QueryResponse {
   /** The request's ad hoc filters, each with the tables whose DataFrames it narrowed. */
   adhocFilters?: Array<AdhocFilter & { appliedTo: string[] }>;
 }
+
+/** A table of a stream batch; a windowed output's says which windows it closes. */
+interface StreamTable extends ApiTable {
+  window?: { from: string | null; to: string };
+}
+
+/** One line of a streamed answer (docs/api.md, "Streaming"). */
+export type StreamLine =
+  | { t: 'start'; outputs: Array<{ name: string; mode: 'rows' | 'windows'; windowNs?: string }>; cursor: string; warnings: ApiDiagnostic[] }
+  | { t: 'batch'; tables: StreamTable[]; cursor: string }
+  | { t: 'live'; cursor: string }
+  | { t: 'heartbeat'; cursor: string }
+  | { t: 'warning'; warning: ApiDiagnostic; rows?: number }
+  | { t: 'error'; error: ApiDiagnostic };
 
 /** `GET /api/v1/schema`: what the editor completes. */
 export interface SchemaResponse {

@@ -232,6 +232,12 @@ export async function serveStream(raw: ServerResponse, live: LiveStream, limits:
         if (isLive && sink.full()) {
           dropped += step.rows;
           behindSince ??= Date.now();
+          // Only batches are dropped. A drop count from further up (a broker's engine) joins this
+          // stream's own; other warnings are small and rare, and go out over the cap.
+          for (const l of step.lines) {
+            if (l.t === 'warning' && l.warning.code === 'STREAM_ROWS_DROPPED') dropped += l.rows ?? 0;
+            else if (l.t !== 'batch') sink.send(l);
+          }
         } else {
           for (const l of step.lines) sink.send(l);
           if (isLive) behindSince = null;

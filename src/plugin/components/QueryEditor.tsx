@@ -1,6 +1,6 @@
 import React, { useEffect, useMemo, useRef, useState } from 'react';
 import type { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { Alert, Button, CodeEditor, InlineField, Input, MultiSelect, RadioButtonGroup, Select, Stack, Tag } from '@grafana/ui';
+import { Alert, Button, CodeEditor, InlineField, InlineSwitch, Input, MultiSelect, RadioButtonGroup, Select, Stack, Tag } from '@grafana/ui';
 import type { Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { WispDataSource } from '../datasource.js';
@@ -180,6 +180,16 @@ export function QueryEditor({ query: saved, onChange, onRunQuery, datasource, da
             value={query.format ?? 'auto'}
             onChange={(format) => {
               onChange({ ...query, format });
+              onRunQuery();
+            }}
+          />
+        </InlineField>
+        <InlineField label="Stream" tooltip="Keep the panel updating: rows as they are captured, px.bin windows as they close (the newest 1000 rows per output)">
+          <InlineSwitch
+            id={`wisp-stream-${query.refId}`}
+            value={query.stream ?? false}
+            onChange={(e) => {
+              onChange({ ...query, stream: e.currentTarget.checked });
               onRunQuery();
             }}
           />

@@ -25,6 +25,8 @@ export interface DataProxy {
   requests: string[];
   /** Engine paths whose browser request went away before the answer; the engine request was closed. */
   abandoned: string[];
+  /** Breaks every engine answer still in flight (a stream, say), both sides: a dropped connection. */
+  cut(): number;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startDataProxy(statics: Record<string, string> = {}): Prom
   const datasources = new Map<string, StoredDatasource>();
   const requests: string[] = [];
   const abandoned: string[] = [];
+  const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     requests.push(url);
@@ -56,6 +59,8 @@ export async function startDataProxy(statics: Record<string, string> = {}): Prom
       const pathOnly = url.split('?')[0];
       const route = ROUTE.exec(pathOnly);
       if (route) {
+        inFlight.add(res);
+        res.on('close', () => inFlight.delete(res));
         return forward(datasources.get(route[1]), route[2] ?? '/', req, Buffer.concat(chunks), res, abandoned);
       }
       const save = SAVE.exec(pathOnly);
@@ -77,6 +82,11 @@ export async function startDataProxy(statics: Record<string, string> = {}): Prom
     datasources,
     requests,
     abandoned,
+    cut: () => {
+      const n = inFlight.size;
+      for (const res of inFlight) res.destroy();
+      return n;
+    },
     instanceUrl: (uid) => `/api/datasources/proxy/uid/${uid}`,
     close: () =>
       new Promise((resolve) => {

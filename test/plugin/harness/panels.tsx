@@ -25,6 +25,8 @@ export interface FrameSummary {
 /** What one panel run ended with. */
 export interface PanelResult {
   seq: number;
+  /** The LoadingState of the last answer (`Streaming` while a stream keeps the panel updating). */
+  state?: string;
   cancelled: boolean;
   errors: string[];
   frames: FrameSummary[];

@@ -39,7 +39,7 @@ export function seriesOf(frames: DataFrame[]): DrawnSeries[] {
  * The harness's own time-series plot (an SVG, not Grafana's uPlot panel, which lives in
  * Grafana's core): one polyline per series, one circle per point carrying its exact time and
  * value in data attributes; annotations as vertical markers (a shaded band for a region)
- * carrying their times. With `range`, the x axis spans it, as a dashboard panel's does.
+ * carrying their times. With `range`, the x axis spans it (and streamed points past it), as a dashboard panel's does.
  */
 export function TimeSeriesPlot({
   id = 'plot',
@@ -65,8 +65,10 @@ export function TimeSeriesPlot({
   for (const p of nums) {
     if (!range) {
       t0 = Math.min(t0, p.t);
-      t1 = Math.max(t1, p.t);
     }
+    // Points past the range's end come from a stream: the axis follows them, as Grafana's live
+    // dashboards move the end of a relative range to now.
+    t1 = Math.max(t1, p.t);
     v1 = Math.max(v1, p.v);
   }
   const x = (t: number) => pad + ((t - t0) / Math.max(1, t1 - t0)) * (W - 2 * pad);

@@ -88,16 +88,16 @@ export class Runner {
     }
     return new Promise<PanelResult>((resolve) => {
       let settled = false;
-      const finish = async (frames: DataFrame[], errors: string[]) => {
+      const finish = async (frames: DataFrame[], errors: string[], state?: string) => {
         settled = true;
         const annotations = (await Promise.all((spec.annotations ?? []).map((a) => this.annotate(a)))).flat();
-        const result: PanelResult = { seq, cancelled: false, errors, frames: summarise(frames), links: resolveLinks(frames, this.templateSrv), annotations };
+        const result: PanelResult = { seq, state, cancelled: false, errors, frames: summarise(frames), links: resolveLinks(frames, this.templateSrv), annotations };
         this.panels.set(spec.id, { spec, frames, result });
         this.changed();
         resolve(result);
       };
       const sub = this.ds.query(request).subscribe({
-        next: (res) => void finish(res.data as DataFrame[], (res.errors ?? []).map((e) => e.message ?? String(e))),
+        next: (res) => void finish(res.data as DataFrame[], (res.errors ?? []).map((e) => e.message ?? String(e)), res.state),
         error: (e: unknown) => void finish([], [e instanceof Error ? e.message : String(e)]),
       });
       sub.add(() => {
