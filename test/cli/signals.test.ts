@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { waitForLine } from '../support/peers.js';
 
 const wisp = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));
-const EXIT_MS = 5000;
+// Detaching waits for a kernel grace period per BPF link (docs/capture.md, "Stopping"): about
+// 3 s on an idle two-core host, 5 s when it is busy; a hang is what this bound catches.
+const EXIT_MS = 15_000;
 
 /** The state letter of /proc/<pid>/stat, or undefined when the process is gone. */
 function procState(pid: number): string | undefined {

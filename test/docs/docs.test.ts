@@ -185,7 +185,9 @@ async function checkPromql(block: Block): Promise<void> {
 async function runMake(block: Block): Promise<void> {
   for (const line of block.text.split('\n').filter((l) => l.trim() !== '')) {
     const target = /^make (\S+)/.exec(line)![1]!;
-    const r = await bash(`make -n ${target}`);
+    // Under `make test` MAKELEVEL > 0 turns on -w: its "Entering/Leaving directory" lines would
+    // end the recipe printed.
+    const r = await bash(`make --no-print-directory -n ${target}`);
     if (r.code !== 0) fail(block, `make -n ${target} failed:\n${r.stderr}`);
     if (target === 'run') {
       const recipe = r.stdout.trim().split('\n').pop()!;
