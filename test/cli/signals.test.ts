@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { waitForLine } from '../support/peers.js';
 
 const wisp = fileURLToPath(new URL('../../../bin/wisp', import.meta.url));
-// Detaching waits for a kernel grace period per BPF link (docs/capture.md, "Stopping"): about
-// 3 s on an idle two-core host, 5 s when it is busy; a hang is what this bound catches.
+// Detaching waits for a kernel grace period per BPF link (docs/capture.md, "Stopping"): 1.5 to
+// 5 s on a two-core host, growing with its load; a hang is what this bound catches.
 const EXIT_MS = 15_000;
 
 /** The state letter of /proc/<pid>/stat, or undefined when the process is gone. */
