@@ -37,12 +37,12 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 ADDON := out/capture/wisp_capture.node
 NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
 # The native code of the HTTP stage (src/engine/http/native) and of the connections stage
-# (src/engine/conns/native, which reads TLS records through the HTTP stage's reassembly) is
-# linked in; their fuzz harnesses and unit tests are not.
+# (src/engine/conns/native, which reads TLS records through the HTTP stage's reassembly), and
+# what both share (src/engine/native), is linked in; their fuzz harnesses and unit tests are not.
 HTTP_NATIVE_SRC := $(filter-out src/engine/http/native/fuzz_%.c src/engine/http/native/%_test.c,$(wildcard src/engine/http/native/*.c))
 CONNS_NATIVE_SRC := $(filter-out src/engine/conns/native/fuzz_%.c src/engine/conns/native/%_test.c,$(wildcard src/engine/conns/native/*.c))
 CONNS_NATIVE_DEPS := src/engine/http/native/reassembly.c
-NATIVE_HEADERS := $(wildcard src/engine/http/native/*.h src/engine/conns/native/*.h) bpf/socket_trace.h
+NATIVE_HEADERS := $(wildcard src/engine/native/*.h src/engine/http/native/*.h src/engine/conns/native/*.h) bpf/socket_trace.h
 ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC) $(CONNS_NATIVE_SRC)
 
 addon: $(ADDON)

@@ -234,7 +234,7 @@ test('tls_handshakes: openssl s_server at TLS 1.2 with a Node client: the server
 
 /** The connections of `port` in a table, as `role:client port`, from the traced end's view. */
 function connectionsOf(t: QueryResponse['tables'][number], port: number, where: (i: number) => boolean = () => true): Set<string> {
-  const col = (name: string): unknown[] => t.data[t.columns.findIndex((c) => c.name === name)]!;
+  const col = (name: string): readonly unknown[] => t.data[t.columns.findIndex((c) => c.name === name)]!;
   const [role, local, remote] = [col('trace_role'), col('local_port'), col('remote_port')].map((c) => c.map(Number));
   const out = new Set<string>();
   for (let i = 0; i < t.rowCount; i++) {
