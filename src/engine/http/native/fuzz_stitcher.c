@@ -70,7 +70,7 @@ static void check_batches(struct wisp_batch *b)
 
 		for (uint32_t r = 0; r < b->rows; r++) {
 			for (int k = 0; k < WISP_COL_STR__COUNT; k++)
-				if (b->codes[k][r] >= b->str[k].count)
+				if (b->codes[k][r] >= b->str[k].t.count)
 					abort();
 			if (b->proc_code[r] >= b->nprocs)
 				abort();
