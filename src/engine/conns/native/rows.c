@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch's string bytes are addressed with 32-bit offsets. */
+/* A column's strings: first slots, strings and bytes (these tables stay small), and its bytes at most 1 GiB. */
 static const struct wisp_strtab_sizes table_sizes = { 32, 16, 1024, 1u << 30 };
 #define INITIAL_ROOM 64
 

@@ -32,7 +32,7 @@ const char *const wisp_col_str_names[WISP_COL_STR__COUNT] = {
 	[WISP_COL_RESP_BODY] = "resp_body",
 };
 
-/* A batch's string bytes are addressed with 32-bit offsets. */
+/* A column's strings: first slots, strings and bytes, and its bytes at most 2 GiB (32-bit offsets). */
 static const struct wisp_strtab_sizes table_sizes = { 64, 64, 4096, 1u << 31 };
 
 void wisp_batch_free(struct wisp_batch *b)
