@@ -37,13 +37,14 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 ADDON := out/capture/wisp_capture.node
 NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')")
 # The native code of the HTTP stage (src/engine/http/native) and of the connections stage
-# (src/engine/conns/native, which reads TLS records through the HTTP stage's reassembly) is
-# linked in; their fuzz harnesses and unit tests are not.
+# (src/engine/conns/native, which reads TLS records through the HTTP stage's reassembly), and
+# what both share (src/engine/native), is linked in; their fuzz harnesses and unit tests are not.
+SHARED_NATIVE_SRC := $(wildcard src/engine/native/*.c)
 HTTP_NATIVE_SRC := $(filter-out src/engine/http/native/fuzz_%.c src/engine/http/native/%_test.c,$(wildcard src/engine/http/native/*.c))
 CONNS_NATIVE_SRC := $(filter-out src/engine/conns/native/fuzz_%.c src/engine/conns/native/%_test.c,$(wildcard src/engine/conns/native/*.c))
-CONNS_NATIVE_DEPS := src/engine/http/native/reassembly.c
-NATIVE_HEADERS := $(wildcard src/engine/http/native/*.h src/engine/conns/native/*.h) bpf/socket_trace.h
-ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC) $(CONNS_NATIVE_SRC)
+CONNS_NATIVE_DEPS := src/engine/http/native/reassembly.c $(SHARED_NATIVE_SRC)
+NATIVE_HEADERS := $(wildcard src/engine/native/*.h src/engine/http/native/*.h src/engine/conns/native/*.h) bpf/socket_trace.h
+ADDON_SRC := $(wildcard src/engine/capture/addon/*.c) $(HTTP_NATIVE_SRC) $(CONNS_NATIVE_SRC) $(SHARED_NATIVE_SRC)
 
 addon: $(ADDON)
 
@@ -53,9 +54,9 @@ $(ADDON): $(ADDON_SRC) $(wildcard src/engine/capture/addon/*.h) $(NATIVE_HEADERS
 		$(ADDON_SRC) -o $@ -lbpf -lelf -lz
 
 # --- fuzz: libFuzzer harnesses of the native code, with AddressSanitizer and UBSan ---
-# Each src/engine/{http,conns}/native/fuzz_X.c links its stage's sources; `make test` runs them
-# all for a bounded time (scripts/fuzz.sh) from seeds written from the recorded exchanges and
-# handshakes.
+# Each src/engine/{http,conns}/native/fuzz_X.c links its stage's sources and the shared ones
+# (src/engine/native); `make test` runs them all for a bounded time (scripts/fuzz.sh) from seeds
+# written from the recorded exchanges and handshakes.
 FUZZ_OUT := out/fuzz
 FUZZERS := $(patsubst src/engine/http/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/http/native/fuzz_*.c)) \
 	$(patsubst src/engine/conns/native/fuzz_%.c,$(FUZZ_OUT)/fuzz_%,$(wildcard src/engine/conns/native/fuzz_*.c))
@@ -64,9 +65,9 @@ FUZZ_CFLAGS := $(SANITIZE) -fsanitize=fuzzer,address,undefined
 
 fuzz: $(FUZZERS)
 
-$(FUZZ_OUT)/fuzz_%: src/engine/http/native/fuzz_%.c $(HTTP_NATIVE_SRC) $(NATIVE_HEADERS)
+$(FUZZ_OUT)/fuzz_%: src/engine/http/native/fuzz_%.c $(HTTP_NATIVE_SRC) $(SHARED_NATIVE_SRC) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
+	clang $(FUZZ_CFLAGS) -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) $(SHARED_NATIVE_SRC) -o $@
 
 $(FUZZ_OUT)/fuzz_%: src/engine/conns/native/fuzz_%.c $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)
@@ -78,9 +79,9 @@ NATIVE_TESTS := $(patsubst src/engine/http/native/%_test.c,$(FUZZ_OUT)/%_test,$(
 
 native-tests: $(NATIVE_TESTS)
 
-$(FUZZ_OUT)/%_test: src/engine/http/native/%_test.c $(HTTP_NATIVE_SRC) $(NATIVE_HEADERS)
+$(FUZZ_OUT)/%_test: src/engine/http/native/%_test.c $(HTTP_NATIVE_SRC) $(SHARED_NATIVE_SRC) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)
-	clang $(SANITIZE) -fsanitize=address,undefined -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) -o $@
+	clang $(SANITIZE) -fsanitize=address,undefined -Isrc/engine/http/native $< $(HTTP_NATIVE_SRC) $(SHARED_NATIVE_SRC) -o $@
 
 $(FUZZ_OUT)/%_test: src/engine/conns/native/%_test.c $(CONNS_NATIVE_SRC) $(CONNS_NATIVE_DEPS) $(NATIVE_HEADERS)
 	@mkdir -p $(@D)

@@ -5,6 +5,7 @@
  * src/engine/conns/batch.ts for the shape). Crossed once per batch, never per row.
  */
 #include "conns_js.h"
+#include "js.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -12,45 +13,17 @@
 /* ns per clock tick of /proc/<pid>/stat (USER_HZ is 100 on every Linux architecture). */
 #define NS_PER_TICK 10000000ull
 
-static napi_value f64_array(napi_env env, const double *src, size_t n)
+/* A typed array of its own memory holding a copy of src[0, n), elements of `elem` bytes. */
+static napi_value copied_array(napi_env env, napi_typedarray_type type, const void *src, size_t n, size_t elem)
 {
 	napi_value ab, out;
 	void *mem;
 
-	napi_create_arraybuffer(env, n * 8, &mem, &ab);
+	napi_create_arraybuffer(env, n * elem, &mem, &ab);
 	if (n)
-		memcpy(mem, src, n * 8);
-	napi_create_typedarray(env, napi_float64_array, n, ab, 0, &out);
+		memcpy(mem, src, n * elem);
+	napi_create_typedarray(env, type, n, ab, 0, &out);
 	return out;
-}
-
-static napi_value u32_array(napi_env env, const uint32_t *src, size_t n)
-{
-	napi_value ab, out;
-	void *mem;
-
-	napi_create_arraybuffer(env, n * 4, &mem, &ab);
-	if (n)
-		memcpy(mem, src, n * 4);
-	napi_create_typedarray(env, napi_uint32_array, n, ab, 0, &out);
-	return out;
-}
-
-static napi_value strings(napi_env env, const struct wisp_strs *t)
-{
-	napi_value arr, s;
-
-	napi_create_array_with_length(env, t->count, &arr);
-	for (uint32_t c = 0; c < t->count; c++) {
-		const char *p = (const char *)t->bytes + t->off[c];
-
-		if (t->ascii[c])
-			napi_create_string_latin1(env, p, t->len[c], &s);
-		else
-			napi_create_string_utf8(env, p, t->len[c], &s);
-		napi_set_element(env, arr, c, s);
-	}
-	return arr;
 }
 
 static napi_value rows_object(napi_env env, const struct wisp_rows *b)
@@ -84,20 +57,20 @@ static napi_value rows_object(napi_env env, const struct wisp_rows *b)
 	}
 	napi_create_object(env, &nums);
 	for (uint32_t c = 0; c < s->nnum; c++)
-		napi_set_named_property(env, nums, s->num_names[c], f64_array(env, b->num[c], n));
+		napi_set_named_property(env, nums, s->num_names[c], copied_array(env, napi_float64_array, b->num[c], n, 8));
 	napi_set_named_property(env, obj, "numbers", nums);
 	napi_create_object(env, &strs);
 	for (uint32_t c = 0; c < s->nstr; c++) {
 		napi_value col;
 
 		napi_create_object(env, &col);
-		napi_set_named_property(env, col, "codes", u32_array(env, b->codes[c], n));
-		napi_set_named_property(env, col, "dict", strings(env, &b->str[c]));
+		napi_set_named_property(env, col, "codes", copied_array(env, napi_uint32_array, b->codes[c], n, 4));
+		napi_set_named_property(env, col, "dict", js_strings(env, &b->str[c]));
 		napi_set_named_property(env, strs, s->str_names[c], col);
 	}
 	napi_set_named_property(env, obj, "strings", strs);
 	napi_create_object(env, &proc);
-	napi_set_named_property(env, proc, "codes", u32_array(env, b->proc_code, n));
+	napi_set_named_property(env, proc, "codes", copied_array(env, napi_uint32_array, b->proc_code, n, 4));
 	{
 		napi_value pid_ab, ticks_ab, pid, ticks;
 		void *pm, *tm;
@@ -142,10 +115,7 @@ napi_value js_rows(napi_env env, struct wisp_rows *chain)
 
 #define COUNTER(name, field) { name, offsetof(struct wisp_conns_counters, field) }
 
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
+static const struct js_counter counters[] = {
 	COUNTER("records", records), COUNTER("malformedRecords", malformed_records), COUNTER("connections", conns),
 	COUNTER("keys", keys), COUNTER("opened", opened), COUNTER("closed", closed), COUNTER("vanished", vanished),
 	COUNTER("exited", exited), COUNTER("roleFromListen", role_from_listen), COUNTER("roleFromPeer", role_from_peer), COUNTER("roleUnknown", role_unknown),
@@ -159,15 +129,5 @@ static const struct {
 
 napi_value js_conns_counters(napi_env env, const struct wisp_conns_counters *c)
 {
-	napi_value obj, v;
-
-	napi_create_object(env, &obj);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(*counters); i++) {
-		uint64_t x;
-
-		memcpy(&x, (const uint8_t *)c + counters[i].off, sizeof(x));
-		napi_create_double(env, (double)x, &v);
-		napi_set_named_property(env, obj, counters[i].name, v);
-	}
-	return obj;
+	return js_counter_object(env, c, counters, sizeof(counters) / sizeof(*counters));
 }

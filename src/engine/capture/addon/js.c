@@ -235,7 +235,7 @@ static void set(napi_env env, napi_value obj, napi_value names, enum key key, na
 	napi_set_property(env, obj, name, v);
 }
 
-static napi_value string_array(napi_env env, const struct wisp_str_table *t)
+napi_value js_strings(napi_env env, const struct wisp_strtab *t)
 {
 	napi_value arr, s;
 
@@ -300,7 +300,7 @@ static napi_value batch_object(napi_env env, napi_value k, const struct wisp_bat
 		napi_create_object(env, &col);
 		memcpy(mem + at, b->codes[c], n * 4);
 		set(env, col, k, K_CODES, view(env, napi_uint32_array, n, 4, ab, &at));
-		set(env, col, k, K_DICT, string_array(env, &b->str[c]));
+		set(env, col, k, K_DICT, js_strings(env, &b->str[c].t));
 		set(env, strs, k, (enum key)(K_STR0 + c), col);
 	}
 	set(env, obj, k, K_STRINGS, strs);
@@ -374,12 +374,24 @@ napi_value js_procs(napi_env env, const struct proc_info *p)
 	return arr;
 }
 
+napi_value js_counter_object(napi_env env, const void *c, const struct js_counter *names, size_t n)
+{
+	napi_value obj, v;
+
+	napi_create_object(env, &obj);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x;
+
+		memcpy(&x, (const uint8_t *)c + names[i].off, sizeof(x));
+		napi_create_double(env, (double)x, &v);
+		napi_set_named_property(env, obj, names[i].name, v);
+	}
+	return obj;
+}
+
 #define COUNTER(name, field) { name, offsetof(struct wisp_http_counters, field) }
 
-static const struct {
-	const char *name;
-	size_t off;
-} counters[] = {
+static const struct js_counter counters[] = {
 	COUNTER("records", records), COUNTER("malformedRecords", malformed_records), COUNTER("bytes", bytes),
 	COUNTER("rows", rows), COUNTER("connections", connections), COUNTER("bufferedBytes", buffered_bytes),
 	COUNTER("parseErrors", parse_errors), COUNTER("resyncs", resyncs),
@@ -398,15 +410,5 @@ static const struct {
 
 napi_value js_counters(napi_env env, const struct wisp_http_counters *c)
 {
-	napi_value obj, v;
-
-	napi_create_object(env, &obj);
-	for (size_t i = 0; i < sizeof(counters) / sizeof(*counters); i++) {
-		uint64_t x;
-
-		memcpy(&x, (const uint8_t *)c + counters[i].off, sizeof(x));
-		napi_create_double(env, (double)x, &v);
-		napi_set_named_property(env, obj, counters[i].name, v);
-	}
-	return obj;
+	return js_counter_object(env, c, counters, sizeof(counters) / sizeof(*counters));
 }

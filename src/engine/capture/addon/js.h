@@ -38,6 +38,18 @@ struct proc_info;
 /* The processes of a list as a JS array of { pid, startTicks, comm, cmdline, cgroup } (raw file text). */
 napi_value js_procs(napi_env env, const struct proc_info *p);
 
+/* A table of distinct strings as a JS array of strings, by code (latin1 when 7-bit). */
+napi_value js_strings(napi_env env, const struct wisp_strtab *t);
+
+/* One counter of a stage's counters struct: its JS name, and the offset of its uint64_t. */
+struct js_counter {
+	const char *name;
+	size_t off;
+};
+
+/* The `n` counters `names` lists, read from `c`, as a JS object of numbers. */
+napi_value js_counter_object(napi_env env, const void *c, const struct js_counter *names, size_t n);
+
 /* The counters as a JS object of numbers named as in src/engine/http/batch.ts. */
 napi_value js_counters(napi_env env, const struct wisp_http_counters *c);
 

@@ -22,6 +22,7 @@
 #include "wisp_conns.h"
 #include "handshakes.h"
 #include "../../http/native/addr.h"
+#include "../../native/idtable.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,8 @@ struct cs_proc {
 };
 
 struct cs_key {
+	struct wisp_lru_link lru; /* least recently active first */
 	struct cs_key *hnext;
-	struct cs_key *prev;     /* LRU order, least recently active first */
-	struct cs_key *next;
 	struct cs_proc *proc;
 	uint8_t addr[16];
 	uint16_t port;           /* 0 for servers */
@@ -69,10 +69,7 @@ struct cs_key {
 };
 
 struct cs_conn {
-	uint64_t id;
-	struct cs_conn *hnext;
-	struct cs_conn *prev;    /* LRU order, least recently active first */
-	struct cs_conn *next;
+	struct wisp_id_entry e;  /* by kernel id, least recently active first */
 	struct cs_proc *proc;
 	struct cs_key *key;      /* NULL until its role is known and reported */
 	uint8_t role;
@@ -96,14 +93,10 @@ struct wisp_conns {
 	struct wisp_conns_host host;
 	struct handshakes *hs;
 	struct rows_out out[2];
-	struct cs_conn **conn_buckets;
-	uint32_t conn_mask;
-	struct cs_conn *conn_head;
-	struct cs_conn *conn_tail;
+	struct wisp_id_table conns;
 	struct cs_key **key_buckets;
 	uint32_t key_mask;
-	struct cs_key *key_head;
-	struct cs_key *key_tail;
+	struct wisp_lru keys;
 	struct cs_proc **proc_buckets;
 	uint32_t proc_mask;
 	uint32_t gen;
@@ -204,30 +197,9 @@ static struct cs_key **key_bucket(struct wisp_conns *s, const struct cs_proc *p,
 	return &s->key_buckets[h >> 40 & s->key_mask];
 }
 
-static void key_unlink(struct wisp_conns *s, struct cs_key *k)
+static struct cs_key *key_of(struct wisp_lru_link *l)
 {
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		s->key_head = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	else
-		s->key_tail = k->prev;
-	k->prev = k->next = NULL;
-}
-
-static void key_touch(struct wisp_conns *s, struct cs_key *k)
-{
-	if (k == s->key_tail)
-		return;
-	key_unlink(s, k);
-	k->prev = s->key_tail;
-	if (s->key_tail)
-		s->key_tail->next = k;
-	else
-		s->key_head = k;
-	s->key_tail = k;
+	return WISP_CONTAINER(l, struct cs_key, lru);
 }
 
 static void key_remove(struct wisp_conns *s, struct cs_key *k)
@@ -237,7 +209,7 @@ static void key_remove(struct wisp_conns *s, struct cs_key *k)
 	while (*pp != k)
 		pp = &(*pp)->hnext;
 	*pp = k->hnext;
-	key_unlink(s, k);
+	wisp_lru_unlink(&s->keys, &k->lru);
 	k->proc->keys--;
 	proc_put(s, k->proc);
 	s->c.keys--;
@@ -280,10 +252,10 @@ static struct cs_key *key_get(struct wisp_conns *s, struct cs_conn *c)
 		return k;
 	if (s->c.keys >= s->o.max_keys) {
 		/* Forget the least recently active idle key: its totals start over if it comes back. */
-		struct cs_key *old = s->key_head;
+		struct cs_key *old = key_of(s->keys.head);
 
 		while (old && (old->active || old->dirty))
-			old = old->next;
+			old = key_of(old->lru.next);
 		if (!old)
 			return NULL;
 		s->c.key_evictions++;
@@ -301,12 +273,7 @@ static struct cs_key *key_get(struct wisp_conns *s, struct cs_conn *c)
 	k->text_len = wisp_format_addr(k->text, c->remote_addr, c->family == 10);
 	k->hnext = *b;
 	*b = k;
-	k->prev = s->key_tail;
-	if (s->key_tail)
-		s->key_tail->next = k;
-	else
-		s->key_head = k;
-	s->key_tail = k;
+	wisp_lru_append(&s->keys, &k->lru);
 	c->proc->keys++;
 	s->c.keys++;
 	return k;
@@ -314,41 +281,14 @@ static struct cs_key *key_get(struct wisp_conns *s, struct cs_conn *c)
 
 /* ---- connections ---- */
 
-static struct cs_conn **conn_bucket(struct wisp_conns *s, uint64_t id)
+static struct cs_conn *conn_of(struct wisp_lru_link *l)
 {
-	return &s->conn_buckets[(id * 0x9e3779b97f4a7c15ull >> 32) & s->conn_mask];
+	return WISP_CONTAINER(l, struct cs_conn, e.lru);
 }
 
 static struct cs_conn *conn_find(struct wisp_conns *s, uint64_t id)
 {
-	struct cs_conn *c = *conn_bucket(s, id);
-
-	while (c && c->id != id)
-		c = c->hnext;
-	return c;
-}
-
-static void conn_unlink(struct wisp_conns *s, struct cs_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conn_head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->conn_tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void conn_append(struct wisp_conns *s, struct cs_conn *c)
-{
-	c->prev = s->conn_tail;
-	if (s->conn_tail)
-		s->conn_tail->next = c;
-	else
-		s->conn_head = c;
-	s->conn_tail = c;
+	return WISP_CONTAINER(wisp_idt_find(&s->conns, id), struct cs_conn, e);
 }
 
 /* The connection moved bytes (or opened) at `ns`: it goes last in the LRU order. */
@@ -356,10 +296,7 @@ static void conn_touch(struct wisp_conns *s, struct cs_conn *c, uint64_t ns)
 {
 	if (ns > c->proc->active_ns)
 		c->proc->active_ns = ns;
-	if (c == s->conn_tail)
-		return;
-	conn_unlink(s, c);
-	conn_append(s, c);
+	wisp_lru_touch(&s->conns.lru, &c->e.lru);
 }
 
 /* Adds the bytes the connection moved since they were last counted to its key. */
@@ -397,19 +334,14 @@ static void attach(struct wisp_conns *s, struct cs_conn *c)
 	k->conn_open++;
 	k->active++;
 	k->dirty = 1;
-	key_touch(s, k);
+	wisp_lru_touch(&s->keys, &k->lru);
 	s->c.opened++;
 	settle(c);
 }
 
 static void conn_remove(struct wisp_conns *s, struct cs_conn *c)
 {
-	struct cs_conn **pp = conn_bucket(s, c->id);
-
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
-	conn_unlink(s, c);
+	wisp_idt_remove(&s->conns, &c->e);
 	c->proc->conns--;
 	proc_put(s, c->proc);
 	s->c.conns--;
@@ -426,7 +358,7 @@ static void conn_end(struct wisp_conns *s, struct cs_conn *c)
 		k->conn_close++;
 		k->active--;
 		k->dirty = 1;
-		key_touch(s, k);
+		wisp_lru_touch(&s->keys, &k->lru);
 	}
 	conn_remove(s, c);
 }
@@ -445,7 +377,7 @@ static int side_reported(const struct wisp_conns *s, uint8_t role)
  */
 static uint8_t peer_role(const struct wisp_conns *s, const struct cs_conn *c)
 {
-	for (const struct cs_conn *p = s->conn_head; p; p = p->next) {
+	for (const struct cs_conn *p = conn_of(s->conns.lru.head); p; p = conn_of(p->e.lru.next)) {
 		if (p == c || p->role == WISP_ROLE_UNKNOWN || p->family != c->family || p->local_port != c->remote_port ||
 		    p->remote_port != c->local_port || memcmp(p->local_addr, c->remote_addr, 16) ||
 		    memcmp(p->remote_addr, c->local_addr, 16))
@@ -479,7 +411,7 @@ static int resolve(struct wisp_conns *s, struct cs_conn *c)
 
 static void on_open(struct wisp_conns *s, const struct wisp_open_event *ev, uint64_t ts)
 {
-	struct cs_conn *c = conn_find(s, ev->hdr.conn_id), **b;
+	struct cs_conn *c = conn_find(s, ev->hdr.conn_id);
 	struct wisp_proc p;
 
 	if (c) {
@@ -497,9 +429,9 @@ static void on_open(struct wisp_conns *s, const struct wisp_open_event *ev, uint
 		if (z)
 			p.comm[i] = 0;
 	}
-	if (s->c.conns >= s->o.max_conns && s->conn_head) {
+	if (s->c.conns >= s->o.max_conns && s->conns.lru.head) {
 		s->c.conn_evictions++;
-		conn_end(s, s->conn_head);
+		conn_end(s, conn_of(s->conns.lru.head));
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -510,7 +442,7 @@ static void on_open(struct wisp_conns *s, const struct wisp_open_event *ev, uint
 		return;
 	}
 	c->proc->conns++;
-	c->id = ev->hdr.conn_id;
+	c->e.id = ev->hdr.conn_id;
 	c->role = ev->role;
 	c->family = ev->family;
 	c->local_port = ev->local_port;
@@ -519,11 +451,8 @@ static void on_open(struct wisp_conns *s, const struct wisp_open_event *ev, uint
 	memcpy(c->remote_addr, ev->remote_addr, 16);
 	c->open_ns = ts;
 	c->gen = s->gen;
-	b = conn_bucket(s, c->id);
-	c->hnext = *b;
-	*b = c;
+	wisp_idt_insert(&s->conns, &c->e);
 	s->c.conns++;
-	conn_append(s, c);
 	if (ts > c->proc->active_ns)
 		c->proc->active_ns = ts;
 	/*
@@ -677,12 +606,12 @@ void wisp_conns_snapshot_entry(struct wisp_conns *s, const void *key, size_t key
 /* Connections of a process that exited without close(2) end; so do its keys after their last row. */
 static void exited(struct wisp_conns *s, struct cs_proc *q)
 {
-	struct cs_conn *c = s->conn_head, *next;
+	struct cs_conn *c = conn_of(s->conns.lru.head), *next;
 
 	q->dead = 1;
 	q->conns++; /* held while its connections go, so it outlives the walk */
 	for (; c; c = next) {
-		next = c->next;
+		next = conn_of(c->e.lru.next);
 		if (c->proc == q) {
 			s->c.exited++;
 			conn_end(s, c);
@@ -718,8 +647,8 @@ void wisp_conns_report(struct wisp_conns *s, int64_t now)
 	struct cs_conn *c, *cnext;
 	struct cs_key *k, *knext;
 
-	for (c = s->conn_head; c; c = cnext) {
-		cnext = c->next;
+	for (c = conn_of(s->conns.lru.head); c; c = cnext) {
+		cnext = conn_of(c->e.lru.next);
 		if (c->gen != s->gen && (int64_t)c->open_ns < s->snapshot_ns && ++c->missed >= VANISH_AFTER) {
 			/* The kernel's map lost it with no close record (its LRU evicted it). */
 			resolve(s, c);
@@ -736,8 +665,8 @@ void wisp_conns_report(struct wisp_conns *s, int64_t now)
 		settle(c);
 	}
 	check_exits(s, now);
-	for (k = s->key_head; k; k = knext) {
-		knext = k->next;
+	for (k = key_of(s->keys.head); k; k = knext) {
+		knext = key_of(k->lru.next);
 		if (k->active > 0 || k->dirty) {
 			key_row(s, k, now, k->active);
 			k->dirty = 0;
@@ -784,10 +713,9 @@ struct wisp_conns *wisp_conns_new(const struct wisp_conns_options *o, const stru
 		s->o.period_ns = 1;
 	if (host)
 		s->host = *host;
-	s->conn_mask = pow2_at_least((uint64_t)s->o.max_conns * 2) - 1;
+	wisp_idt_init(&s->conns, pow2_at_least((uint64_t)s->o.max_conns * 2));
 	s->key_mask = pow2_at_least((uint64_t)s->o.max_keys * 2) - 1;
 	s->proc_mask = pow2_at_least(s->o.max_conns / 4 + 1) - 1;
-	s->conn_buckets = calloc((size_t)s->conn_mask + 1, sizeof(*s->conn_buckets));
 	s->key_buckets = calloc((size_t)s->key_mask + 1, sizeof(*s->key_buckets));
 	s->proc_buckets = calloc((size_t)s->proc_mask + 1, sizeof(*s->proc_buckets));
 	for (int t = 0; t < 2; t++) {
@@ -797,7 +725,7 @@ struct wisp_conns *wisp_conns_new(const struct wisp_conns_options *o, const stru
 		s->out[t].failures = &s->c.row_alloc_failures;
 	}
 	s->hs = hs_new(&s->o, &s->c, &s->out[WISP_TABLE_TLS_HANDSHAKES], s->host.ctl, s->host.ctx);
-	if (!s->conn_buckets || !s->key_buckets || !s->proc_buckets || !s->hs) {
+	if (!s->conns.buckets || !s->key_buckets || !s->proc_buckets || !s->hs) {
 		wisp_conns_free(s);
 		return NULL;
 	}
@@ -809,10 +737,10 @@ void wisp_conns_free(struct wisp_conns *s)
 	if (!s)
 		return;
 	hs_free(s->hs);
-	while (s->conn_head)
-		conn_remove(s, s->conn_head);
-	while (s->key_head)
-		key_remove(s, s->key_head);
+	while (s->conns.lru.head)
+		conn_remove(s, conn_of(s->conns.lru.head));
+	while (s->keys.head)
+		key_remove(s, key_of(s->keys.head));
 	for (uint32_t i = 0; s->proc_buckets && i <= s->proc_mask; i++) {
 		while (s->proc_buckets[i]) {
 			struct cs_proc *q = s->proc_buckets[i];
@@ -823,7 +751,7 @@ void wisp_conns_free(struct wisp_conns *s)
 	}
 	for (int t = 0; t < 2; t++)
 		rows_out_free(&s->out[t]);
-	free(s->conn_buckets);
+	wisp_idt_free(&s->conns);
 	free(s->key_buckets);
 	free(s->proc_buckets);
 	free(s);

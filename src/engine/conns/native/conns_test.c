@@ -183,7 +183,7 @@ static const char *str(const struct rows *r, uint32_t i, const char *col, char *
 		}
 		for (uint32_t k = 0; k < b->schema->nstr; k++) {
 			if (strcmp(b->schema->str_names[k], col) == 0) {
-				const struct wisp_strs *t = &b->str[k];
+				const struct wisp_strtab *t = &b->str[k];
 				uint32_t c = b->codes[k][i], n = t->len[c] < cap - 1 ? t->len[c] : (uint32_t)cap - 1;
 
 				if (n)

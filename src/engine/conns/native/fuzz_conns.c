@@ -4,11 +4,8 @@
  * for four connections, built from the input as a sequence of operations, through conn_stats,
  * the TLS reassembly, record layer and parsers, and the row batches.
  *
- * Input: one byte of options, then operations [op u8][len u16 le][len bytes]. The low 3 bits of
- * op pick what happens, the next 2 bits the connection:
- *   0 open (payload[0]: role, payload[1] bit 0: IPv6)   1 TLS data, egress   2 TLS data, ingress
- *   3 TLS data with only a prefix captured (a cut syscall)   4 a lost syscall (positions jump)
- *   5 close   6 a report (a snapshot of every open connection's positions)   7 time passes
+ * Input: one byte of options, then the operations of src/engine/native/fuzz_script.h, with TLS
+ * data; 6 is a report (a snapshot of every open connection's positions), 7 flushes idle handshakes.
  * Checked: nothing crashes or leaks (ASan, LSan, UBSan); every batch's codes are inside their
  * string and process tables; after every connection is closed and a report made, the stage
  * tracks no connection and holds no TLS bytes.
@@ -19,45 +16,24 @@
 #include "socket_trace.h"
 #include "wisp_conns.h"
 
-#define CONNS 4
+#include "../../native/fuzz_script.h"
 
-struct stream {
-	uint64_t id;
-	uint64_t pos[2];
-	uint8_t role;
-	int open;
-};
-
-static void header(struct wisp_event_header *h, uint8_t kind, const struct stream *c, uint64_t ts)
+static void record(void *stage, const void *rec, size_t len)
 {
-	memset(h, 0, sizeof(*h));
-	h->kind = kind;
-	h->tgid = 4242 + (uint32_t)(c->id & 1);
-	h->fd = (uint32_t)c->id;
-	h->conn_id = c->id;
-	h->ts_ns = ts;
+	wisp_conns_record(stage, rec, len, 0);
 }
 
-static void data(struct wisp_conns *s, struct stream *c, uint8_t dir, const uint8_t *p, uint32_t len, uint32_t captured,
-		 uint64_t ts)
+static void addresses(struct wisp_open_event *ev, const struct fuzz_stream *c)
 {
-	uint8_t *rec = malloc(sizeof(struct wisp_data_event) + captured);
-	struct wisp_data_event ev;
+	ev->local_port = (uint16_t)(8080 + (c->id & 1));
+	ev->remote_port = 40000;
+	ev->remote_addr[0] = 10;
+	ev->remote_addr[3] = (uint8_t)c->id;
+}
 
-	if (!rec)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	header(&ev.hdr, WISP_EV_DATA, c, ts);
-	ev.direction = dir;
-	ev.protocol = WISP_PROTOCOL_TLS;
-	ev.size = len;
-	ev.pos = c->pos[dir];
-	ev.data_len = captured;
-	memcpy(rec, &ev, sizeof(ev));
-	memcpy(rec + sizeof(ev), p, captured);
-	wisp_conns_record(s, rec, sizeof(ev) + captured, 0);
-	free(rec);
-	c->pos[dir] += len;
+static void idle(void *stage, int64_t now_ns)
+{
+	wisp_conns_flush_idle(stage, now_ns);
 }
 
 static void check(struct wisp_rows *b)
@@ -78,10 +54,10 @@ static void check(struct wisp_rows *b)
 	}
 }
 
-static void report(struct wisp_conns *s, const struct stream *conns, uint64_t ts)
+static void report(struct wisp_conns *s, const struct fuzz_stream *conns, uint64_t ts)
 {
 	wisp_conns_snapshot_begin(s, (int64_t)ts);
-	for (int i = 0; i < CONNS; i++) {
+	for (int i = 0; i < FUZZ_CONNS; i++) {
 		struct wisp_conn_key k = { 4242, (uint32_t)conns[i].id };
 		struct wisp_conn_state v;
 
@@ -96,6 +72,18 @@ static void report(struct wisp_conns *s, const struct stream *conns, uint64_t ts
 		wisp_conns_snapshot_entry(s, &k, sizeof(k), &v, sizeof(v));
 	}
 	wisp_conns_report(s, (int64_t)ts);
+}
+
+static void report_now(struct fuzz_script *f, struct fuzz_stream *c)
+{
+	(void)c;
+	report(f->h->stage, f->conns, f->ts);
+}
+
+static void take(void *stage)
+{
+	check(wisp_conns_take(stage, WISP_TABLE_CONN_STATS));
+	check(wisp_conns_take(stage, WISP_TABLE_TLS_HANDSHAKES));
 }
 
 /* Answers as a host would: processes live, connections found mid-stream are clients. */
@@ -119,9 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	struct wisp_conns_options o;
 	struct wisp_conns_host host = { alive, listen_role, NULL, NULL };
 	struct wisp_conns *s;
-	struct stream conns[CONNS];
-	uint64_t ts = 1000000000ull, next_id = 1;
-	size_t at = 1;
+	struct fuzz_script f;
 
 	if (n < 1)
 		return 0;
@@ -136,85 +122,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	s = wisp_conns_new(&o, &host);
 	if (!s)
 		return 0;
-	memset(conns, 0, sizeof(conns));
-	for (int i = 0; i < CONNS; i++)
-		conns[i].id = next_id++;
-	while (at + 3 <= n) {
-		uint8_t op = in[at];
-		uint32_t len = (uint32_t)(in[at + 1] | in[at + 2] << 8);
-		const uint8_t *p = in + at + 3;
-		struct stream *c = &conns[(op >> 3) & 3];
+	{
+		const struct fuzz_stage h = { s, WISP_PROTOCOL_TLS, 1, record, addresses, report_now, idle, take };
 
-		at += 3;
-		if (len > n - at)
-			len = (uint32_t)(n - at);
-		at += len;
-		ts += 1000;
-		switch (op & 7) {
-		case 0: {
-			struct wisp_open_event ev;
-
-			memset(&ev, 0, sizeof(ev));
-			header(&ev.hdr, WISP_EV_OPEN, c, ts);
-			ev.role = len > 0 ? p[0] % 3 : 2;
-			ev.family = len > 1 && (p[1] & 1) ? 10 : 2;
-			ev.local_port = (uint16_t)(8080 + (c->id & 1));
-			ev.remote_port = 40000;
-			ev.remote_addr[0] = 10;
-			ev.remote_addr[3] = (uint8_t)c->id;
-			memcpy(ev.comm, "fuzz", 4);
-			wisp_conns_record(s, &ev, sizeof(ev), 0);
-			c->role = ev.role;
-			c->open = 1;
-			break;
-		}
-		case 1:
-		case 2:
-			data(s, c, (op & 7) == 1 ? WISP_DIR_EGRESS : WISP_DIR_INGRESS, p, len, len, ts);
-			break;
-		case 3:
-			data(s, c, (op >> 5) & 1, p, len + (len > 0 ? p[0] : 0), len / 2, ts);
-			break;
-		case 4:
-			c->pos[(op >> 5) & 1] += len;
-			break;
-		case 5: {
-			struct wisp_close_event ev;
-
-			memset(&ev, 0, sizeof(ev));
-			header(&ev.hdr, WISP_EV_CLOSE, c, ts);
-			ev.egress_bytes = c->pos[0];
-			ev.ingress_bytes = c->pos[1];
-			wisp_conns_record(s, &ev, sizeof(ev), 0);
-			/* A closed connection's id is never used again, as in the kernel. */
-			memset(c, 0, sizeof(*c));
-			c->id = next_id++;
-			break;
-		}
-		case 6:
-			report(s, conns, ts);
-			break;
-		case 7:
-			ts += (uint64_t)len * 1000000ull;
-			wisp_conns_flush_idle(s, (int64_t)ts);
-			break;
-		}
-		if (op & 0x80) {
-			check(wisp_conns_take(s, WISP_TABLE_CONN_STATS));
-			check(wisp_conns_take(s, WISP_TABLE_TLS_HANDSHAKES));
-		}
+		fuzz_run(&f, &h, in, n);
 	}
-	for (int i = 0; i < CONNS; i++) {
-		struct wisp_close_event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		header(&ev.hdr, WISP_EV_CLOSE, &conns[i], ts);
-		wisp_conns_record(s, &ev, sizeof(ev), 0);
-		conns[i].open = 0;
-	}
-	report(s, conns, ts + 1);
-	check(wisp_conns_take(s, WISP_TABLE_CONN_STATS));
-	check(wisp_conns_take(s, WISP_TABLE_TLS_HANDSHAKES));
+	report(s, f.conns, f.ts + 1);
+	take(s);
 	if (wisp_conns_counters(s)->conns != 0 || wisp_conns_counters(s)->tls_buffered != 0)
 		abort();
 	wisp_conns_free(s);

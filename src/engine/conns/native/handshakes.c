@@ -4,6 +4,7 @@
 #include "tls.h"
 #include "../../http/native/buf.h"
 #include "../../http/native/reassembly.h"
+#include "../../native/idtable.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,7 @@ struct hs_dir {
 };
 
 struct hs_conn {
-	uint64_t id;
-	struct hs_conn *hnext;
-	struct hs_conn *prev; /* LRU order: least recently used first */
-	struct hs_conn *next;
+	struct wisp_id_entry e; /* by kernel id, in LRU order */
 	struct handshakes *h;
 	struct hs_meta meta;
 	struct hs_dir dir[2];
@@ -65,51 +63,21 @@ struct handshakes {
 	struct reasm_limits rlim;
 	uint64_t duplicate_bytes;    /* the reassembly's own counters; not reported */
 	uint64_t reorder_overflows;
-	struct hs_conn **buckets;
-	uint32_t mask;
+	struct wisp_id_table conns;
 	uint32_t count;
-	struct hs_conn *lru_head;
-	struct hs_conn *lru_tail;
 };
 
 /* The latest a certificate's not-after can be stored as: the last whole second of TIME64NS. */
 #define MAX_NOT_AFTER_S 9223372036LL
 
-static struct hs_conn **bucket(struct handshakes *h, uint64_t id)
+static struct hs_conn *conn_of(struct wisp_lru_link *l)
 {
-	return &h->buckets[(id * 0x9e3779b97f4a7c15ull >> 32) & h->mask];
+	return WISP_CONTAINER(l, struct hs_conn, e.lru);
 }
 
 static struct hs_conn *find(struct handshakes *h, uint64_t id)
 {
-	struct hs_conn *c = *bucket(h, id);
-
-	while (c && c->id != id)
-		c = c->hnext;
-	return c;
-}
-
-static void lru_unlink(struct handshakes *h, struct hs_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		h->lru_head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		h->lru_tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void lru_append(struct handshakes *h, struct hs_conn *c)
-{
-	c->prev = h->lru_tail;
-	if (h->lru_tail)
-		h->lru_tail->next = c;
-	else
-		h->lru_head = c;
-	h->lru_tail = c;
+	return WISP_CONTAINER(wisp_idt_find(&h->conns, id), struct hs_conn, e);
 }
 
 static uint64_t conn_bytes(const struct hs_conn *c)
@@ -125,12 +93,7 @@ static uint64_t conn_bytes(const struct hs_conn *c)
 
 static void remove_conn(struct handshakes *h, struct hs_conn *c)
 {
-	struct hs_conn **pp = bucket(h, c->id);
-
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
-	lru_unlink(h, c);
+	wisp_idt_remove(&h->conns, &c->e);
 	for (int d = 0; d < 2; d++) {
 		reasm_discard(&c->dir[d].reasm);
 		buf_free(&c->dir[d].msg);
@@ -170,7 +133,7 @@ static void finish(struct handshakes *h, struct hs_conn *c, uint64_t ts)
 		static const uint64_t none[2] = { 0, 0 };
 
 		h->c->mute_requests++;
-		h->ctl(h->ctl_ctx, c->id, none, 1);
+		h->ctl(h->ctl_ctx, c->e.id, none, 1);
 	}
 	if (c->client_dir < 0)
 		return;
@@ -424,11 +387,11 @@ static void dir_gap(void *ctx, uint64_t pos, uint64_t len, uint64_t ts)
 
 static struct hs_conn *conn_new(struct handshakes *h, uint64_t id, const struct hs_meta *meta, uint32_t tgid, uint64_t ts)
 {
-	struct hs_conn *c = calloc(1, sizeof(*c)), **b;
+	struct hs_conn *c = calloc(1, sizeof(*c)), *old;
 
 	if (!c)
 		return NULL;
-	c->id = id;
+	c->e.id = id;
 	c->h = h;
 	c->client_dir = -1;
 	c->first_ts = c->last_ts = ts;
@@ -444,15 +407,13 @@ static struct hs_conn *conn_new(struct handshakes *h, uint64_t id, const struct 
 		c->dir[d].dir = d;
 		reasm_init(&c->dir[d].reasm, sink, &h->rlim, rc);
 	}
-	b = bucket(h, id);
-	c->hnext = *b;
-	*b = c;
-	lru_append(h, c);
+	wisp_idt_insert(&h->conns, &c->e);
 	h->count++;
-	if (h->count > h->o->max_handshakes && h->lru_head != c) {
+	old = conn_of(h->conns.lru.head);
+	if (h->count > h->o->max_handshakes && old != c) {
 		h->c->tls_evictions++;
-		finish(h, h->lru_head, ts);
-		remove_conn(h, h->lru_head);
+		finish(h, old, ts);
+		remove_conn(h, old);
 	}
 	return c;
 }
@@ -464,8 +425,8 @@ static void account(struct handshakes *h, struct hs_conn *c)
 
 	h->c->tls_buffered += b - c->buffered;
 	c->buffered = b;
-	while (h->c->tls_buffered > h->o->tls_max_buffered && h->lru_head) {
-		struct hs_conn *old = h->lru_head;
+	while (h->c->tls_buffered > h->o->tls_max_buffered && h->conns.lru.head) {
+		struct hs_conn *old = conn_of(h->conns.lru.head);
 
 		h->c->tls_evictions++;
 		finish(h, old, old->last_ts);
@@ -495,10 +456,7 @@ void hs_data(struct handshakes *h, uint64_t conn_id, const struct hs_meta *meta,
 		h->c->tls_late_records++;
 		return;
 	}
-	if (c != h->lru_tail) {
-		lru_unlink(h, c);
-		lru_append(h, c);
-	}
+	wisp_lru_touch(&h->conns.lru, &c->e.lru);
 	if (meta && c->meta.role == 0)
 		c->meta.role = meta->role;
 	if (ts > c->last_ts)
@@ -529,10 +487,10 @@ void hs_close(struct handshakes *h, uint64_t conn_id, uint64_t ts)
 
 void hs_flush(struct handshakes *h, int64_t now_ns)
 {
-	struct hs_conn *c = h->lru_head, *next;
+	struct hs_conn *c = conn_of(h->conns.lru.head), *next;
 
 	for (; c; c = next) {
-		next = c->next;
+		next = conn_of(c->e.lru.next);
 		if ((int64_t)((uint64_t)now_ns - c->first_ts) > (int64_t)h->o->tls_timeout_ns) {
 			finish(h, c, (uint64_t)now_ns);
 			remove_conn(h, c);
@@ -558,12 +516,10 @@ struct handshakes *hs_new(const struct wisp_conns_options *o, struct wisp_conns_
 	h->rlim.max_pending_segments = 16;
 	while (n < o->max_handshakes * 2 && n < (1u << 24))
 		n *= 2;
-	h->buckets = calloc(n, sizeof(*h->buckets));
-	if (!h->buckets) {
+	if (!wisp_idt_init(&h->conns, n)) {
 		free(h);
 		return NULL;
 	}
-	h->mask = n - 1;
 	return h;
 }
 
@@ -571,8 +527,8 @@ void hs_free(struct handshakes *h)
 {
 	if (!h)
 		return;
-	while (h->lru_head)
-		remove_conn(h, h->lru_head);
-	free(h->buckets);
+	while (h->conns.lru.head)
+		remove_conn(h, conn_of(h->conns.lru.head));
+	wisp_idt_free(&h->conns);
 	free(h);
 }

@@ -1,24 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Column batches of small tables; see rows.h. */
 #include "rows.h"
-#include "../../http/native/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch's string bytes are addressed with 32-bit offsets. */
-#define MAX_STR_BYTES (1u << 30)
+/* A column's strings: first slots, strings and bytes (these tables stay small), and its bytes at most 1 GiB. */
+static const struct wisp_strtab_sizes table_sizes = { 32, 16, 1024, 1u << 30 };
 #define INITIAL_ROOM 64
-
-static void strs_free(struct wisp_strs *t)
-{
-	free(t->off);
-	free(t->len);
-	free(t->hash);
-	free(t->ascii);
-	free(t->bytes);
-	free(t->slots);
-}
 
 void wisp_rows_free(struct wisp_rows *b)
 {
@@ -30,7 +19,7 @@ void wisp_rows_free(struct wisp_rows *b)
 			free(b->num[i]);
 		for (int i = 0; i < WISP_ROWS_MAX_STR; i++) {
 			free(b->codes[i]);
-			strs_free(&b->str[i]);
+			wisp_strtab_free(&b->str[i]);
 		}
 		free(b->proc_code);
 		free(b->procs);
@@ -39,29 +28,19 @@ void wisp_rows_free(struct wisp_rows *b)
 	}
 }
 
-static int grow(void **p, size_t size)
-{
-	void *n = realloc(*p, size);
-
-	if (!n)
-		return -1;
-	*p = n;
-	return 0;
-}
-
 /* Grows every per-row column to `room` rows; -1 when memory ran out (the old arrays stay valid). */
 static int reserve(struct wisp_rows *b, uint32_t room)
 {
 	const struct wisp_rows_schema *s = b->schema;
 
-	if (grow((void **)&b->time_ns, (size_t)room * sizeof(int64_t)) ||
-	    grow((void **)&b->proc_code, (size_t)room * sizeof(uint32_t)))
+	if (wisp_grow((void **)&b->time_ns, (size_t)room * sizeof(int64_t)) ||
+	    wisp_grow((void **)&b->proc_code, (size_t)room * sizeof(uint32_t)))
 		return -1;
 	for (uint32_t i = 0; i < s->nnum; i++)
-		if (grow((void **)&b->num[i], (size_t)room * sizeof(double)))
+		if (wisp_grow((void **)&b->num[i], (size_t)room * sizeof(double)))
 			return -1;
 	for (uint32_t i = 0; i < s->nstr; i++)
-		if (grow((void **)&b->codes[i], (size_t)room * sizeof(uint32_t)))
+		if (wisp_grow((void **)&b->codes[i], (size_t)room * sizeof(uint32_t)))
 			return -1;
 	b->bytes += (size_t)(room - b->room) * (sizeof(int64_t) + sizeof(uint32_t) + s->nnum * sizeof(double) +
 						s->nstr * sizeof(uint32_t));
@@ -87,80 +66,6 @@ struct wisp_rows *rows_new(const struct wisp_rows_schema *schema, uint32_t cap)
 	return b;
 }
 
-/* Rebuilds the open-addressing slots at twice the size. */
-static int rehash(struct wisp_strs *t)
-{
-	uint32_t n = t->slots_mask ? (t->slots_mask + 1) * 2 : 32;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (uint32_t c = 0; c < t->count; c++) {
-		uint32_t at = t->hash[c] & (n - 1);
-
-		while (slots[at])
-			at = (at + 1) & (n - 1);
-		slots[at] = c + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->slots_mask = n - 1;
-	return 0;
-}
-
-/* The code of s[0, n) in t, added when new; -1 when memory ran out. */
-static int64_t intern(struct wisp_strs *t, const uint8_t *s, uint32_t n, size_t *bytes)
-{
-	uint32_t h = (uint32_t)wisp_hash(s, n), at, c;
-	uint8_t ascii = 1;
-
-	if (t->slots_mask == 0 || (t->count + 1) * 2 > t->slots_mask + 1) {
-		size_t before = t->slots_mask ? (size_t)t->slots_mask + 1 : 0;
-
-		if (rehash(t))
-			return -1;
-		*bytes += ((size_t)t->slots_mask + 1 - before) * sizeof(uint32_t);
-	}
-	for (at = h & t->slots_mask; t->slots[at]; at = (at + 1) & t->slots_mask) {
-		c = t->slots[at] - 1;
-		if (t->hash[c] == h && t->len[c] == n && (n == 0 || memcmp(t->bytes + t->off[c], s, n) == 0))
-			return c;
-	}
-	if (t->bytes_len + n > MAX_STR_BYTES)
-		return -1;
-	if (t->count == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-
-		if (grow((void **)&t->off, cap * sizeof(uint32_t)) || grow((void **)&t->len, cap * sizeof(uint32_t)) ||
-		    grow((void **)&t->hash, cap * sizeof(uint32_t)) || grow((void **)&t->ascii, cap))
-			return -1;
-		*bytes += (size_t)(cap - t->cap) * (3 * sizeof(uint32_t) + 1);
-		t->cap = cap;
-	}
-	if (t->bytes_len + n > t->bytes_cap) {
-		size_t cap = t->bytes_cap ? t->bytes_cap * 2 : 1024;
-
-		while (cap < t->bytes_len + n)
-			cap *= 2;
-		if (grow((void **)&t->bytes, cap))
-			return -1;
-		*bytes += cap - t->bytes_cap;
-		t->bytes_cap = cap;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		ascii &= s[i] < 0x80;
-	c = t->count++;
-	if (n)
-		memcpy(t->bytes + t->bytes_len, s, n);
-	t->off[c] = (uint32_t)t->bytes_len;
-	t->len[c] = n;
-	t->hash[c] = h;
-	t->ascii[c] = ascii;
-	t->bytes_len += n;
-	t->slots[at] = c + 1;
-	return c;
-}
-
 /* The code of process p in this batch (a linear search: a batch of these tables holds few). */
 static int64_t proc_code(struct wisp_rows *b, const struct wisp_proc *p)
 {
@@ -170,7 +75,7 @@ static int64_t proc_code(struct wisp_rows *b, const struct wisp_proc *p)
 	if (b->nprocs == b->procs_cap) {
 		uint32_t cap = b->procs_cap ? b->procs_cap * 2 : 8;
 
-		if (grow((void **)&b->procs, cap * sizeof(*b->procs)))
+		if (wisp_grow((void **)&b->procs, cap * sizeof(*b->procs)))
 			return -1;
 		b->bytes += (size_t)(cap - b->procs_cap) * sizeof(*b->procs);
 		b->procs_cap = cap;
@@ -190,8 +95,8 @@ int rows_append(struct wisp_rows *b, const struct wisp_row *r)
 	if (i == b->room && reserve(b, b->room * 2 < b->cap ? b->room * 2 : b->cap))
 		return -1;
 	for (uint32_t k = 0; k < s->nstr; k++) {
-		int64_t c = intern(&b->str[k], r->str[k] ? r->str[k] : (const uint8_t *)"", r->str[k] ? r->str_len[k] : 0,
-				   &b->bytes);
+		int64_t c = wisp_strtab_intern(&b->str[k], &table_sizes, r->str[k] ? r->str[k] : (const uint8_t *)"",
+					       r->str[k] ? r->str_len[k] : 0, &b->bytes);
 
 		if (c < 0)
 			return -1;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../../http/native/wisp_http.h"
+#include "../../native/strtab.h"
 
 #define WISP_ROWS_MAX_NUM 16
 #define WISP_ROWS_MAX_STR 12
@@ -26,21 +27,6 @@ struct wisp_rows_schema {
 	const char *const *str_names;
 };
 
-/* Distinct strings of one column of one batch; codes index `off`/`len`. */
-struct wisp_strs {
-	uint32_t count;
-	uint32_t cap;
-	uint32_t *off;
-	uint32_t *len;
-	uint32_t *hash;
-	uint8_t *ascii;      /* 1 when 7-bit: JS makes it a latin1 string, no UTF-8 decode */
-	uint8_t *bytes;
-	size_t bytes_len;
-	size_t bytes_cap;
-	uint32_t *slots;     /* open addressing: code + 1, 0 = empty */
-	uint32_t slots_mask;
-};
-
 struct wisp_rows {
 	const struct wisp_rows_schema *schema;
 	uint32_t rows;
@@ -49,7 +35,7 @@ struct wisp_rows {
 	int64_t *time_ns;                    /* CLOCK_REALTIME ns */
 	double *num[WISP_ROWS_MAX_NUM];
 	uint32_t *codes[WISP_ROWS_MAX_STR];
-	struct wisp_strs str[WISP_ROWS_MAX_STR];
+	struct wisp_strtab str[WISP_ROWS_MAX_STR];
 	uint32_t *proc_code;                 /* per row, into procs */
 	struct wisp_proc *procs;
 	uint32_t nprocs;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Column batches with per-batch string tables; see columns.h. */
 #include "columns.h"
-#include "hash.h"
+#include "../../native/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +32,8 @@ const char *const wisp_col_str_names[WISP_COL_STR__COUNT] = {
 	[WISP_COL_RESP_BODY] = "resp_body",
 };
 
-/* A batch's string bytes are addressed with 32-bit offsets. */
-#define MAX_TABLE_BYTES (1u << 31)
-
-static void table_free(struct wisp_str_table *t)
-{
-	free(t->off);
-	free(t->len);
-	free(t->hash);
-	free(t->ascii);
-	free(t->bytes);
-	free(t->slots);
-}
+/* A column's strings: first slots, strings and bytes, and its bytes at most 2 GiB (32-bit offsets). */
+static const struct wisp_strtab_sizes table_sizes = { 64, 64, 4096, 1u << 31 };
 
 void wisp_batch_free(struct wisp_batch *b)
 {
@@ -55,7 +45,7 @@ void wisp_batch_free(struct wisp_batch *b)
 	free(b->encrypted);
 	for (int i = 0; i < WISP_COL_STR__COUNT; i++) {
 		free(b->codes[i]);
-		table_free(&b->str[i]);
+		wisp_strtab_free(&b->str[i].t);
 	}
 	free(b->proc_code);
 	free(b->procs);
@@ -114,37 +104,6 @@ struct wisp_batch *batch_new(uint32_t cap)
 	return b;
 }
 
-static int grow(void **p, size_t size)
-{
-	void *n = realloc(*p, size);
-
-	if (!n)
-		return -1;
-	*p = n;
-	return 0;
-}
-
-/* Rebuilds the open-addressing slots at twice the size. */
-static int rehash(struct wisp_str_table *t)
-{
-	uint32_t n = t->slots_mask ? (t->slots_mask + 1) * 2 : 64;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (uint32_t c = 0; c < t->count; c++) {
-		uint32_t s = t->hash[c] & (n - 1);
-
-		while (slots[s])
-			s = (s + 1) & (n - 1);
-		slots[s] = c + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->slots_mask = n - 1;
-	return 0;
-}
-
 /*
  * The code of s[0, n) when it is one of the column's last few distinct values: runs of equal
  * values (one endpoint's body, "OK", "GET") are the common case, and a length check then a
@@ -155,63 +114,10 @@ static int64_t recent(struct wisp_str_table *t, const uint8_t *s, uint32_t n)
 	for (int i = 0; i < 4; i++) {
 		uint32_t c = t->recent[i];
 
-		if (c < t->count && t->len[c] == n && (n == 0 || memcmp(t->bytes + t->off[c], s, n) == 0))
+		if (c < t->t.count && t->t.len[c] == n && (n == 0 || memcmp(t->t.bytes + t->t.off[c], s, n) == 0))
 			return c;
 	}
 	return -1;
-}
-
-/* The code of s[0, n) in t, added when new; -1 when memory ran out. */
-static int64_t intern(struct wisp_str_table *t, const uint8_t *s, uint32_t n, size_t *bytes)
-{
-	uint32_t h = (uint32_t)wisp_hash(s, n), slot, c;
-	uint8_t ascii = 1;
-
-	if (t->slots_mask == 0 || (t->count + 1) * 2 > t->slots_mask + 1) {
-		size_t before = t->slots_mask ? (size_t)(t->slots_mask + 1) : 0;
-
-		if (rehash(t))
-			return -1;
-		*bytes += ((size_t)(t->slots_mask + 1) - before) * sizeof(uint32_t);
-	}
-	for (slot = h & t->slots_mask; t->slots[slot]; slot = (slot + 1) & t->slots_mask) {
-		c = t->slots[slot] - 1;
-		if (t->hash[c] == h && t->len[c] == n && (n == 0 || memcmp(t->bytes + t->off[c], s, n) == 0))
-			return c;
-	}
-	if (t->bytes_len + n > MAX_TABLE_BYTES)
-		return -1;
-	if (t->count == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-
-		if (grow((void **)&t->off, cap * sizeof(uint32_t)) || grow((void **)&t->len, cap * sizeof(uint32_t)) ||
-		    grow((void **)&t->hash, cap * sizeof(uint32_t)) || grow((void **)&t->ascii, cap))
-			return -1;
-		*bytes += (size_t)(cap - t->cap) * (3 * sizeof(uint32_t) + 1);
-		t->cap = cap;
-	}
-	if (t->bytes_len + n > t->bytes_cap) {
-		size_t cap = t->bytes_cap ? t->bytes_cap * 2 : 4096;
-
-		while (cap < t->bytes_len + n)
-			cap *= 2;
-		if (grow((void **)&t->bytes, cap))
-			return -1;
-		*bytes += cap - t->bytes_cap;
-		t->bytes_cap = cap;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		ascii &= s[i] < 0x80;
-	c = t->count++;
-	if (n)
-		memcpy(t->bytes + t->bytes_len, s, n);
-	t->off[c] = (uint32_t)t->bytes_len;
-	t->len[c] = n;
-	t->hash[c] = h;
-	t->ascii[c] = ascii;
-	t->bytes_len += n;
-	t->slots[slot] = c + 1;
-	return c;
 }
 
 static uint32_t proc_hash(const struct wisp_proc *p)
@@ -250,7 +156,7 @@ static int64_t proc_code(struct wisp_batch *b, const struct wisp_proc *p)
 	if (b->nprocs == b->procs_cap) {
 		uint32_t cap = b->procs_cap ? b->procs_cap * 2 : 16;
 
-		if (grow((void **)&b->procs, cap * sizeof(*b->procs)))
+		if (wisp_grow((void **)&b->procs, cap * sizeof(*b->procs)))
 			return -1;
 		b->bytes += (cap - b->procs_cap) * sizeof(*b->procs);
 		b->procs_cap = cap;
@@ -281,7 +187,8 @@ int batch_append(struct wisp_batch *b, const struct batch_row *r)
 		}
 		c = recent(t, r->str[k], r->str_len[k]);
 		if (c < 0)
-			c = intern(t, r->str[k] ? r->str[k] : (const uint8_t *)"", r->str_len[k], &b->bytes);
+			c = wisp_strtab_intern(&t->t, &table_sizes, r->str[k] ? r->str[k] : (const uint8_t *)"", r->str_len[k],
+					       &b->bytes);
 		if (c < 0)
 			return -1;
 		if (t->recent[0] != (uint32_t)c && t->recent[1] != (uint32_t)c && t->recent[2] != (uint32_t)c &&

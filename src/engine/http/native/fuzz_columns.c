@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		abort();
 	for (uint32_t i = 0; i < b->rows; i++) {
 		for (int k = 0; k < WISP_COL_STR__COUNT; k++) {
-			const struct wisp_str_table *t = &b->str[k];
+			const struct wisp_strtab *t = &b->str[k].t;
 			uint32_t c = b->codes[k][i];
 
 			if (c >= t->count || t->len[c] != lens[i][k] ||

@@ -3,7 +3,7 @@
 #include "http1.h"
 #include "ascii.h"
 #include "buf.h"
-#include "hash.h"
+#include "../../native/hash.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,7 @@
 #include "http1.h"
 #include "reassembly.h"
 #include "redact.h"
+#include "../../native/idtable.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,7 @@ struct side {
 };
 
 struct conn {
-	uint64_t id;
-	struct conn *hnext;
-	struct conn *prev;  /* LRU order: least recently used first */
-	struct conn *next;
+	struct wisp_id_entry e; /* by kernel id, in LRU order */
 	struct wisp_stitcher *st;
 	uint32_t fd;
 	uint8_t role;
@@ -103,10 +101,7 @@ struct wisp_stitcher {
 	void *ctl_ctx;
 	wisp_proc_fn proc;
 	void *proc_ctx;
-	struct conn **buckets;
-	uint32_t mask;
-	struct conn *lru_head;
-	struct conn *lru_tail;
+	struct wisp_id_table conns;
 	struct wisp_batch *open;
 	struct wisp_batch *done;
 	struct wisp_batch *done_tail;
@@ -141,42 +136,14 @@ const struct wisp_http_counters *wisp_stitcher_counters(const struct wisp_stitch
 
 /* ---- connections ---- */
 
-static struct conn **bucket(struct wisp_stitcher *s, uint64_t id)
+static struct conn *conn_of(struct wisp_lru_link *l)
 {
-	return &s->buckets[(id * 0x9e3779b97f4a7c15ull >> 32) & s->mask];
+	return WISP_CONTAINER(l, struct conn, e.lru);
 }
 
 static struct conn *find(struct wisp_stitcher *s, uint64_t id)
 {
-	struct conn *c = *bucket(s, id);
-
-	while (c && c->id != id)
-		c = c->hnext;
-	return c;
-}
-
-static void lru_unlink(struct wisp_stitcher *s, struct conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->lru_head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->lru_tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void lru_append(struct wisp_stitcher *s, struct conn *c)
-{
-	c->prev = s->lru_tail;
-	c->next = NULL;
-	if (s->lru_tail)
-		s->lru_tail->next = c;
-	else
-		s->lru_head = c;
-	s->lru_tail = c;
+	return WISP_CONTAINER(wisp_idt_find(&s->conns, id), struct conn, e);
 }
 
 static enum h1_method_class side_request_method(void *ctx);
@@ -221,12 +188,7 @@ static void queue_clear(struct conn *c)
 
 static void remove_conn(struct wisp_stitcher *s, struct conn *c)
 {
-	struct conn **pp = bucket(s, c->id);
-
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
-	lru_unlink(s, c);
+	wisp_idt_remove(&s->conns, &c->e);
 	for (int d = 0; d < 2; d++) {
 		reasm_discard(&c->side[d].reasm);
 		h1_release(&c->side[d].parser);
@@ -259,31 +221,25 @@ static void evict(struct wisp_stitcher *s, struct conn *c, enum evict_reason why
 /* The connection with this id, created (least recently used evicted beyond the cap) when new. */
 static struct conn *conn_get(struct wisp_stitcher *s, uint64_t id, uint32_t pid, uint32_t fd)
 {
-	struct conn *c = find(s, id), **b;
+	struct conn *c = find(s, id);
 
 	if (c) {
-		if (c != s->lru_tail) {
-			lru_unlink(s, c);
-			lru_append(s, c);
-		}
+		wisp_lru_touch(&s->conns.lru, &c->e.lru);
 		return c;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->id = id;
+	c->e.id = id;
 	c->st = s;
 	c->fd = fd;
 	c->proc.pid = pid;
 	side_init(s, c, WISP_DIR_EGRESS);
 	side_init(s, c, WISP_DIR_INGRESS);
-	b = bucket(s, id);
-	c->hnext = *b;
-	*b = c;
-	lru_append(s, c);
+	wisp_idt_insert(&s->conns, &c->e);
 	s->c.connections++;
 	if (s->c.connections > s->o.max_connections)
-		evict(s, s->lru_head, EVICT_COUNT);
+		evict(s, conn_of(s->conns.lru.head), EVICT_COUNT);
 	return find(s, id);
 }
 
@@ -301,8 +257,8 @@ static void account(struct wisp_stitcher *s, struct conn *c)
 
 	s->c.buffered_bytes += b - c->buffered;
 	c->buffered = b;
-	while (s->c.buffered_bytes > s->o.max_buffered_bytes && s->lru_head)
-		evict(s, s->lru_head, EVICT_MEMORY);
+	while (s->c.buffered_bytes > s->o.max_buffered_bytes && s->conns.lru.head)
+		evict(s, conn_of(s->conns.lru.head), EVICT_MEMORY);
 }
 
 /* ---- rows ---- */
@@ -475,7 +431,7 @@ static void mute(struct wisp_stitcher *s, struct conn *c)
 	c->muted = 1;
 	s->c.mute_requests++;
 	if (s->ctl)
-		s->ctl(s->ctl_ctx, c->id, c->skip_to, 1);
+		s->ctl(s->ctl_ctx, c->e.id, c->skip_to, 1);
 }
 
 /* Switches protocols after a 101 / CONNECT 2xx, or lets a refused Upgrade request go on. */
@@ -674,7 +630,7 @@ static void side_skip_body(void *ctx, uint64_t end)
 	c->skip_to[sd->dir] = end;
 	s->c.skip_requests++;
 	if (s->ctl)
-		s->ctl(s->ctl_ctx, c->id, c->skip_to, c->muted);
+		s->ctl(s->ctl_ctx, c->e.id, c->skip_to, c->muted);
 }
 
 static void side_data(void *ctx, uint64_t pos, const uint8_t *b, size_t n, uint64_t ts)
@@ -899,12 +855,12 @@ void wisp_stitcher_record(struct wisp_stitcher *s, const void *rec, size_t len, 
 
 void wisp_stitcher_flush_idle(struct wisp_stitcher *s, int64_t now_ns)
 {
-	struct conn *c = s->lru_head, *next;
+	struct conn *c = conn_of(s->conns.lru.head), *next;
 
 	/* Idle connections go; holes that waited past the reorder window become gaps. Memory is
 	 * checked after the walk, so that no eviction removes a connection the walk holds. */
 	for (; c; c = next) {
-		next = c->next;
+		next = conn_of(c->e.lru.next);
 		if ((int64_t)((uint64_t)now_ns - c->last_ts) > (int64_t)s->o.idle_ns) {
 			evict(s, c, EVICT_IDLE);
 			continue;
@@ -919,8 +875,8 @@ void wisp_stitcher_flush_idle(struct wisp_stitcher *s, int64_t now_ns)
 			c->buffered = b;
 		}
 	}
-	while (s->c.buffered_bytes > s->o.max_buffered_bytes && s->lru_head)
-		evict(s, s->lru_head, EVICT_MEMORY);
+	while (s->c.buffered_bytes > s->o.max_buffered_bytes && s->conns.lru.head)
+		evict(s, conn_of(s->conns.lru.head), EVICT_MEMORY);
 }
 
 struct wisp_batch *wisp_stitcher_take(struct wisp_stitcher *s)
@@ -963,14 +919,13 @@ struct wisp_stitcher *wisp_stitcher_new(const struct wisp_http_options *o, wisp_
 	s->ctl_ctx = ctl_ctx;
 	while (n < s->o.max_connections * 2 && n < (1u << 30))
 		n *= 2;
-	s->buckets = calloc(n, sizeof(*s->buckets));
-	s->mask = n - 1;
+	wisp_idt_init(&s->conns, n);
 	s->redact = redactor_new((enum redact_mode)s->o.redact_mode, o->redact_headers, o->n_redact_headers, o->redact_params,
 				 o->n_redact_params);
 	s->o.redact_headers = NULL;
 	s->o.redact_params = NULL;
 	s->heads = s->redact ? h1_heads_new(HEAD_CACHE_SLOTS, s->redact) : NULL;
-	if (!s->buckets || !s->heads) {
+	if (!s->conns.buckets || !s->heads) {
 		wisp_stitcher_free(s);
 		return NULL;
 	}
@@ -989,8 +944,8 @@ void wisp_stitcher_free(struct wisp_stitcher *s)
 
 	if (!s)
 		return;
-	while (s->lru_head)
-		remove_conn(s, s->lru_head);
+	while (s->conns.lru.head)
+		remove_conn(s, conn_of(s->conns.lru.head));
 	wisp_batch_free(s->open);
 	for (b = s->done; b;) {
 		struct wisp_batch *next = b->next;
@@ -1000,7 +955,7 @@ void wisp_stitcher_free(struct wisp_stitcher *s)
 	}
 	h1_heads_free(s->heads);
 	redactor_free(s->redact);
-	free(s->buckets);
+	wisp_idt_free(&s->conns);
 	buf_free(&s->path);
 	buf_free(&s->path_tmp);
 	free(s);

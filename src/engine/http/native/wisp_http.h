@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../native/strtab.h"
+
 /* Stitcher limits and choices; wisp_http_options_default() fills in the defaults. */
 struct wisp_http_options {
 	uint32_t body_prefix_bytes;   /* body bytes kept per message (0: none); default 512 */
@@ -109,19 +111,9 @@ enum wisp_col_str {
 extern const char *const wisp_col_num_names[WISP_COL_NUM__COUNT];
 extern const char *const wisp_col_str_names[WISP_COL_STR__COUNT];
 
-/* Distinct strings of one column of one batch; codes index `off`/`len`. */
+/* Distinct strings of one column of one batch, and what makes repeats cheap to find. */
 struct wisp_str_table {
-	uint32_t count;
-	uint32_t cap;
-	uint32_t *off;      /* into bytes */
-	uint32_t *len;
-	uint32_t *hash;
-	uint8_t *ascii;     /* 1 when the string is 7-bit: created as latin1, no UTF-8 decode */
-	uint8_t *bytes;
-	size_t bytes_len;
-	size_t bytes_cap;
-	uint32_t *slots;    /* open addressing: code + 1, 0 = empty */
-	uint32_t slots_mask;
+	struct wisp_strtab t;
 	uint64_t memo_id[8];   /* recent string ids (see batch_row.str_id) and their codes */
 	uint32_t memo_code[8];
 	uint32_t recent[4];    /* the last distinct codes appended (count when none) */
