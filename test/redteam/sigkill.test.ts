@@ -49,6 +49,10 @@ function kernelIds(): Ids {
   return { programs: ids('prog'), links: ids('link'), maps: ids('map') };
 }
 
+/** The TLS uprobe programs (SSL_write, SSL_read, their _ex forms, SSL_free, one return) and their links per file. */
+const TLS_PROGRAMS = 6;
+const TLS_LINKS_PER_FILE = 9;
+
 test('SIGKILL of a capturing engine leaves no BPF program or link in the kernel', async () => {
   const proc = spawn(WISP, ['engine', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => proc.once('exit', (code, sig) => r([code, sig])));
@@ -57,10 +61,12 @@ test('SIGKILL of a capturing engine leaves no BPF program or link in the kernel'
     const url = (await waitForLine(proc, /listening on (http:\/\/\S+)/, 30_000))[1]!;
     const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: { name: string; detail: string }[] };
     const attached = Number(/(\d+) BPF programs attached/.exec(ready.checks.find((c) => c.name === 'capture')!.detail)?.[1]);
+    const tlsFiles = Number(/OpenSSL uprobes on (\d+) files/.exec(ready.checks.find((c) => c.name === 'tls')!.detail)?.[1]);
     held = heldIds(proc.pid!);
     assert.ok(attached > 0, 'capture is attached');
     assert.equal(held.programs.size, attached, `program descriptors held: ${[...held.programs].join(', ')}`);
-    assert.equal(held.links.size, attached, `link descriptors held: ${[...held.links].join(', ')}`);
+    // A link per tracepoint program; the 6 TLS uprobe programs have 9 links on each probed file.
+    assert.equal(held.links.size, attached - TLS_PROGRAMS + TLS_LINKS_PER_FILE * tlsFiles, `link descriptors held: ${[...held.links].join(', ')}`);
     const before = kernelIds();
     for (const id of held.programs) assert.ok(before.programs.has(id), `program ${id} is listed by bpftool`);
     for (const id of held.links) assert.ok(before.links.has(id), `link ${id} is listed by bpftool`);
