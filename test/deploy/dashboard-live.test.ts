@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { QueryResponse, ResultTable } from '../../src/engine/api/contract.js';
+import type { QueryResponse } from '../../src/engine/api/contract.js';
 import { waitForLine } from '../support/peers.js';
-import { loadDashboard, resolveVariables, root, type Panel, type Variables } from './dashboard.js';
+import { loadDashboard, output, panelOf, queryPanel, resolveVariables, root, rows, type Panel, type Variables } from './dashboard.js';
 
 const dashboard = loadDashboard();
 const token = `deploy-live-${process.pid}`;
@@ -66,35 +66,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function query(script: string, variables: Variables): Promise<QueryResponse> {
-  const res = await fetch(`${url}/api/v1/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ script, range, intervalMs: INTERVAL_MS, maxDataPoints: 1000, variables }),
-  });
-  const body = (await res.json()) as QueryResponse;
-  assert.equal(res.status, 200, JSON.stringify(body));
-  assert.deepEqual(body.warnings, [], 'no warnings');
-  return body;
-}
+const query = (script: string, variables: Variables): Promise<QueryResponse> => queryPanel(url, { script, range, intervalMs: INTERVAL_MS, variables }, token);
 
-/** A table's rows as objects; 64-bit values arrive as decimal strings and stay strings. */
-function rows(t: ResultTable): Record<string, string | number | boolean | null>[] {
-  return Array.from({ length: t.rowCount }, (_, i) => Object.fromEntries(t.columns.map((c, k) => [c.name, t.data[k]![i]!])));
-}
-
-function output(res: QueryResponse, name: string): ResultTable {
-  const t = res.tables.find((x) => x.name === name);
-  assert.ok(t, `no output ${name} in ${res.tables.map((x) => x.name).join(', ')}`);
-  return t;
-}
-
-function panel(title: string): Panel {
-  const p = dashboard.panels.find((x) => x.title === title);
-  assert.ok(p, `no panel ${title}`);
-  return p;
-}
-
+const panel = (title: string): Panel => panelOf(dashboard, title);
 async function panelRows(title: string, name: string, variables: Variables) {
   return rows(output(await query(panel(title).targets[0]!.script, variables), name));
 }

@@ -4,10 +4,12 @@
  * values of the ones before it, "All" sent as the list of every value (what the plugin's
  * collectVariables gets from Grafana for a multi-value variable with includeAll).
  */
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { QueryResponse, ResultTable } from '../../src/engine/api/contract.js';
 
 /** The repository root (compiled tests live in out/test/deploy). */
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -105,4 +107,43 @@ export async function resolveVariables(
     values[v.name] = await runScript(v.query.script, { ...values });
   }
   return values;
+}
+
+/**
+ * Runs a panel's script on the engine at `url` over `range` with Grafana's interval, as the
+ * plugin sends it; the answer must be a 200 with no warnings.
+ */
+export async function queryPanel(
+  url: string,
+  body: { script: string; range: { from: number; to: number }; intervalMs: number; variables: Variables },
+  token?: string,
+): Promise<QueryResponse> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ ...body, maxDataPoints: 1000 }),
+  });
+  const answer = (await res.json()) as QueryResponse;
+  assert.equal(res.status, 200, JSON.stringify(answer));
+  assert.deepEqual(answer.warnings, [], 'no warnings');
+  return answer;
+}
+
+/** A table's rows as objects; 64-bit values arrive as decimal strings and stay strings. */
+export function rows(t: ResultTable): Record<string, string | number | boolean | null>[] {
+  return Array.from({ length: t.rowCount }, (_, i) => Object.fromEntries(t.columns.map((c, k) => [c.name, t.data[k]![i]!])));
+}
+
+/** The output of that name; fails naming the ones there are. */
+export function output(res: QueryResponse, name: string): ResultTable {
+  const t = res.tables.find((x) => x.name === name);
+  assert.ok(t, `no output ${name} in ${res.tables.map((x) => x.name).join(', ')}`);
+  return t;
+}
+
+/** The dashboard's panel of that title. */
+export function panelOf(dashboard: Dashboard, title: string): Panel {
+  const p = dashboard.panels.find((x) => x.title === title);
+  assert.ok(p, `no panel ${title}`);
+  return p;
 }

@@ -11,13 +11,9 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Agent } from '../../src/engine/agent.js';
 import type { QueryResponse } from '../../src/engine/api/contract.js';
-import { LocalBackend } from '../../src/engine/api/local.js';
-import { ApiMetrics } from '../../src/engine/api/metrics.js';
-import { buildApi } from '../../src/engine/api/server.js';
-import { makeCgroup, startIn, type TestCgroup } from '../capture-kernel/cgroups.js';
 import type { Child } from '../capture-kernel/helpers.js';
+import { startService, type ServiceFixture } from './service.js';
 import { rowsOf } from '../pxl-reference/duck.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,23 +28,13 @@ const SERVER = `
   });
   s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
 
-let cg: TestCgroup;
+let service: ServiceFixture;
 let server: Child;
-let agent: Agent;
 let base: string;
-let close: () => Promise<void>;
 
 before(async () => {
-  cg = makeCgroup('wisp-endpoints');
-  server = await startIn(cg.sub('catalog.service').path, process.execPath, ['-e', SERVER]);
-  agent = Agent.start();
-  const app = buildApi({ backend: new LocalBackend(agent), metrics: new ApiMetrics() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  close = async () => {
-    agent.close();
-    await app.close();
-  };
+  service = await startService('wisp-endpoints', 'catalog.service', SERVER);
+  ({ server, base } = service);
   for (const path of ['/items/1', '/items/22', '/items/333', '/health', '/health']) {
     const res = await fetch(`http://127.0.0.1:${server.firstLine}${path}`);
     await res.arrayBuffer();
@@ -57,12 +43,7 @@ before(async () => {
   await new Promise((r) => setTimeout(r, 1000));
 });
 
-after(async () => {
-  await close();
-  server.proc.kill('SIGTERM');
-  await server.exit;
-  await cg.remove();
-});
+after(() => service.stop());
 
 async function query(variables: Record<string, string>): Promise<QueryResponse> {
   const to = Date.now() + 1000;

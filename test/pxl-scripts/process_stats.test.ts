@@ -9,14 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Agent } from '../../src/engine/agent.js';
 import type { QueryResponse, SchemaResponse } from '../../src/engine/api/contract.js';
-import { LocalBackend } from '../../src/engine/api/local.js';
-import { ApiMetrics } from '../../src/engine/api/metrics.js';
-import { buildApi } from '../../src/engine/api/server.js';
 import { systemConstants } from '../../src/engine/meta/procstats.js';
-import { makeCgroup, startIn, type TestCgroup } from '../capture-kernel/cgroups.js';
 import type { Child } from '../capture-kernel/helpers.js';
+import { startService, type ServiceFixture } from './service.js';
 import { rowsOf } from '../pxl-reference/duck.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,31 +31,16 @@ const SERVER = `
   });
   s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
 
-let cg: TestCgroup;
+let service: ServiceFixture;
 let server: Child;
-let agent: Agent;
 let base: string;
-let close: () => Promise<void>;
 
 before(async () => {
-  cg = makeCgroup('wisp-ps');
-  server = await startIn(cg.sub('orders.service').path, process.execPath, ['-e', SERVER]);
-  agent = Agent.start({ processStats: { periodMs: PERIOD_MS } });
-  const app = buildApi({ backend: new LocalBackend(agent), metrics: new ApiMetrics() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  close = async () => {
-    agent.close();
-    await app.close();
-  };
+  service = await startService('wisp-ps', 'orders.service', SERVER, { processStats: { periodMs: PERIOD_MS } });
+  ({ server, base } = service);
 });
 
-after(async () => {
-  await close();
-  server.proc.kill('SIGTERM');
-  await server.exit;
-  await cg.remove();
-});
+after(() => service.stop());
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
